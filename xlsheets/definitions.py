@@ -1,0 +1,276 @@
+"""Form definitions: items, groups, weights, forms' texts and unit schedules.
+
+A definition set is one TOML file (``data/*.toml``); the seed's 2005
+Guanba set is the default. Loading checks it, so the rest of the package can
+trust it: maximum points add up to 100, weights to 100%, names are unique,
+schedule dates parse. Another town's set needs a new file, not new code.
+"""
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .dates import parse_range
+from .errors import DefinitionError
+
+DEFAULT_SET = "guanba2005"
+AVERAGING = ("mean", "trimmed")
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    max: int
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    name: str
+    weight: Fraction  # share of the composite, 0..1
+    averaging: str
+
+    @property
+    def mean_label(self):
+        return f"{self.name}平均分"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    attachment: str
+    title: str
+    dates: tuple  # date texts as the seed writes them, one per step
+    ranges: tuple  # (start, end) per step
+    averaging: str | None  # per-unit override of every group's averaging
+    reweight_missing: bool  # compose over present groups (flagged) instead of 缺票
+
+
+@dataclass(frozen=True)
+class Definitions:
+    path: str
+    id: str
+    version: str
+    name: str
+    town: str
+    issuer: str
+    issued: dt.date
+    year: int
+    ballot: dict
+    items: tuple
+    groups: tuple
+    opinion: dict
+    lookback: dict
+    lookback_items: tuple
+    satisfaction: dict
+    schedule: dict
+    steps: tuple
+    units: tuple
+
+    def unit(self, name):
+        """The unit called ``name``, or None."""
+        return next((u for u in self.units if u.name == name), None)
+
+    @property
+    def ballot_max(self):
+        return sum(i.max for i in self.items)
+
+
+def load(name_or_path=DEFAULT_SET):
+    """Load and check a definition set by built-in name or file path."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        return _load_builtin(str(name_or_path))
+    return _parse(path, _read(path))
+
+
+@lru_cache(maxsize=None)
+def _load_builtin(name):
+    ref = resources.files("xlsheets") / "data" / f"{name}.toml"
+    if not ref.is_file():
+        raise DefinitionError(name, "文件", "没有这个内置定义集")
+    return _parse(Path(str(ref)), ref.read_bytes())
+
+
+def _read(path):
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise DefinitionError(path, "文件", f"无法读取({e.strerror})") from None
+
+
+class _Reader:
+    """Typed access to the TOML tree that names the failing key."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def fail(self, key, problem):
+        raise DefinitionError(self.path, key, problem)
+
+    def get(self, table, key, kind, where):
+        full = f"{where}.{key}" if where else key
+        if key not in table:
+            self.fail(full, "缺少此项")
+        value = table[key]
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            self.fail(full, f"类型应为 {_KIND_NAMES.get(kind, kind.__name__)}")
+        if isinstance(value, str) and not value.strip():
+            self.fail(full, "不能为空")
+        return value
+
+    def unique(self, names, key):
+        seen = set()
+        for n in names:
+            if n in seen:
+                self.fail(key, f"名称“{n}”重复")
+            seen.add(n)
+
+
+_KIND_NAMES = {str: "文字", int: "整数", list: "列表", dict: "表", bool: "true/false"}
+
+
+def _parse(path, data):
+    r = _Reader(path)
+    try:
+        tree = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        r.fail("文件", "不是 UTF-8 编码")
+    except tomllib.TOMLDecodeError as e:
+        r.fail("文件", f"TOML 格式错误({e})")
+
+    head = r.get(tree, "set", dict, "")
+    issued = head.get("issued")
+    if not isinstance(issued, dt.date):
+        r.fail("set.issued", "应为日期,如 2005-08-18")
+    year = r.get(head, "year", int, "set")
+
+    ballot = r.get(tree, "ballot", dict, "")
+    for k in ("title", "name_header", "items_header", "total_header", "note"):
+        r.get(ballot, k, str, "ballot")
+    items = _items(r, r.get(ballot, "items", list, "ballot"), "ballot.items")
+    if sum(i.max for i in items) != 100:
+        r.fail("ballot.items", f"各项分值之和为 {sum(i.max for i in items)},应为 100")
+
+    groups = []
+    for n, g in enumerate(r.get(tree, "groups", list, "")):
+        where = f"groups[{n}]"
+        if not isinstance(g, dict):
+            r.fail(where, "应为表")
+        weight = r.get(g, "weight", int, where)
+        if weight <= 0:
+            r.fail(f"{where}.weight", "权重应大于 0")
+        averaging = r.get(g, "averaging", str, where)
+        if averaging not in AVERAGING:
+            r.fail(f"{where}.averaging", f"应为 {' 或 '.join(AVERAGING)}")
+        groups.append(Group(r.get(g, "key", str, where), r.get(g, "name", str, where),
+                            Fraction(weight, 100), averaging))
+    if not groups:
+        r.fail("groups", "至少要有一个测评层次")
+    r.unique([g.key for g in groups], "groups.key")
+    r.unique([g.name for g in groups], "groups.name")
+    total = sum(g.weight for g in groups)
+    if total != 1:
+        r.fail("groups.weight", f"权重之和为 {float(total * 100):g}%,应为 100%")
+
+    opinion = r.get(tree, "opinion", dict, "")
+    for k in ("title", "date_label", "remark", "note"):
+        r.get(opinion, k, str, "opinion")
+    for k in ("fields", "sections", "signatures"):
+        _strings(r, r.get(opinion, k, list, "opinion"), f"opinion.{k}")
+
+    lookback = r.get(tree, "lookback", dict, "")
+    for k in ("title", "total_label", "note"):
+        r.get(lookback, k, str, "lookback")
+    _strings(r, r.get(lookback, "headers", list, "lookback"), "lookback.headers", 4)
+    lb_items = _items(r, r.get(lookback, "items", list, "lookback"), "lookback.items")
+
+    sat = r.get(tree, "satisfaction", dict, "")
+    for k in ("title", "unit_label", "participants_label", "total_label", "result_label",
+              "levels_label", "share_label", "rate_label", "signature_label", "review_label"):
+        r.get(sat, k, str, "satisfaction")
+    _strings(r, r.get(sat, "categories", list, "satisfaction"), "satisfaction.categories")
+    levels = _strings(r, r.get(sat, "levels", list, "satisfaction"), "satisfaction.levels")
+    if len(levels) < 2:
+        r.fail("satisfaction.levels", "至少要有两个测评档次")
+
+    schedule = r.get(tree, "schedule", dict, "")
+    r.get(schedule, "title_suffix", str, "schedule")
+    _strings(r, r.get(schedule, "headers", list, "schedule"), "schedule.headers", 3)
+    steps = []
+    for n, s in enumerate(r.get(tree, "steps", list, "")):
+        where = f"steps[{n}]"
+        if not isinstance(s, dict):
+            r.fail(where, "应为表")
+        steps.append(Step(r.get(s, "name", str, where), r.get(s, "text", str, where)))
+    r.unique([s.name for s in steps], "steps.name")
+
+    units = []
+    for n, u in enumerate(r.get(tree, "units", list, "")):
+        where = f"units[{n}]"
+        if not isinstance(u, dict):
+            r.fail(where, "应为表")
+        dates = _strings(r, r.get(u, "dates", list, where), f"{where}.dates")
+        if len(dates) != len(steps):
+            r.fail(f"{where}.dates", f"有 {len(dates)} 个日期,应与工作环节数 {len(steps)} 相同")
+        ranges = []
+        for k, text in enumerate(dates):
+            rng = parse_range(text, year)
+            if rng is None:
+                r.fail(f"{where}.dates[{k}]", f"“{text}”不是可识别的日期")
+            ranges.append(rng)
+        averaging = u.get("averaging")
+        if averaging is not None and averaging not in AVERAGING:
+            r.fail(f"{where}.averaging", f"应为 {' 或 '.join(AVERAGING)}")
+        reweight = u.get("reweight_missing", False)
+        if not isinstance(reweight, bool):
+            r.fail(f"{where}.reweight_missing", "应为 true 或 false")
+        units.append(Unit(r.get(u, "name", str, where), r.get(u, "attachment", str, where),
+                          r.get(u, "title", str, where), tuple(dates), tuple(ranges),
+                          averaging, reweight))
+    r.unique([u.name for u in units], "units.name")
+
+    return Definitions(
+        path=str(path), id=r.get(head, "id", str, "set"),
+        version=r.get(head, "version", str, "set"), name=r.get(head, "name", str, "set"),
+        town=r.get(head, "town", str, "set"), issuer=r.get(head, "issuer", str, "set"),
+        issued=issued, year=year, ballot=ballot, items=items, groups=tuple(groups),
+        opinion=opinion, lookback=lookback, lookback_items=lb_items, satisfaction=sat,
+        schedule=schedule, steps=tuple(steps), units=tuple(units),
+    )
+
+
+def _items(r, raw, key):
+    items = []
+    for n, it in enumerate(raw):
+        where = f"{key}[{n}]"
+        if not isinstance(it, dict):
+            r.fail(where, "应为表")
+        mx = r.get(it, "max", int, where)
+        if mx <= 0:
+            r.fail(f"{where}.max", "分值应大于 0")
+        items.append(Item(r.get(it, "name", str, where), mx))
+    if not items:
+        r.fail(key, "至少要有一项")
+    r.unique([i.name for i in items], f"{key}.name")
+    return tuple(items)
+
+
+def _strings(r, raw, key, count=None):
+    for n, s in enumerate(raw):
+        if not isinstance(s, str) or not s.strip():
+            r.fail(f"{key}[{n}]", "应为非空文字")
+    if count is not None and len(raw) != count:
+        r.fail(key, f"应有 {count} 项,现有 {len(raw)} 项")
+    r.unique(raw, key)
+    return tuple(raw)
