@@ -1,0 +1,136 @@
+"""The branch workbook: all six attachment forms, entry sheets and live formulas.
+
+``build()`` writes one macro-free .xlsx with XlsxWriter. Every formula carries
+its cached value, computed by the same core that ``compute`` uses, so email
+previews and ``pandas.read_excel`` see numbers. The same inputs give the same
+bytes: no clock is written unless ``created`` is given.
+"""
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+
+import xlsxwriter
+
+from .. import __version__, layout as L
+from ..entries import Entries
+from ..fileio import atomic_output
+from ..lookback import item_means
+from ..satisfaction import summarise
+from ..scoring import score_members
+from . import ballots, intro, lookback_sheet, opinion, roster_sheet, satisfaction_sheet
+from . import schedule_sheet, summary
+from .formats import FONT, FONT_SIZE, Formats
+
+_ID_NAMESPACE = uuid.UUID("5b0f4d0e-8d2c-4a53-9a8e-6f1f0c2a2005")
+
+
+@dataclass
+class _Context:
+    """What the sheet writers share while one workbook is built."""
+
+    defs: object
+    unit: object
+    roster: object
+    plan: L.BallotPlan
+    entries: Entries
+    fmt: Formats = None
+    members: tuple = ()
+    scores: list = field(default_factory=list)
+    invalid: set = field(default_factory=set)
+    entry_last: dict = field(default_factory=dict)
+    summary_rows: dict = field(default_factory=dict)
+    composite_cache: dict = field(default_factory=dict)
+    roster_names_ref: str = ""
+
+
+def workbook_id(defs, unit, roster):
+    """A stable id from what the workbook is made of: same inputs, same id."""
+    h = hashlib.sha256()
+    for part in (defs.id, defs.version, unit.name, *(f"{m.name}\t{m.duty}" for m in roster.members)):
+        h.update(part.encode("utf-8") + b"\n")
+    return str(uuid.uuid5(_ID_NAMESPACE, h.hexdigest()))
+
+
+def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, created=None):
+    """Write a branch workbook to ``path`` (atomically) and return its identity.
+
+    Args:
+        defs: the loaded definition set.
+        unit: one of ``defs.units``.
+        roster: a ``roster.Roster``.
+        path: where the .xlsx goes; replaced only once it is complete.
+        plan: expected ballots per group; ``layout.default_plan`` if None.
+        entries: typed-in data to fill (the demo, tests); blank if None.
+        book_id: the workbook id; derived from the inputs if None.
+        created: a ``datetime`` to record as the making time; none if None.
+    Returns:
+        the identity dict written to 说明 and the document properties.
+    """
+    entries = entries or Entries()
+    plan = plan or L.default_plan(defs.groups, len(roster.members))
+    plan = _widen(plan, entries)
+    ctx = _Context(defs, unit, roster, plan, entries, members=roster.members)
+    _score(ctx)
+    identity = {
+        "unit": unit.name, "set": defs.id, "version": defs.version,
+        "workbook_id": book_id or workbook_id(defs, unit, roster),
+        "created": created.isoformat(timespec="seconds") if created else "",
+        "generator": f"xlsheets {__version__}",
+    }
+    with atomic_output(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            "default_format_properties": {"font_name": FONT, "font_size": FONT_SIZE},
+        })
+        stamp = created or dt.datetime.combine(defs.issued, dt.time())
+        wb.set_properties({"title": f"{defs.name} · {unit.name}", "author": defs.issuer,
+                           "company": defs.issuer, "created": stamp})
+        ctx.fmt = Formats(wb)
+        intro.write(wb, ctx, identity)
+        roster_sheet.write(wb, ctx)
+        schedule_sheet.write(wb, ctx)
+        ballots.write_form(wb, ctx)
+        for g in defs.groups:
+            ctx.entry_last[g.key] = ballots.write_entry(wb, ctx, g)
+        summary.write(wb, ctx)
+        opinion.write(wb, ctx)
+        last = lookback_sheet.write_entry(wb, ctx)
+        lookback_sheet.write_form(wb, ctx, last, item_means(entries.lookback, len(defs.lookback_items)))
+        sat = defs.satisfaction
+        satisfaction_sheet.write(wb, ctx, summarise(
+            entries.categories or [None] * len(sat["categories"]),
+            entries.levels or [None] * len(sat["levels"])))
+        wb.close()
+    return identity
+
+
+def _widen(plan, entries):
+    """Make room for every ballot the entries carry."""
+    expected = tuple((k, max(n, len(entries.ballots.get(k, [])))) for k, n in plan.expected)
+    lookback = max(plan.lookback, len(entries.lookback))
+    return L.BallotPlan(expected, plan.spare, lookback)
+
+
+def _score(ctx):
+    """Score the typed-in ballots with the core, for the cached values."""
+    defs, names = ctx.defs, [m.name for m in ctx.members]
+    totals = {}
+    for g in defs.groups:
+        rows = []
+        for ballot in ctx.entries.ballots.get(g.key, []):
+            for name, scores in ballot.items():
+                t = ballots.row_total(list(scores), defs.items)
+                if isinstance(t, str) and t:
+                    ctx.invalid.add((g.key, name))
+                elif t != "":
+                    rows.append((name, t))
+        totals[g.key] = rows
+    ctx.scores = score_members(names, totals, defs.groups, averaging=ctx.unit.averaging,
+                               reweight_missing=ctx.unit.reweight_missing)
+    for s in ctx.scores:
+        bad = any((g.key, s.name) in ctx.invalid for g in defs.groups)
+        v = s.composite.value
+        ctx.composite_cache[s.name] = (summary.INVALID if bad else
+                                       summary.MISSING if v is None else float(v))

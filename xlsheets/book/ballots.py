@@ -1,0 +1,144 @@
+"""附件3: the printable ballot, and one entry sheet per rater group.
+
+Entry sheets hold one table: ``票号 | 党员姓名 | <items> | 合计``, one row per
+(ballot, member rated), ballot numbers and names pre-filled so the clerk types
+numbers only. 合计 is a formula that refuses half-filled and out-of-range rows.
+"""
+
+from .. import layout as L
+from .formats import a4, protect
+
+INCOMPLETE = "不完整"
+OUT_OF_RANGE = "超出分值"
+
+
+def write_form(wb, ctx):
+    """附件3 测评表: title, two header rows, one blank row per member, the note."""
+    d, f = ctx.defs, ctx.fmt
+    items, n = d.items, len(d.items)
+    ws = wb.add_worksheet(L.BALLOT_FORM)
+    last = n + 1
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, n, 7.5)
+    ws.set_column(last, last, 7)
+    ws.set_row(0, 36)
+    ws.merge_range(0, 0, 0, last, d.ballot["title"], f.title)
+    ws.merge_range(1, 0, 3, 0, d.ballot["name_header"], f.header)
+    ws.merge_range(1, 1, 1, n, d.ballot["items_header"], f.header)
+    ws.merge_range(1, last, 2, last, d.ballot["total_header"], f.header)
+    ws.set_row(2, 30)
+    for c, item in enumerate(items, start=1):
+        ws.write_string(2, c, item.name, f.header)
+        ws.write_number(3, c, item.max, f.header)
+    ws.write_number(3, last, d.ballot_max, f.header)
+    row = 4
+    for m in ctx.members:
+        ws.set_row(row, 24)
+        ws.write_string(row, 0, m.name, f.text_center)
+        for c in range(1, last + 1):
+            ws.write_blank(row, c, None, f.text_center)
+        row += 1
+    ws.set_row(row, 48)
+    ws.merge_range(row, 0, row, last, d.ballot["note"], f.note)
+    a4(ws, repeat=(0, 3), area=(0, 0, row, last))
+    protect(ws)
+
+
+def row_total(scores, items):
+    """What the 合计 formula shows for one entry row: '', 不完整, 超出分值 or the sum."""
+    filled = [s for s in scores if s is not None and s != ""]
+    if not filled:
+        return ""
+    if len(filled) < len(items) or not all(isinstance(s, (int, float)) for s in filled):
+        return INCOMPLETE
+    if any(s < 0 or s > it.max for s, it in zip(scores, items)):
+        return OUT_OF_RANGE
+    return sum(scores)
+
+
+def total_formula(row, items):
+    """The 合计 formula of entry row ``row`` (0-based)."""
+    first, last = 2, 1 + len(items)
+    span = f"{L.a1(row, first)}:{L.a1(row, last)}"
+    checks = [f"MIN({span})<0"]
+    # One MAX per run of neighbouring items that share a maximum.
+    start = first
+    for c in range(first, last + 1):
+        end_of_run = c == last or items[c - first + 1].max != items[c - first].max
+        if end_of_run:
+            cells = L.a1(row, start) if start == c else f"{L.a1(row, start)}:{L.a1(row, c)}"
+            checks.append(f"MAX({cells})>{items[c - first].max}")
+            start = c + 1
+    return (f'=IF(COUNTA({span})=0,"",IF(COUNT({span})<{len(items)},"{INCOMPLETE}",'
+            f'IF(OR({",".join(checks)}),"{OUT_OF_RANGE}",SUM({span}))))')
+
+
+def write_entry(wb, ctx, group):
+    """One rater group's entry sheet; returns the 0-based last data row."""
+    d, f = ctx.defs, ctx.fmt
+    items, n = d.items, len(d.items)
+    total_col = 2 + n
+    ws = wb.add_worksheet(L.entry_sheet(group))
+    headers = [*L.ENTRY_FIXED_HEADERS, *(i.name for i in items), d.ballot["total_header"]]
+    for c, h in enumerate(headers):
+        ws.write_string(0, c, h, f.header)
+    ws.set_row(0, 30)
+    ws.set_column(0, 0, 6)
+    ws.set_column(1, 1, 12)
+    ws.set_column(2, total_col, 9)
+    ws.freeze_panes(1, 2)
+
+    members = ctx.members
+    ballots = ctx.entries.ballots.get(group.key, [])
+    expected = ctx.plan.ballots(group.key)
+    rows = ctx.plan.entry_rows(group.key, len(members))
+    row = L.ENTRY_FIRST_ROW
+    for b in range(expected + ctx.plan.spare):
+        typed = ballots[b] if b < len(ballots) else {}
+        for m in members:
+            if b < expected:
+                ws.write_number(row, 0, b + 1, f.name_entry)
+                ws.write_string(row, 1, m.name, f.name_entry)
+            else:
+                ws.write_blank(row, 0, None, f.name_entry)
+                ws.write_blank(row, 1, None, f.name_entry)
+            scores = typed.get(m.name) if b < expected else None
+            scores = list(scores) if scores else [None] * n
+            for c, s in enumerate(scores, start=2):
+                if s is None:
+                    ws.write_blank(row, c, None, f.entry)
+                elif isinstance(s, str):
+                    ws.write_string(row, c, s, f.entry)
+                else:
+                    ws.write_number(row, c, s, f.entry)
+            ws.write_formula(row, total_col, total_formula(row, items), f.int,
+                             row_total(scores, items))
+            row += 1
+    last = L.ENTRY_FIRST_ROW + rows - 1
+
+    for c, item in enumerate(items, start=2):
+        ws.data_validation(L.ENTRY_FIRST_ROW, c, last, c, {
+            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": item.max,
+            "input_title": item.name, "input_message": f"请输入 0 到 {item.max} 之间的分数",
+            "error_title": "分数超出范围",
+            "error_message": f"“{item.name}”的分数应在 0 到 {item.max} 之间,请按测评表重新输入。",
+        })
+        cell = L.a1(L.ENTRY_FIRST_ROW, c)
+        ws.conditional_format(L.ENTRY_FIRST_ROW, c, last, c, {
+            "type": "formula", "format": f.bad,
+            "criteria": f'=AND({cell}<>"",OR(NOT(ISNUMBER({cell})),{cell}<0,{cell}>{item.max}))',
+        })
+    r0 = L.ENTRY_FIRST_ROW + 1
+    ws.conditional_format(L.ENTRY_FIRST_ROW, 0, last, total_col, {
+        "type": "formula", "format": f.half,
+        "criteria": f"=AND(COUNTA($C{r0}:${L.col(total_col - 1)}{r0})>0,"
+                    f"COUNT($C{r0}:${L.col(total_col - 1)}{r0})<{n})",
+    })
+    ws.data_validation(L.ENTRY_FIRST_ROW, 1, last, 1, {
+        "validate": "list", "source": ctx.roster_names_ref,
+        "input_title": "党员姓名", "input_message": "从名册中选择被测评党员",
+        "error_title": "姓名不在名册中", "error_message": "请从下拉列表中选择名册里的党员姓名。",
+    })
+    a4(ws, landscape=False, repeat=(0, 0), area=(0, 0, last, total_col))
+    protect(ws)
+    return last

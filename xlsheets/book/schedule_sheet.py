@@ -1,0 +1,26 @@
+"""附件1 / 附件2: the unit's 工作日程表, with the seed's title, steps, dates, texts."""
+
+from .. import layout as L
+from .formats import a4, protect
+
+
+def write(wb, ctx):
+    d, f, unit = ctx.defs, ctx.fmt, ctx.unit
+    ws = wb.add_worksheet(L.schedule_sheet(unit))
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 1, 14)
+    ws.set_column(2, 2, 52)
+    ws.write_string(0, 0, unit.attachment, f.subtitle)
+    ws.set_row(1, 48)
+    ws.merge_range(1, 0, 1, 2, unit.title, f.title)
+    for c, h in enumerate(d.schedule["headers"]):
+        ws.write_string(2, c, h, f.header)
+    row = 3
+    for step, date in zip(d.steps, unit.dates):
+        ws.set_row(row, 15 * max(3, -(-len(step.text) // 24) + 1))
+        ws.write_string(row, 0, step.name, f.text)
+        ws.write_string(row, 1, date, f.text_center)
+        ws.write_string(row, 2, step.text, f.text)
+        row += 1
+    a4(ws, repeat=(0, 2), area=(0, 0, row - 1, 2))
+    protect(ws)

@@ -1,0 +1,128 @@
+"""汇总: per member, each group's ballots and mean, 综合得分 and 排名 (R5-R8).
+
+Every figure is a live formula, so a clerk with Excel or WPS alone sees the
+scores; Python writes the same figures as cached values. A member with no
+ballot in a group shows 缺票, never 0; a group with a broken row shows 有误.
+"""
+
+from .. import layout as L
+from .formats import a4, protect
+
+MISSING = "缺票"
+INVALID = "有误"
+
+
+def columns(groups):
+    """0-based columns: (count, mean) per group, then composite, rank, remark."""
+    pairs = [(3 + 2 * k, 4 + 2 * k) for k in range(len(groups))]
+    comp = 3 + 2 * len(groups)
+    return pairs, comp, comp + 1, comp + 2
+
+
+def write(wb, ctx):
+    """Write 汇总 and record each member's row in ``ctx.summary_rows``."""
+    d, f, groups, members = ctx.defs, ctx.fmt, ctx.defs.groups, ctx.members
+    ws = wb.add_worksheet(L.SUMMARY)
+    pairs, comp, rank, remark = columns(groups)
+    ws.set_row(0, 30)
+    ws.merge_range(0, 0, 0, remark, f"{d.town}{ctx.unit.name}党员分析评议测评汇总", f.title)
+    headers = ["序号", "姓名", "职务"]
+    for g in groups:
+        headers += [f"{g.name}票数", f"{g.mean_label}({_pct(g.weight)})"]
+    headers += ["综合得分", "排名", "备注"]
+    hr = L.SUMMARY_HEADER_ROW
+    ws.set_row(hr, 45)
+    for c, h in enumerate(headers):
+        ws.write_string(hr, c, h, f.header)
+    ws.set_column(0, 0, 5)
+    ws.set_column(1, 2, 11)
+    ws.set_column(3, comp - 1, 9)
+    ws.set_column(comp, rank, 9)
+    ws.set_column(remark, remark, 34)
+    ws.freeze_panes(hr + 1, 2)
+
+    first, last = L.SUMMARY_FIRST_ROW, L.SUMMARY_FIRST_ROW + len(members) - 1
+    averaging = ctx.unit.averaging
+    scores = {s.name: s for s in ctx.scores}
+    for i, m in enumerate(members):
+        r = first + i
+        ctx.summary_rows[m.name] = r
+        s = scores[m.name]
+        ws.set_row(r, 20)
+        ws.write_number(r, 0, i + 1, f.int)
+        ws.write_string(r, 1, m.name, f.text_center)
+        ws.write_string(r, 2, m.duty, f.text_center)
+        name = f"$B{r + 1}"
+        mean_cells = []
+        for g, (cc, mc) in zip(groups, pairs):
+            names = L.ref(L.entry_sheet(g), (L.ENTRY_FIRST_ROW, 1), (ctx.entry_last[g.key], 1))
+            tot_col = 2 + len(d.items)
+            tot = L.ref(L.entry_sheet(g), (L.ENTRY_FIRST_ROW, tot_col),
+                        (ctx.entry_last[g.key], tot_col))
+            hit = f"({names}={name})"
+            count = L.a1(r, cc)
+            ws.write_formula(r, cc, f"=SUMPRODUCT({hit}*ISNUMBER({tot}))", f.int,
+                             s.counts[g.key])
+            bad = f'SUMPRODUCT({hit}*ISTEXT({tot})*({tot}<>""))>0'
+            total = f"SUMPRODUCT({hit}*ISNUMBER({tot}),{tot})"
+            mean = f"{total}/{count}"
+            cached = INVALID if (g.key, m.name) in ctx.invalid else (
+                MISSING if s.means[g.key] is None else float(s.means[g.key]))
+            if (averaging or g.averaging) == "trimmed":
+                hi = f"MAX(IF({hit}*ISNUMBER({tot}),{tot}))"
+                lo = f"MIN(IF({hit}*ISNUMBER({tot}),{tot}))"
+                mean = f"IF({count}<3,{mean},({total}-{hi}-{lo})/({count}-2))"
+                ws.write_array_formula(r, mc, r, mc,
+                                       f'{{=IF({bad},"{INVALID}",IF({count}=0,"{MISSING}",{mean}))}}',
+                                       f.score, cached)
+            else:
+                ws.write_formula(r, mc, f'=IF({bad},"{INVALID}",IF({count}=0,"{MISSING}",{mean}))',
+                                 f.score, cached)
+            mean_cells.append(L.a1(r, mc))
+
+        any_bad = "OR(" + ",".join(f'{c}="{INVALID}"' for c in mean_cells) + ")"
+        terms = "+".join(f"{c}*{_pct(g.weight)}" for c, g in zip(mean_cells, groups))
+        if ctx.unit.reweight_missing:
+            num = "+".join(f"N({c})*{_pct(g.weight)}" for c, g in zip(mean_cells, groups))
+            den = "+".join(f"ISNUMBER({c})*{_pct(g.weight)}" for c, g in zip(mean_cells, groups))
+            value = f'IF(COUNT({",".join(mean_cells)})=0,"{MISSING}",({num})/({den}))'
+        else:
+            value = f'IF(COUNT({",".join(mean_cells)})={len(groups)},{terms},"{MISSING}")'
+        bad_member = any((g.key, m.name) in ctx.invalid for g in groups)
+        c_cached = INVALID if bad_member else (
+            MISSING if s.composite.value is None else float(s.composite.value))
+        ws.write_formula(r, comp, f'=IF({any_bad},"{INVALID}",{value})', f.score, c_cached)
+        cref = L.a1(r, comp)
+        span = f"{L.a1(first, comp, True)}:{L.a1(last, comp, True)}"
+        ws.write_formula(r, rank, f'=IF(ISNUMBER({cref}),RANK({cref},{span}),"")', f.int,
+                         "" if bad_member or s.rank is None else s.rank)
+        ws.write_formula(r, remark, _remark_formula(mean_cells, groups, ctx.unit.reweight_missing,
+                                                    cref), f.int,
+                         _remark(s, groups, ctx.unit.reweight_missing, bad_member))
+
+    a4(ws, landscape=True, repeat=(0, hr), area=(0, 0, last, remark))
+    protect(ws)
+
+
+def _pct(weight):
+    return f"{float(weight * 100):g}%"
+
+
+def _remark_formula(mean_cells, groups, reweight, composite_cell):
+    parts = [f'IF({c}="{MISSING}","缺{g.name}票 ","")' for c, g in zip(mean_cells, groups)]
+    text = "&".join(parts)
+    if reweight:
+        text += f'&IF(AND(ISNUMBER({composite_cell}),COUNT({",".join(mean_cells)})<{len(groups)}),"按现有层次折算","")'
+    return f"=TRIM({text})"
+
+
+def _remark(score, groups, reweight, bad):
+    """The cached value of the 备注 formula."""
+    if bad:
+        missing = []
+    else:
+        missing = [f"缺{g.name}票" for g in groups if score.means[g.key] is None]
+    text = " ".join(missing)
+    if reweight and not bad and score.composite.reweighted:
+        text = (text + " 按现有层次折算").strip()
+    return text

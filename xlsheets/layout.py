@@ -1,0 +1,104 @@
+"""Where everything sits in a branch workbook: sheet names, header rows, anchors.
+
+The writer places cells here and every reader (validate, compute, the add-in)
+finds them here, so the layout is stated once. Rows and columns are 0-based
+as in XlsxWriter; ``a1()`` gives the A1 address a clerk sees.
+"""
+
+from dataclasses import dataclass
+
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+
+INTRO = "说明"
+ROSTER = "名册"
+BALLOT_FORM = "附件3 测评表"
+SUMMARY = "汇总"
+OPINION = "附件4 评议意见表"
+LOOKBACK_ENTRY = "回头看录入"
+LOOKBACK_FORM = "附件5 回头看测评表"
+SATISFACTION = "附件6 满意度测评表"
+
+# 说明: identity of the workbook, one key per row, label in A and value in B.
+IDENTITY_KEYS = (
+    ("unit", "单位"),
+    ("set", "定义集"),
+    ("version", "定义版本"),
+    ("workbook_id", "工作簿编号"),
+    ("created", "生成时间"),
+    ("generator", "生成程序"),
+)
+IDENTITY_NAME = "xlsheets_identity"  # defined name over the identity table
+IDENTITY_FIRST_ROW = 2  # 0-based row of the first key, below title and header
+
+# Ballot entry sheets: header in row 1, one row per (ballot, member) below.
+ENTRY_FIXED_HEADERS = ("票号", "党员姓名")
+ENTRY_FIRST_ROW = 1
+
+# 汇总: title in row 1, header in row 2, one row per member from row 3.
+SUMMARY_HEADER_ROW = 1
+SUMMARY_FIRST_ROW = 2
+
+# 回头看录入: header in row 1, one row per returned ballot below.
+LOOKBACK_FIRST_ROW = 1
+
+# 附件6: the entry cells sit directly below their labels.
+SAT_UNIT_ROW = 1
+SAT_CATEGORY_LABEL_ROW = 2
+SAT_CATEGORY_ROW = 3  # 合计 in column B, the categories from column C
+SAT_LEVEL_LABEL_ROW = 4
+SAT_LEVEL_ROW = 5  # one level every LEVEL_SPAN columns from column C
+SAT_SHARE_ROW = 6
+SAT_LEVEL_SPAN = 2
+
+
+def schedule_sheet(unit):
+    """The schedule sheet's name, e.g. ``附件1 工作日程表``."""
+    return f"{unit.attachment} 工作日程表"
+
+
+def entry_sheet(group):
+    """The ballot entry sheet of a rater group: its name, e.g. ``党员互评``."""
+    return group.name
+
+
+def a1(row, col, absolute=False):
+    """A1 address of a 0-based cell."""
+    return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
+
+
+def ref(sheet, first, last=None):
+    """An absolute reference into another sheet, e.g. ``'汇总'!$J$3``."""
+    cells = xl_rowcol_to_cell(*first, True, True)
+    if last is not None:
+        cells += ":" + xl_rowcol_to_cell(*last, True, True)
+    return f"{quote_sheetname(sheet)}!{cells}"
+
+
+def col(c):
+    return xl_col_to_name(c)
+
+
+@dataclass(frozen=True)
+class BallotPlan:
+    """How many ballots each group is expected to return, and spare rows.
+
+    Entry rows are pre-filled with ballot number and member name for the
+    expected ballots, so a clerk types numbers only; ``spare`` blank ballots
+    follow for the ones nobody expected.
+    """
+
+    expected: tuple  # ((group key, ballots), ...)
+    spare: int = 1
+    lookback: int = 20
+
+    def ballots(self, key):
+        return dict(self.expected)[key]
+
+    def entry_rows(self, key, members):
+        return (self.ballots(key) + self.spare) * members
+
+
+def default_plan(groups, members):
+    """Peers: one ballot per member; masses 10; the committee 5; look-back 20."""
+    defaults = {"peer": members, "mass": 10, "committee": 5}
+    return BallotPlan(tuple((g.key, defaults.get(g.key, 5)) for g in groups))
