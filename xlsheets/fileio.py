@@ -21,8 +21,40 @@ def atomic_output(path):
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _mode_for(path):
+    """Keep an existing file's mode; a new file gets the usual 0666 less umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def lock_files(path):
+    """Owner files that Excel, WPS and LibreOffice leave beside an open workbook."""
+    path = Path(path)
+    name = path.name
+    return [path.with_name("~$" + name), path.with_name("~$" + name[2:]),
+            path.with_name(f".~lock.{name}#"), path.with_name(f".~{name}")]
+
+
+def refuse_if_open(path):
+    """Raise when ``path`` looks open in Excel, WPS or LibreOffice (a lock file beside it)."""
+    from .errors import XlsheetsError
+
+    path = Path(path)
+    if not path.exists():
+        return
+    for lock in lock_files(path):
+        if lock.exists():
+            raise XlsheetsError(f"{path} 正在被 Excel、WPS 或 LibreOffice 打开({lock.name}),"
+                                "请先关闭该文件再操作。")

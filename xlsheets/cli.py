@@ -1,0 +1,160 @@
+"""The ``xlsheets`` command: the same engine the Excel add-in calls.
+
+Each command parses its arguments, calls one function of the package and
+prints the result. Anything the clerk gave that cannot be used becomes one
+Chinese message and exit status 2; never a traceback (set XLSHEETS_DEBUG=1
+to see one when reporting a bug).
+"""
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from . import __version__, book, definitions, demo, layout as L
+from .errors import UsageError, XlsheetsError
+from .fileio import refuse_if_open
+from .roster import read_roster
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "workbook_templates"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its complaints in Chinese and exit status 2."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"参数错误:{message}\n")
+
+
+def main(argv=None):
+    """Entry point of the console script."""
+    for stream in (sys.stdout, sys.stderr):  # Chinese on any Windows console code page
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except XlsheetsError as e:
+        print(f"错误:{e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("已中断,未写入任何文件。", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: say so plainly, keep the traceback for developers
+        if os.environ.get("XLSHEETS_DEBUG"):
+            traceback.print_exc()
+        print(f"程序内部错误({type(e).__name__}: {e})。未写入任何文件;"
+              "请把此消息和所用文件发给技术人员。", file=sys.stderr)
+        return 3
+
+
+def _parser():
+    p = _Parser(prog="xlsheets", description="关坝镇先进性教育活动分析评议阶段民主评议工作簿工具。")
+    p.add_argument("--version", action="version", version=f"xlsheets {__version__}")
+    p.add_argument("--definitions", default=definitions.DEFAULT_SET, metavar="定义文件",
+                   help="表格定义集(内置名称或 .toml 文件),默认为 2005 年关坝镇方案")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                           title="命令", metavar="命令")
+
+    d = sub.add_parser("demo", help="用内置示例数据生成示例镇的全部工作簿",
+                       description="示例:xlsheets demo --out demo_out")
+    d.add_argument("--out", default="demo_out", help="输出文件夹(默认 demo_out)")
+    d.set_defaults(run=_demo)
+
+    n = sub.add_parser("new", help="由名册生成一个党支部的民主评议工作簿",
+                       description="示例:xlsheets new --unit 机关 --roster 名册.csv --out 机关.xlsx")
+    n.add_argument("--unit", required=True, help="单位名称,如 机关、兴隆街社区")
+    n.add_argument("--roster", required=True, help="名册文件(CSV 或 XLSX,须有“姓名”列)")
+    n.add_argument("--out", required=True, help="要生成的工作簿(.xlsx)")
+    n.add_argument("--ballots", action="append", default=[], metavar="层次=票数",
+                   help="某测评层次预计回收的测评票数,如 群众参评=12(可重复)")
+    n.add_argument("--lookback-ballots", type=int, default=20, metavar="份数",
+                   help="“回头看”群众测评表预留行数(默认 20)")
+    n.add_argument("--id", help="工作簿编号(默认由内容生成)")
+    n.add_argument("--created", metavar="时间",
+                   help="记录的生成时间:now 或 2005-08-20T09:00(默认不记录,以便同样输入得到同样文件)")
+    n.set_defaults(run=_new)
+
+    t = sub.add_parser("templates", help="重新生成 workbook_templates/ 中的空白模板",
+                       description="示例:xlsheets templates --out workbook_templates")
+    t.add_argument("--out", default=str(TEMPLATES), help="输出文件夹")
+    t.set_defaults(run=_templates)
+    return p
+
+
+def _defs(args):
+    return definitions.load(args.definitions)
+
+
+def _demo(args):
+    demo.run(_defs(args), args.out)
+
+
+def _new(args):
+    defs = _defs(args)
+    unit = defs.unit(args.unit)
+    if unit is None:
+        known = "、".join(u.name for u in defs.units)
+        raise UsageError(f"没有单位“{args.unit}”;定义集 {defs.id} 中的单位有:{known}")
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
+    roster = read_roster(args.roster)
+    plan = _plan(defs, roster, args.ballots, args.lookback_ballots)
+    refuse_if_open(out)
+    identity = book.build(defs, unit, roster, out, plan=plan, book_id=args.id,
+                          created=_created(args.created))
+    print(f"已生成 {out}:{unit.name},{len(roster.members)} 名党员,"
+          f"工作簿编号 {identity['workbook_id']}")
+
+
+def _plan(defs, roster, specs, lookback):
+    plan = L.default_plan(defs.groups, len(roster.members))
+    counts = dict(plan.expected)
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        group = next((g for g in defs.groups if name in (g.name, g.key)), None)
+        if group is None or not value.strip().isdigit():
+            known = "、".join(g.name for g in defs.groups)
+            raise UsageError(f"--ballots {spec} 无法识别:应写成 层次=票数,层次为 {known}")
+        counts[group.key] = int(value)
+    if lookback < 1:
+        raise UsageError("--lookback-ballots 应至少为 1")
+    return L.BallotPlan(tuple(counts.items()), plan.spare, lookback)
+
+
+def _created(text):
+    if text is None:
+        return None
+    if text == "now":
+        return dt.datetime.now().replace(microsecond=0)
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--created {text} 不是有效时间,应为 now 或 2005-08-20T09:00") from None
+
+
+def _templates(args):
+    defs = _defs(args)
+    for path in write_templates(defs, Path(args.out)):
+        print(f"已生成 {path}")
+
+
+def write_templates(defs, folder):
+    """Blank workbooks of the sample rosters, one per unit: the shipped templates."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for unit in defs.units:
+        roster_path = folder / f"名册_{unit.name}.csv"
+        demo.write_roster(unit.name, roster_path)
+        path = folder / f"{unit.attachment}_{unit.name}_空白工作簿.xlsx"
+        book.build(defs, unit, read_roster(roster_path), path)
+        written += [roster_path, path]
+    return written
+
+
+if __name__ == "__main__":
+    sys.exit(main())
