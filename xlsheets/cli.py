@@ -18,8 +18,6 @@ from .errors import UsageError, XlsheetsError
 from .fileio import refuse_if_open
 from .roster import read_roster
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "workbook_templates"
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse with its complaints in Chinese and exit status 2."""
@@ -80,7 +78,7 @@ def _parser():
 
     t = sub.add_parser("templates", help="重新生成 workbook_templates/ 中的空白模板",
                        description="示例:xlsheets templates --out workbook_templates")
-    t.add_argument("--out", default=str(TEMPLATES), help="输出文件夹")
+    t.add_argument("--out", default="workbook_templates", help="输出文件夹(默认 workbook_templates)")
     t.set_defaults(run=_templates)
     return p
 

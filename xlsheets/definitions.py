@@ -13,6 +13,7 @@ from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 
 from .dates import parse_range
 from .errors import DefinitionError
@@ -66,14 +67,14 @@ class Definitions:
     issuer: str
     issued: dt.date
     year: int
-    ballot: dict
+    ballot: MappingProxyType
     items: tuple
     groups: tuple
-    opinion: dict
-    lookback: dict
+    opinion: MappingProxyType
+    lookback: MappingProxyType
     lookback_items: tuple
-    satisfaction: dict
-    schedule: dict
+    satisfaction: MappingProxyType
+    schedule: MappingProxyType
     steps: tuple
     units: tuple
 
@@ -240,6 +241,8 @@ def _parse(path, data):
                           averaging, reweight))
     r.unique([u.name for u in units], "units.name")
 
+    ballot, opinion, lookback, sat, schedule = (
+        _frozen(t) for t in (ballot, opinion, lookback, sat, schedule))
     return Definitions(
         path=str(path), id=r.get(head, "id", str, "set"),
         version=r.get(head, "version", str, "set"), name=r.get(head, "name", str, "set"),
@@ -248,6 +251,12 @@ def _parse(path, data):
         opinion=opinion, lookback=lookback, lookback_items=lb_items, satisfaction=sat,
         schedule=schedule, steps=tuple(steps), units=tuple(units),
     )
+
+
+def _frozen(table):
+    """A read-only copy of a form's texts, lists as tuples (the set is cached)."""
+    return MappingProxyType({k: tuple(v) if isinstance(v, list) else v
+                             for k, v in table.items() if k != "items"})
 
 
 def _items(r, raw, key):
