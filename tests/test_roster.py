@@ -212,12 +212,18 @@ def test_missing_name_column(tmp_path):
     assert "人员、职务" in str(error)
 
 
-def test_title_row_above_header_is_explained(tmp_path):
+def test_title_row_above_header_in_xlsx(tmp_path):
     path = write_xlsx(tmp_path / "title.xlsx", {"名册": [["关坝镇第一支部党员名册"], ["姓名", "职务"], ["张三", "书记"]]})
+    roster = read_roster(path)
+    assert roster.names() == ["张三"] and roster.members[0].row == 3
+
+
+def test_header_without_name_is_explained(tmp_path):
+    path = write_xlsx(tmp_path / "title.xlsx", {"名册": [["关坝镇第一支部党员名册"], ["名字", "职务"], ["张三", "书记"]]})
     error = error_for(path)
     assert error.row == 1
     assert "关坝镇第一支部党员名册" in str(error)
-    assert "标题行" in str(error)
+    assert "缺少“姓名”列" in str(error)
 
 
 def test_empty_name_with_other_cells(tmp_path):
@@ -345,3 +351,13 @@ def test_duplicate_name_header(tmp_path):
     error = error_for(path)
     assert error.row == 1
     assert "多个“姓名”列" in str(error)
+
+
+def test_title_rows_above_the_header_are_skipped(tmp_path):
+    path = tmp_path / "带标题.csv"
+    path.write_text("兴隆街社区党支部党员名册,,\n,,\n姓名,职务,电话\n张三,书记,123\n李四,党员,\n",
+                    encoding="utf-8")
+    roster = read_roster(path)
+    assert roster.names() == ["张三", "李四"]
+    assert roster.columns == ("姓名", "职务", "电话")
+    assert [m.row for m in roster.members] == [4, 5]

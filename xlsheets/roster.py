@@ -28,6 +28,7 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 # writes (it is a superset of GBK/GB2312).
 ENCODINGS = ("utf-8-sig", "gb18030")
 DELIMITERS = ",\t;"
+TITLE_ROWS = 5  # rows above the header that may hold a title
 
 # str.strip() already removes U+3000 and NBSP; BOM and zero-width spaces are
 # not whitespace to Python but are invisible to a clerk too.
@@ -155,6 +156,12 @@ def _build(path, rows):
     start = next((i for i, r in enumerate(rows) if any(r)), None)
     if start is None:
         raise RosterError(path, "文件是空的,没有表头和人员")
+    # A title such as "某某支部党员名册" often sits above the header: take the
+    # first row that has a 姓名 cell among the first few, else the first row.
+    named = next((i for i, r in enumerate(rows[:TITLE_ROWS + 1])
+                  if any(_INNER_SPACE.sub("", c) == NAME for c in r if c)), None)
+    if named is not None:
+        start = named
     header_row = start + 1
     header = rows[start]
 
@@ -172,7 +179,7 @@ def _build(path, rows):
         raise RosterError(
             path,
             f"缺少“{NAME}”列;这一行作为表头,找到的列是:{'、'.join(columns)}"
-            "(表头必须是第一行非空行,如果上面有标题行请删除)",
+            "(请把“姓名”写在表头行)",
             row=header_row,
         )
     name_at = index[columns.index(NAME)]
