@@ -42,12 +42,13 @@ SUMMARY_FIRST_ROW = 2
 LOOKBACK_FIRST_ROW = 1
 
 # 附件6: the entry cells sit directly below their labels.
-SAT_UNIT_ROW = 1
-SAT_CATEGORY_LABEL_ROW = 2
-SAT_CATEGORY_ROW = 3  # 合计 in column B, the categories from column C
-SAT_LEVEL_LABEL_ROW = 4
-SAT_LEVEL_ROW = 5  # one level every LEVEL_SPAN columns from column C
-SAT_SHARE_ROW = 6
+SAT_TITLE_ROW = 1  # "附件6" above it
+SAT_UNIT_ROW = 2
+SAT_CATEGORY_LABEL_ROW = 3
+SAT_CATEGORY_ROW = 4  # 合计 in column B, the categories from column C
+SAT_LEVEL_LABEL_ROW = 5
+SAT_LEVEL_ROW = 6  # one level every LEVEL_SPAN columns from column C
+SAT_SHARE_ROW = 7
 SAT_LEVEL_SPAN = 2
 
 

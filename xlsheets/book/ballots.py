@@ -21,17 +21,18 @@ def write_form(wb, ctx):
     ws.set_column(0, 0, 12)
     ws.set_column(1, n, 7.5)
     ws.set_column(last, last, 7)
-    ws.set_row(0, 36)
-    ws.merge_range(0, 0, 0, last, d.ballot["title"], f.title)
-    ws.merge_range(1, 0, 3, 0, d.ballot["name_header"], f.header)
-    ws.merge_range(1, 1, 1, n, d.ballot["items_header"], f.header)
-    ws.merge_range(1, last, 2, last, d.ballot["total_header"], f.header)
-    ws.set_row(2, 30)
+    ws.write_string(0, 0, "附件3", f.subtitle)
+    ws.set_row(1, 36)
+    ws.merge_range(1, 0, 1, last, d.ballot["title"], f.title)
+    ws.merge_range(2, 0, 4, 0, d.ballot["name_header"], f.header)
+    ws.merge_range(2, 1, 2, n, d.ballot["items_header"], f.header)
+    ws.merge_range(2, last, 3, last, d.ballot["total_header"], f.header)
+    ws.set_row(3, 30)
     for c, item in enumerate(items, start=1):
-        ws.write_string(2, c, item.name, f.header)
-        ws.write_number(3, c, item.max, f.header)
-    ws.write_number(3, last, d.ballot_max, f.header)
-    row = 4
+        ws.write_string(3, c, item.name, f.header)
+        ws.write_number(4, c, item.max, f.header)
+    ws.write_number(4, last, d.ballot_max, f.header)
+    row = 5
     for m in ctx.members:
         ws.set_row(row, 24)
         ws.write_string(row, 0, m.name, f.text_center)
@@ -40,7 +41,7 @@ def write_form(wb, ctx):
         row += 1
     ws.set_row(row, 48)
     ws.merge_range(row, 0, row, last, d.ballot["note"], f.note)
-    a4(ws, repeat=(0, 3), area=(0, 0, row, last))
+    a4(ws, repeat=(1, 4), area=(0, 0, row, last))
     protect(ws)
 
 

@@ -43,7 +43,7 @@ class Formats:
         self.half = wb.add_format({"bg_color": HALF_FILL})
 
 
-def a4(ws, *, landscape=False, repeat=None, area=None, fit_width=True):
+def a4(ws, *, landscape=False, repeat=None, area=None, fit_width=True, footer=True):
     """A4 page setup: one page wide, title rows repeated, centred, small margins."""
     ws.set_paper(9)
     ws.set_landscape() if landscape else ws.set_portrait()
@@ -55,7 +55,8 @@ def a4(ws, *, landscape=False, repeat=None, area=None, fit_width=True):
         ws.repeat_rows(*repeat)
     if area is not None:
         ws.print_area(*area)
-    ws.set_footer("&C第 &P 页,共 &N 页")
+    if footer:
+        ws.set_footer("&C第 &P 页,共 &N 页")
 
 
 def protect(ws):

@@ -6,6 +6,7 @@ properties, so a program finds it without trusting file names or sheet order.
 """
 
 from .. import layout as L
+from .formats import a4
 
 GUIDE = (
     "本工作簿用于{town}先进性教育活动分析评议阶段的民主评议,由镇先进性教育活动领导小组办公室生成,发给{unit}党支部填写后交回。",
@@ -43,8 +44,7 @@ def write(wb, ctx, identity):
         ws.set_row(row, 15 * max(1, -(-len(text) // 36)))
         ws.merge_range(row, 0, row, 1, text, f.plain)
         row += 1
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    a4(ws, area=(0, 0, row - 1, 1), footer=False)
     ws.activate()
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
     for key, _ in L.IDENTITY_KEYS:

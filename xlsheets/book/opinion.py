@@ -7,7 +7,7 @@ branch committee's words and the signatures.
 from .. import layout as L
 from .formats import a4, protect
 
-ROWS_PER_FORM = 10  # title, fields, 3 sections, 2 signatures, remark, note, gap
+ROWS_PER_FORM = 10  # label, title, fields, 3 sections, 2 signatures, remark, note
 
 
 def write(wb, ctx):
@@ -26,33 +26,34 @@ def write(wb, ctx):
         r = i * ROWS_PER_FORM
         if i:
             breaks.append(r)
-        ws.set_row(r, 50)
-        ws.merge_range(r, 0, r, 5, op["title"], f.title)
-        ws.set_row(r + 1, 32)
+        ws.write_string(r, 0, "附件4", f.subtitle)
+        ws.set_row(r + 1, 44)
+        ws.merge_range(r + 1, 0, r + 1, 5, op["title"], f.title)
+        ws.set_row(r + 2, 32)
         name_l, duty_l, score_l = op["fields"]
-        ws.write_string(r + 1, 0, name_l, f.label)
-        ws.write_string(r + 1, 1, m.name, f.text_center)
-        ws.write_string(r + 1, 2, duty_l, f.label)
-        ws.write_string(r + 1, 3, m.duty, f.text_center)
-        ws.write_string(r + 1, 4, score_l, f.label)
+        ws.write_string(r + 2, 0, name_l, f.label)
+        ws.write_string(r + 2, 1, m.name, f.text_center)
+        ws.write_string(r + 2, 2, duty_l, f.label)
+        ws.write_string(r + 2, 3, m.duty, f.text_center)
+        ws.write_string(r + 2, 4, score_l, f.label)
         link = L.ref(L.SUMMARY, (ctx.summary_rows[m.name], summary_comp))
-        ws.write_formula(r + 1, 5, f"={link}", f.score, ctx.composite_cache[m.name])
+        ws.write_formula(r + 2, 5, f"={link}", f.score, ctx.composite_cache[m.name])
         for k, section in enumerate(op["sections"]):
-            row = r + 2 + k
-            ws.set_row(row, 160)
+            row = r + 3 + k
+            ws.set_row(row, 155)
             ws.write_string(row, 0, section, f.label)
             ws.merge_range(row, 1, row, 5, "", f.entry_box)
         for k, sign in enumerate(op["signatures"]):
-            row = r + 5 + k
+            row = r + 6 + k
             ws.set_row(row, 40)
             ws.write_string(row, 0, sign, f.label)
             ws.merge_range(row, 1, row, 3, "", f.entry_box)
             ws.merge_range(row, 4, row, 5, op["date_label"], f.text_center)
-        ws.set_row(r + 7, 50)
-        ws.write_string(r + 7, 0, op["remark"], f.label)
-        ws.merge_range(r + 7, 1, r + 7, 5, "", f.entry_box)
-        ws.write_string(r + 8, 0, op["note"], f.note)
-    last = len(ctx.members) * ROWS_PER_FORM - 2
+        ws.set_row(r + 8, 50)
+        ws.write_string(r + 8, 0, op["remark"], f.label)
+        ws.merge_range(r + 8, 1, r + 8, 5, "", f.entry_box)
+        ws.merge_range(r + 9, 0, r + 9, 5, op["note"], f.note)
+    last = len(ctx.members) * ROWS_PER_FORM - 1
     ws.set_h_pagebreaks(breaks)
-    a4(ws, area=(0, 0, last, 5))
+    a4(ws, area=(0, 0, last, 5), footer=False)  # each form is handed out alone
     protect(ws)

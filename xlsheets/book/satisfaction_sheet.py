@@ -17,8 +17,9 @@ def write(wb, ctx, result):
     ws = wb.add_worksheet(L.SATISFACTION)
     ws.set_column(0, 0, 14)
     ws.set_column(1, last_col, 10.5)
-    ws.set_row(0, 48)
-    ws.merge_range(0, 0, 0, last_col, sat["title"], f.title)
+    ws.write_string(0, 0, "附件6", f.subtitle)
+    ws.set_row(L.SAT_TITLE_ROW, 48)
+    ws.merge_range(L.SAT_TITLE_ROW, 0, L.SAT_TITLE_ROW, last_col, sat["title"], f.title)
 
     r = L.SAT_UNIT_ROW
     ws.set_row(r, 30)
