@@ -16,9 +16,7 @@ import xlsxwriter
 from .. import __version__, layout as L
 from ..entries import Entries
 from ..fileio import atomic_output
-from ..lookback import item_means
-from ..satisfaction import summarise
-from ..scoring import score_members
+from .. import figures
 from . import ballots, intro, lookback_sheet, opinion, roster_sheet, satisfaction_sheet
 from . import schedule_sheet, summary
 from .formats import FONT, FONT_SIZE, Formats
@@ -37,11 +35,10 @@ class _Context:
     entries: Entries
     fmt: Formats = None
     members: tuple = ()
-    scores: list = field(default_factory=list)
-    invalid: set = field(default_factory=set)
+    rows: dict = field(default_factory=dict)  # group key -> [(ballot no, name, scores)]
+    figures: object = None  # figures.Figures
     entry_last: dict = field(default_factory=dict)
     summary_rows: dict = field(default_factory=dict)
-    composite_cache: dict = field(default_factory=dict)
     roster_names_ref: str = ""
 
 
@@ -72,7 +69,12 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
     plan = plan or L.default_plan(defs.groups, len(roster.members))
     plan = _widen(plan, entries)
     ctx = _Context(defs, unit, roster, plan, entries, members=roster.members)
-    _score(ctx)
+    ctx.rows = {g.key: entry_rows(plan, g.key, roster.members, entries, len(defs.items))
+                for g in defs.groups}
+    ctx.figures = figures.compute(
+        defs, unit, roster.names(),
+        {k: [(name, scores) for _, name, scores in rows] for k, rows in ctx.rows.items()},
+        entries.lookback, entries.categories, entries.levels)
     identity = {
         "unit": unit.name, "set": defs.id, "version": defs.version,
         "workbook_id": book_id or workbook_id(defs, unit, roster),
@@ -97,11 +99,8 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         summary.write(wb, ctx)
         opinion.write(wb, ctx)
         last = lookback_sheet.write_entry(wb, ctx)
-        lookback_sheet.write_form(wb, ctx, last, item_means(entries.lookback, len(defs.lookback_items)))
-        sat = defs.satisfaction
-        satisfaction_sheet.write(wb, ctx, summarise(
-            entries.categories or [None] * len(sat["categories"]),
-            entries.levels or [None] * len(sat["levels"])))
+        lookback_sheet.write_form(wb, ctx, last, ctx.figures.lookback)
+        satisfaction_sheet.write(wb, ctx, ctx.figures.satisfaction)
         wb.close()
     return identity
 
@@ -113,24 +112,21 @@ def _widen(plan, entries):
     return L.BallotPlan(expected, plan.spare, lookback)
 
 
-def _score(ctx):
-    """Score the typed-in ballots with the core, for the cached values."""
-    defs, names = ctx.defs, [m.name for m in ctx.members]
-    totals = {}
-    for g in defs.groups:
-        rows = []
-        for ballot in ctx.entries.ballots.get(g.key, []):
-            for name, scores in ballot.items():
-                t = ballots.row_total(list(scores), defs.items)
-                if isinstance(t, str) and t:
-                    ctx.invalid.add((g.key, name))
-                elif t != "":
-                    rows.append((name, t))
-        totals[g.key] = rows
-    ctx.scores = score_members(names, totals, defs.groups, averaging=ctx.unit.averaging,
-                               reweight_missing=ctx.unit.reweight_missing)
-    for s in ctx.scores:
-        bad = any((g.key, s.name) in ctx.invalid for g in defs.groups)
-        v = s.composite.value
-        ctx.composite_cache[s.name] = (summary.INVALID if bad else
-                                       summary.MISSING if v is None else float(v))
+def entry_rows(plan, key, members, entries, n_items):
+    """The rows of one entry sheet: (ballot no, name, scores) per (ballot, member).
+
+    Expected ballots come pre-filled with number and name; ``plan.spare``
+    blank ballots follow for the ones nobody expected.
+    """
+    typed = entries.ballots.get(key, [])
+    rows = []
+    expected = plan.ballots(key)
+    for b in range(expected + plan.spare):
+        ballot = typed[b] if b < len(typed) else {}
+        for m in members:
+            if b < expected:
+                scores = ballot.get(m.name)
+                rows.append((b + 1, m.name, list(scores) if scores else [None] * n_items))
+            else:
+                rows.append((None, None, [None] * n_items))
+    return rows

@@ -6,10 +6,9 @@ numbers only. 合计 is a formula that refuses half-filled and out-of-range rows
 """
 
 from .. import layout as L
+from ..figures import INCOMPLETE, OUT_OF_RANGE, cached
 from .formats import a4, protect
 
-INCOMPLETE = "不完整"
-OUT_OF_RANGE = "超出分值"
 
 
 def write_form(wb, ctx):
@@ -45,18 +44,6 @@ def write_form(wb, ctx):
     protect(ws)
 
 
-def row_total(scores, items):
-    """What the 合计 formula shows for one entry row: '', 不完整, 超出分值 or the sum."""
-    filled = [s for s in scores if s is not None and s != ""]
-    if not filled:
-        return ""
-    if len(filled) < len(items) or not all(isinstance(s, (int, float)) for s in filled):
-        return INCOMPLETE
-    if any(s < 0 or s > it.max for s, it in zip(scores, items)):
-        return OUT_OF_RANGE
-    return sum(scores)
-
-
 def total_formula(row, items):
     """The 合计 formula of entry row ``row`` (0-based)."""
     first, last = 2, 1 + len(items)
@@ -89,33 +76,25 @@ def write_entry(wb, ctx, group):
     ws.set_column(2, total_col, 9)
     ws.freeze_panes(1, 2)
 
-    members = ctx.members
-    ballots = ctx.entries.ballots.get(group.key, [])
-    expected = ctx.plan.ballots(group.key)
-    rows = ctx.plan.entry_rows(group.key, len(members))
-    row = L.ENTRY_FIRST_ROW
-    for b in range(expected + ctx.plan.spare):
-        typed = ballots[b] if b < len(ballots) else {}
-        for m in members:
-            if b < expected:
-                ws.write_number(row, 0, b + 1, f.name_entry)
-                ws.write_string(row, 1, m.name, f.name_entry)
+    rows = ctx.rows[group.key]
+    totals = ctx.figures.entry_totals[group.key]
+    for i, ((ballot, name, scores), total) in enumerate(zip(rows, totals)):
+        row = L.ENTRY_FIRST_ROW + i
+        if ballot is None:
+            ws.write_blank(row, 0, None, f.name_entry)
+            ws.write_blank(row, 1, None, f.name_entry)
+        else:
+            ws.write_number(row, 0, ballot, f.name_entry)
+            ws.write_string(row, 1, name, f.name_entry)
+        for c, v in enumerate(scores, start=2):
+            if v is None:
+                ws.write_blank(row, c, None, f.entry)
+            elif isinstance(v, str):
+                ws.write_string(row, c, v, f.entry)
             else:
-                ws.write_blank(row, 0, None, f.name_entry)
-                ws.write_blank(row, 1, None, f.name_entry)
-            scores = typed.get(m.name) if b < expected else None
-            scores = list(scores) if scores else [None] * n
-            for c, s in enumerate(scores, start=2):
-                if s is None:
-                    ws.write_blank(row, c, None, f.entry)
-                elif isinstance(s, str):
-                    ws.write_string(row, c, s, f.entry)
-                else:
-                    ws.write_number(row, c, s, f.entry)
-            ws.write_formula(row, total_col, total_formula(row, items), f.int,
-                             row_total(scores, items))
-            row += 1
-    last = L.ENTRY_FIRST_ROW + rows - 1
+                ws.write_number(row, c, v, f.entry)
+        ws.write_formula(row, total_col, total_formula(row, items), f.int, cached(total))
+    last = L.ENTRY_FIRST_ROW + len(rows) - 1
 
     for c, item in enumerate(items, start=2):
         ws.data_validation(L.ENTRY_FIRST_ROW, c, last, c, {

@@ -5,6 +5,7 @@ branch committee's words and the signatures.
 """
 
 from .. import layout as L
+from ..figures import cached
 from .formats import a4, protect
 
 ROWS_PER_FORM = 10  # label, title, fields, 3 sections, 2 signatures, remark, note
@@ -37,7 +38,7 @@ def write(wb, ctx):
         ws.write_string(r + 2, 3, m.duty, f.text_center)
         ws.write_string(r + 2, 4, score_l, f.label)
         link = L.ref(L.SUMMARY, (ctx.summary_rows[m.name], summary_comp))
-        ws.write_formula(r + 2, 5, f"={link}", f.score, ctx.composite_cache[m.name])
+        ws.write_formula(r + 2, 5, f"={link}", f.score, cached(ctx.figures.members[i].composite))
         for k, section in enumerate(op["sections"]):
             row = r + 3 + k
             ws.set_row(row, 155)

@@ -6,10 +6,8 @@ ballot in a group shows 缺票, never 0; a group with a broken row shows 有误.
 """
 
 from .. import layout as L
+from ..figures import INVALID, MISSING, REWEIGHTED, cached
 from .formats import a4, protect
-
-MISSING = "缺票"
-INVALID = "有误"
 
 
 def columns(groups):
@@ -43,11 +41,10 @@ def write(wb, ctx):
 
     first, last = L.SUMMARY_FIRST_ROW, L.SUMMARY_FIRST_ROW + len(members) - 1
     averaging = ctx.unit.averaging
-    scores = {s.name: s for s in ctx.scores}
     for i, m in enumerate(members):
         r = first + i
         ctx.summary_rows[m.name] = r
-        s = scores[m.name]
+        s = ctx.figures.members[i]
         ws.set_row(r, 20)
         ws.write_number(r, 0, i + 1, f.int)
         ws.write_string(r, 1, m.name, f.text_center)
@@ -63,21 +60,20 @@ def write(wb, ctx):
             count = L.a1(r, cc)
             ws.write_formula(r, cc, f"=SUMPRODUCT({hit}*ISNUMBER({tot}))", f.int,
                              s.counts[g.key])
+            mean_cached = cached(s.means[g.key])
             bad = f'SUMPRODUCT({hit}*ISTEXT({tot})*({tot}<>""))>0'
             total = f"SUMPRODUCT({hit}*ISNUMBER({tot}),{tot})"
             mean = f"{total}/{count}"
-            cached = INVALID if (g.key, m.name) in ctx.invalid else (
-                MISSING if s.means[g.key] is None else float(s.means[g.key]))
             if (averaging or g.averaging) == "trimmed":
                 hi = f"MAX(IF({hit}*ISNUMBER({tot}),{tot}))"
                 lo = f"MIN(IF({hit}*ISNUMBER({tot}),{tot}))"
                 mean = f"IF({count}<3,{mean},({total}-{hi}-{lo})/({count}-2))"
                 ws.write_array_formula(r, mc, r, mc,
                                        f'{{=IF({bad},"{INVALID}",IF({count}=0,"{MISSING}",{mean}))}}',
-                                       f.score, cached)
+                                       f.score, mean_cached)
             else:
                 ws.write_formula(r, mc, f'=IF({bad},"{INVALID}",IF({count}=0,"{MISSING}",{mean}))',
-                                 f.score, cached)
+                                 f.score, mean_cached)
             mean_cells.append(L.a1(r, mc))
 
         any_bad = "OR(" + ",".join(f'{c}="{INVALID}"' for c in mean_cells) + ")"
@@ -88,17 +84,14 @@ def write(wb, ctx):
             value = f'IF(COUNT({",".join(mean_cells)})=0,"{MISSING}",({num})/({den}))'
         else:
             value = f'IF(COUNT({",".join(mean_cells)})={len(groups)},{terms},"{MISSING}")'
-        bad_member = any((g.key, m.name) in ctx.invalid for g in groups)
-        c_cached = INVALID if bad_member else (
-            MISSING if s.composite.value is None else float(s.composite.value))
-        ws.write_formula(r, comp, f'=IF({any_bad},"{INVALID}",{value})', f.score, c_cached)
+        ws.write_formula(r, comp, f'=IF({any_bad},"{INVALID}",{value})', f.score,
+                         cached(s.composite))
         cref = L.a1(r, comp)
         span = f"{L.a1(first, comp, True)}:{L.a1(last, comp, True)}"
         ws.write_formula(r, rank, f'=IF(ISNUMBER({cref}),RANK({cref},{span}),"")', f.int,
-                         "" if bad_member or s.rank is None else s.rank)
+                         cached(s.rank))
         ws.write_formula(r, remark, _remark_formula(mean_cells, groups, ctx.unit.reweight_missing,
-                                                    cref), f.int,
-                         _remark(s, groups, ctx.unit.reweight_missing, bad_member))
+                                                    cref), f.int, s.remark)
 
     a4(ws, landscape=True, repeat=(0, hr), area=(0, 0, last, remark))
     protect(ws)
@@ -112,17 +105,5 @@ def _remark_formula(mean_cells, groups, reweight, composite_cell):
     parts = [f'IF({c}="{MISSING}","缺{g.name}票 ","")' for c, g in zip(mean_cells, groups)]
     text = "&".join(parts)
     if reweight:
-        text += f'&IF(AND(ISNUMBER({composite_cell}),COUNT({",".join(mean_cells)})<{len(groups)}),"按现有层次折算","")'
+        text += f'&IF(AND(ISNUMBER({composite_cell}),COUNT({",".join(mean_cells)})<{len(groups)}),"{REWEIGHTED}","")'
     return f"=TRIM({text})"
-
-
-def _remark(score, groups, reweight, bad):
-    """The cached value of the 备注 formula."""
-    if bad:
-        missing = []
-    else:
-        missing = [f"缺{g.name}票" for g in groups if score.means[g.key] is None]
-    text = " ".join(missing)
-    if reweight and not bad and score.composite.reweighted:
-        text = (text + " 按现有层次折算").strip()
-    return text
