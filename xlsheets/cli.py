@@ -8,6 +8,7 @@ to see one when reporting a bug).
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 import traceback
@@ -38,6 +39,8 @@ def main(argv=None):
     except XlsheetsError as e:
         print(f"错误:{e}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
     except KeyboardInterrupt:
         print("已中断,未写入任何文件。", file=sys.stderr)
         return 130
@@ -75,6 +78,17 @@ def _parser():
     n.add_argument("--created", metavar="时间",
                    help="记录的生成时间:now 或 2005-08-20T09:00(默认不记录,以便同样输入得到同样文件)")
     n.set_defaults(run=_new)
+
+    for name, helptext, example, run in (
+            ("validate", "校验一个交回的工作簿,指出每个问题所在的单元格",
+             "示例:xlsheets validate 机关.xlsx --json", _validate),
+            ("compute", "校验无误后计算综合得分、回头看和满意度,写回同一个工作簿",
+             "示例:xlsheets compute 机关.xlsx", _compute)):
+        c = sub.add_parser(name, help=helptext, description=example)
+        c.add_argument("book", metavar="工作簿", help="要处理的工作簿(.xlsx)")
+        c.add_argument("--unit", help="核对工作簿是否属于该单位")
+        c.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        c.set_defaults(run=run)
 
     t = sub.add_parser("templates", help="重新生成 workbook_templates/ 中的空白模板",
                        description="示例:xlsheets templates --out workbook_templates")
@@ -133,6 +147,53 @@ def _created(text):
         return dt.datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--created {text} 不是有效时间,应为 now 或 2005-08-20T09:00") from None
+
+
+def _validate(args):
+    from .compute import validate_file
+
+    outcome, _ = validate_file(args.book, _defs(args), args.unit)
+    _print_findings(args, outcome)
+    return 0 if outcome.ok else 1
+
+
+def _compute(args):
+    from .compute import as_json, compute_file
+
+    defs = _defs(args)
+    outcome = compute_file(args.book, defs, args.unit)
+    if args.json:
+        doc = as_json(outcome, defs) if outcome.ok else {}
+        doc["findings"] = [f.as_dict() for f in outcome.findings]
+        print(json.dumps(doc, ensure_ascii=False, indent=1))
+        return 0 if outcome.ok else 1
+    if not outcome.ok:
+        _print_findings(args, outcome)
+        print("有错误,未计算。请改正上述错误后重新运行。", file=sys.stderr)
+        return 1
+    _print_findings(args, outcome)
+    print(f"已计算并写回 {args.book}:")
+    members = sorted(outcome.checked.figures.members, key=lambda m: (m.rank is None, m.rank or 0))
+    for m in members:
+        print(f"  {m.rank or '-':>3}  {m.name}  {_shown(m.composite)}")
+    return 0
+
+
+def _shown(x):
+    from .numbers import display
+
+    return x if isinstance(x, str) else display(x)
+
+
+def _print_findings(args, outcome):
+    if args.json:
+        print(json.dumps({"findings": [f.as_dict() for f in outcome.findings]},
+                         ensure_ascii=False, indent=1))
+        return
+    errors = sum(f.is_error for f in outcome.findings)
+    print(f"{outcome.path}:{errors} 个错误,{len(outcome.findings) - errors} 个提醒")
+    for f in outcome.findings:
+        print("  " + f.text())
 
 
 def _templates(args):

@@ -88,7 +88,7 @@ def run(defs, out, echo=print):
         book.build(defs, unit, roster, blank)
         entries = sample_entries(defs, unit, names, rng)
         filled = out / f"{unit.name}_已填.xlsx"
-        plan = L.default_plan(defs.groups, len(names))
+        plan = L.BallotPlan(tuple((g.key, BALLOTS.get(g.key) or len(names)) for g in defs.groups))
         book.build(defs, unit, roster, filled, plan=plan, entries=entries)
         written += [roster_path, blank, filled]
         _print_scores(defs, unit, names, entries, echo)

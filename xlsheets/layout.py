@@ -41,6 +41,14 @@ SUMMARY_FIRST_ROW = 2
 # 回头看录入: header in row 1, one row per returned ballot below.
 LOOKBACK_FIRST_ROW = 1
 
+# 附件4: one form every OPINION_ROWS rows; the name and the score cell within it.
+OPINION_ROWS = 10  # label, title, fields, 3 sections, 2 signatures, remark, note
+OPINION_NAME = (2, 1)
+OPINION_SCORE = (2, 5)
+
+# 附件5: label, title, header, then one row per item and the 合计 row.
+LOOKBACK_FORM_FIRST_ROW = 3
+
 # 附件6: the entry cells sit directly below their labels.
 SAT_TITLE_ROW = 1  # "附件6" above it
 SAT_UNIT_ROW = 2
@@ -50,6 +58,18 @@ SAT_LEVEL_LABEL_ROW = 5
 SAT_LEVEL_ROW = 6  # one level every LEVEL_SPAN columns from column C
 SAT_SHARE_ROW = 7
 SAT_LEVEL_SPAN = 2
+
+
+def summary_columns(groups):
+    """汇总's 0-based columns: (count, mean) per group, composite, rank, remark."""
+    pairs = [(3 + 2 * k, 4 + 2 * k) for k in range(len(groups))]
+    comp = 3 + 2 * len(groups)
+    return pairs, comp, comp + 1, comp + 2
+
+
+def entry_total_col(items):
+    """The 合计 column of an entry sheet: after 票号, 党员姓名 and the items."""
+    return 2 + len(items)
 
 
 def schedule_sheet(unit):

@@ -65,7 +65,7 @@ def write_entry(wb, ctx, group):
     """One rater group's entry sheet; returns the 0-based last data row."""
     d, f = ctx.defs, ctx.fmt
     items, n = d.items, len(d.items)
-    total_col = 2 + n
+    total_col = L.entry_total_col(items)
     ws = wb.add_worksheet(L.entry_sheet(group))
     headers = [*L.ENTRY_FIXED_HEADERS, *(i.name for i in items), d.ballot["total_header"]]
     for c, h in enumerate(headers):

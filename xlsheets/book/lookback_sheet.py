@@ -58,7 +58,7 @@ def write_form(wb, ctx, entry_last, result):
     ws.merge_range(1, 0, 1, 3, lb["title"], f.title)
     for c, h in enumerate(lb["headers"]):
         ws.write_string(2, c, h, f.header)
-    first = 3
+    first = L.LOOKBACK_FORM_FIRST_ROW
     for k, item in enumerate(d.lookback_items):
         r = first + k
         ws.set_row(r, 26)

@@ -8,7 +8,6 @@ from .. import layout as L
 from ..figures import cached
 from .formats import a4, protect
 
-ROWS_PER_FORM = 10  # label, title, fields, 3 sections, 2 signatures, remark, note
 
 
 def write(wb, ctx):
@@ -22,9 +21,9 @@ def write(wb, ctx):
     ws.set_column(4, 4, 14)
     ws.set_column(5, 5, 12)
     breaks = []
-    summary_comp = 3 + 2 * len(d.groups)
+    summary_comp = L.summary_columns(d.groups)[1]
     for i, m in enumerate(ctx.members):
-        r = i * ROWS_PER_FORM
+        r = i * L.OPINION_ROWS
         if i:
             breaks.append(r)
         ws.write_string(r, 0, "附件4", f.subtitle)
@@ -33,12 +32,13 @@ def write(wb, ctx):
         ws.set_row(r + 2, 32)
         name_l, duty_l, score_l = op["fields"]
         ws.write_string(r + 2, 0, name_l, f.label)
-        ws.write_string(r + 2, 1, m.name, f.text_center)
+        ws.write_string(r + L.OPINION_NAME[0], L.OPINION_NAME[1], m.name, f.text_center)
         ws.write_string(r + 2, 2, duty_l, f.label)
         ws.write_string(r + 2, 3, m.duty, f.text_center)
         ws.write_string(r + 2, 4, score_l, f.label)
         link = L.ref(L.SUMMARY, (ctx.summary_rows[m.name], summary_comp))
-        ws.write_formula(r + 2, 5, f"={link}", f.score, cached(ctx.figures.members[i].composite))
+        ws.write_formula(r + L.OPINION_SCORE[0], L.OPINION_SCORE[1], f"={link}", f.score,
+                         cached(ctx.figures.members[i].composite))
         for k, section in enumerate(op["sections"]):
             row = r + 3 + k
             ws.set_row(row, 155)
@@ -54,7 +54,7 @@ def write(wb, ctx):
         ws.write_string(r + 8, 0, op["remark"], f.label)
         ws.merge_range(r + 8, 1, r + 8, 5, "", f.entry_box)
         ws.merge_range(r + 9, 0, r + 9, 5, op["note"], f.note)
-    last = len(ctx.members) * ROWS_PER_FORM - 1
+    last = len(ctx.members) * L.OPINION_ROWS - 1
     ws.set_h_pagebreaks(breaks)
     a4(ws, area=(0, 0, last, 5), footer=False)  # each form is handed out alone
     protect(ws)

@@ -10,18 +10,11 @@ from ..figures import INVALID, MISSING, REWEIGHTED, cached
 from .formats import a4, protect
 
 
-def columns(groups):
-    """0-based columns: (count, mean) per group, then composite, rank, remark."""
-    pairs = [(3 + 2 * k, 4 + 2 * k) for k in range(len(groups))]
-    comp = 3 + 2 * len(groups)
-    return pairs, comp, comp + 1, comp + 2
-
-
 def write(wb, ctx):
     """Write 汇总 and record each member's row in ``ctx.summary_rows``."""
     d, f, groups, members = ctx.defs, ctx.fmt, ctx.defs.groups, ctx.members
     ws = wb.add_worksheet(L.SUMMARY)
-    pairs, comp, rank, remark = columns(groups)
+    pairs, comp, rank, remark = L.summary_columns(groups)
     ws.set_row(0, 30)
     ws.merge_range(0, 0, 0, remark, f"{d.town}{ctx.unit.name}党员分析评议测评汇总", f.title)
     headers = ["序号", "姓名", "职务"]
@@ -53,7 +46,7 @@ def write(wb, ctx):
         mean_cells = []
         for g, (cc, mc) in zip(groups, pairs):
             names = L.ref(L.entry_sheet(g), (L.ENTRY_FIRST_ROW, 1), (ctx.entry_last[g.key], 1))
-            tot_col = 2 + len(d.items)
+            tot_col = L.entry_total_col(d.items)
             tot = L.ref(L.entry_sheet(g), (L.ENTRY_FIRST_ROW, tot_col),
                         (ctx.entry_last[g.key], tot_col))
             hit = f"({names}={name})"

@@ -1,0 +1,91 @@
+"""Which cells of a branch workbook hold formulas, and what each should show.
+
+Shared by ``compute`` (file shell) and the Excel add-in: both refresh exactly
+these cells with the core's figures, and both report any of them typed over.
+"""
+
+from . import layout as L
+from .figures import cached
+
+
+def _a1(row, col):
+    return L.a1(row, col)
+
+
+def formula_cells(defs, members, entry_rows):
+    """Expected formula cells: {sheet: [A1, ...]}.
+
+    Args:
+        members: number of members (rows of 汇总, forms of 附件4).
+        entry_rows: {group key: [0-based rows of the entry sheet]}.
+    """
+    out = {}
+    total_col = L.entry_total_col(defs.items)
+    for g in defs.groups:
+        out[L.entry_sheet(g)] = [_a1(r, total_col) for r in entry_rows.get(g.key, ())]
+    pairs, comp, rank, remark = L.summary_columns(defs.groups)
+    cols = [c for pair in pairs for c in pair] + [comp, rank, remark]
+    out[L.SUMMARY] = [_a1(L.SUMMARY_FIRST_ROW + i, c) for i in range(members) for c in cols]
+    out[L.OPINION] = [_a1(i * L.OPINION_ROWS + L.OPINION_SCORE[0], L.OPINION_SCORE[1])
+                      for i in range(members)]
+    first, n = L.LOOKBACK_FORM_FIRST_ROW, len(defs.lookback_items)
+    out[L.LOOKBACK_FORM] = [_a1(first + k, 2) for k in range(n)] + [
+        _a1(first + n, 1), _a1(first + n, 2)]
+    levels = defs.satisfaction["levels"]
+    out[L.SATISFACTION] = [_a1(L.SAT_CATEGORY_ROW, 1)] + [
+        _a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k) for k in range(len(levels))] + [
+        _a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * len(levels))]
+    return out
+
+
+def figure_values(defs, figures, entry_rows):
+    """The cached value of every formula cell: {sheet: {A1: value}}.
+
+    ``entry_rows`` are the entry sheets' 0-based rows, in the order of
+    ``figures.entry_totals``.
+    """
+    out = {}
+    total_col = L.entry_total_col(defs.items)
+    for g in defs.groups:
+        out[L.entry_sheet(g)] = {
+            _a1(r, total_col): cached(t)
+            for r, t in zip(entry_rows.get(g.key, ()), figures.entry_totals.get(g.key, ()))}
+    pairs, comp, rank, remark = L.summary_columns(defs.groups)
+    summary, opinion = {}, {}
+    for i, m in enumerate(figures.members):
+        r = L.SUMMARY_FIRST_ROW + i
+        for g, (cc, mc) in zip(defs.groups, pairs):
+            summary[_a1(r, cc)] = m.counts[g.key]
+            summary[_a1(r, mc)] = cached(m.means[g.key])
+        summary[_a1(r, comp)] = cached(m.composite)
+        summary[_a1(r, rank)] = cached(m.rank)
+        summary[_a1(r, remark)] = m.remark
+        opinion[_a1(i * L.OPINION_ROWS + L.OPINION_SCORE[0], L.OPINION_SCORE[1])] = cached(
+            m.composite)
+    out[L.SUMMARY], out[L.OPINION] = summary, opinion
+    first, lb = L.LOOKBACK_FORM_FIRST_ROW, figures.lookback
+    form = {_a1(first + k, 2): cached(v) for k, v in enumerate(lb.means)}
+    n = len(defs.lookback_items)
+    form[_a1(first + n, 1)] = sum(i.max for i in defs.lookback_items)
+    form[_a1(first + n, 2)] = cached(lb.total)
+    out[L.LOOKBACK_FORM] = form
+    sat, levels = figures.satisfaction, defs.satisfaction["levels"]
+    six = {_a1(L.SAT_CATEGORY_ROW, 1): sat.total}
+    for k, share in enumerate(sat.shares):
+        six[_a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k)] = cached(
+            None if share is None else share / 100)
+    six[_a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * len(levels))] = cached(
+        None if sat.rate is None else sat.rate / 100)
+    out[L.SATISFACTION] = six
+    return out
+
+
+def category_cells(defs):
+    """附件6 entry cells of the participant categories, in order."""
+    return [_a1(L.SAT_CATEGORY_ROW, 2 + k) for k in range(len(defs.satisfaction["categories"]))]
+
+
+def level_cells(defs):
+    """附件6 entry cells of the satisfaction levels, in order."""
+    return [_a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * k)
+            for k in range(len(defs.satisfaction["levels"]))]

@@ -1,0 +1,281 @@
+"""Validation of a branch workbook (R1-R4, R7, R9-R12 and its own integrity).
+
+Pure: takes ``Grids`` and the definitions, returns findings and the clean
+values the figures are computed from. Clerks' data never raises here; every
+problem is a ``Finding`` on a cell.
+"""
+
+from dataclasses import dataclass, field
+
+from . import figures as F, layout as L
+from .cells import category_cells, level_cells
+from .findings import finding
+from .values import BAD, BLANK, TEXT_NUMBER, read_number, show
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one workbook."""
+
+    findings: list
+    rows_by_group: dict  # group key -> [(name, scores)] in sheet order (numbers or None)
+    entry_rows: dict  # group key -> [0-based rows], same order
+    lookback: list  # [[numbers or None]]
+    categories: list
+    levels: list
+    fixes: dict = field(default_factory=dict)  # {sheet: {A1: number or None}} text made number
+    figures: object = None  # figures.Figures
+
+
+def check(defs, unit, grids, expected_unit=None):
+    """Check ``grids`` against ``defs``; compute the figures from the clean values."""
+    out = []
+    fixes = {}
+    _identity(defs, grids, expected_unit, out)
+    missing = _sheets(defs, unit, grids, out)
+    names = [n for _, n in grids.roster]
+    _roster(grids, names, out)
+    rows_by_group, entry_rows = {}, {}
+    for g in defs.groups:
+        sheet = L.entry_sheet(g)
+        if sheet in missing:
+            rows_by_group[g.key], entry_rows[g.key] = [], []
+            continue
+        _header(sheet, grids.entry_headers.get(g.key, []), _entry_header(defs), out)
+        rows = _ballots(defs, sheet, grids.entries.get(g.key, []), set(names), out, fixes)
+        rows_by_group[g.key] = [(name, scores) for _, name, scores in rows]
+        entry_rows[g.key] = [r for r, _, _ in rows]
+    lookback = []
+    if L.LOOKBACK_ENTRY not in missing:
+        _header(L.LOOKBACK_ENTRY, grids.lookback_header,
+                ["票号", *(i.name for i in defs.lookback_items)], out)
+        lookback = _lookback(defs, grids.lookback, out, fixes)
+    categories, levels = ([], []) if L.SATISFACTION in missing else _satisfaction(
+        defs, grids, out, fixes)
+    for sheet, cell, value in grids.overwritten:
+        out.append(finding("formula-overwritten", sheet, cell, value=show(value)))
+
+    figs = F.compute(defs, unit, names, rows_by_group, lookback, categories or None,
+                     levels or None)
+    if L.SUMMARY not in missing:
+        _composites(defs, unit, figs, out)
+    return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs)
+
+
+def _entry_header(defs):
+    return [*L.ENTRY_FIXED_HEADERS, *(i.name for i in defs.items), defs.ballot["total_header"]]
+
+
+def _identity(defs, grids, expected_unit, out):
+    ident = grids.identity
+    cell = lambda key: L.a1(L.IDENTITY_FIRST_ROW + [k for k, _ in L.IDENTITY_KEYS].index(key), 1)
+    if ident.get("set") != defs.id:
+        out.append(finding("identity-set", L.INTRO, cell("set"), actual=ident.get("set"),
+                           expected=defs.id))
+    elif ident.get("version") != defs.version:
+        out.append(finding("identity-version", L.INTRO, cell("version"),
+                           actual=ident.get("version"), expected=defs.version))
+    if expected_unit and ident.get("unit") != expected_unit:
+        out.append(finding("identity-unit", L.INTRO, cell("unit"), actual=ident.get("unit"),
+                           expected=expected_unit))
+
+
+def _sheets(defs, unit, grids, out):
+    required = [L.INTRO, L.ROSTER, L.schedule_sheet(unit), L.BALLOT_FORM,
+                *(L.entry_sheet(g) for g in defs.groups), L.SUMMARY, L.OPINION,
+                L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION]
+    missing = [s for s in required if s not in grids.sheets]
+    for s in missing:
+        out.append(finding("sheet-missing", s, "", name=s))
+    return set(missing)
+
+
+def _header(sheet, actual, expected, out):
+    for c, want in enumerate(expected):
+        got = actual[c] if c < len(actual) else None
+        if (got.strip() if isinstance(got, str) else got) != want:
+            out.append(finding("header-changed", sheet, L.a1(0, c), expected=want,
+                               actual="" if got is None else show(got)))
+            return
+
+
+def _roster(grids, names, out):
+    """汇总 and 附件4 list the roster's members, in its order."""
+    for (row, name), (_, want) in zip(grids.summary, grids.roster):
+        if name != want:
+            out.append(finding("roster-mismatch", L.SUMMARY, L.a1(row, 1), actual=name or "",
+                               expected=want, row=names.index(want) + 2))
+    for (row, name), (_, want) in zip(grids.opinion, grids.roster):
+        if name != want:
+            out.append(finding("roster-mismatch", L.OPINION, L.a1(row, L.OPINION_NAME[1]),
+                               actual=name or "", expected=want, row=names.index(want) + 2))
+    if len(grids.summary) != len(grids.roster):
+        extra = grids.roster[len(grids.summary):] or grids.summary[len(grids.roster):]
+        row, name = extra[0]
+        out.append(finding("roster-mismatch", L.ROSTER, L.a1(row, 0), actual=name or "",
+                           expected="(汇总中没有此人)", row=row + 1))
+
+
+def _name(raw):
+    if raw is None:
+        return None
+    text = show(raw).strip()
+    return text or None
+
+
+def _ballots(defs, sheet, rows, roster, out, fixes):
+    """R1-R4 on one entry sheet; returns [(row, name, values)] for every row.
+
+    Values are numbers (text that is clearly a number included), None for
+    blanks, and the raw text of anything else, as the 合计 formula sees it.
+    """
+    items, total_col = defs.items, L.entry_total_col(defs.items)
+    kept, by_ballot, seen = [], {}, {}
+    for er in rows:
+        name = _name(er.name)
+        numbers, blank, bad = [], [], False
+        for k, (raw, item) in enumerate(zip(er.scores, items)):
+            cell = L.a1(er.row, 2 + k)
+            kind, value = read_number(raw)
+            if kind == BLANK:
+                blank.append(item.name)
+                if isinstance(raw, str) and raw:
+                    fixes.setdefault(sheet, {})[cell] = None
+            elif kind == BAD:
+                bad = True
+                out.append(finding("score-not-number", sheet, cell, item=item.name,
+                                   value=show(raw), max=item.max))
+            else:
+                if kind == TEXT_NUMBER:
+                    out.append(finding("score-text-number", sheet, cell, item=item.name,
+                                       value=raw, number=show(value)))
+                    fixes.setdefault(sheet, {})[cell] = value
+                if not 0 <= value <= item.max:
+                    bad = True
+                    out.append(finding("score-out-of-range", sheet, cell, item=item.name,
+                                       value=show(value), max=item.max))
+            # A bad value stays text, so the figures show 不完整 as the formula does.
+            numbers.append(raw if kind == BAD else value)
+        filled = len(items) - len(blank)
+        kept.append((er.row, name, numbers))
+        ballot = er.ballot if er.ballot not in ("", None) else None
+        if ballot is None and name is None and not filled:
+            continue  # an unused spare row
+        if ballot is not None:
+            by_ballot.setdefault(show(ballot), []).append((er, filled))
+        if filled and name is None:
+            out.append(finding("ballot-no-name", sheet, L.a1(er.row, 1)))
+        elif filled and name not in roster:
+            out.append(finding("ballot-unknown-name", sheet, L.a1(er.row, 1), name=name))
+        if filled and blank:
+            first_blank = next(k for k, v in enumerate(er.scores) if read_number(v)[0] == BLANK)
+            out.append(finding("ballot-half-filled", sheet, L.a1(er.row, 2 + first_blank),
+                               ballot=show(ballot) if ballot is not None else "(无)",
+                               name=name or "", missing="、".join(blank)))
+        if filled and name is not None and ballot is not None:
+            key = (show(ballot), name)
+            if key in seen:
+                out.append(finding("ballot-duplicate-name", sheet, L.a1(er.row, 1),
+                                   ballot=show(ballot), name=name, other=seen[key]))
+            else:
+                seen[key] = L.a1(er.row, 1)
+        if not er.total_is_formula and filled == len(items) and not bad:
+            kind, typed = read_number(er.total)
+            if kind != BLANK and typed != sum(numbers):  # R3
+                out.append(finding("ballot-total-mismatch", sheet, L.a1(er.row, total_col),
+                                   value=show(er.total), sum=show(sum(numbers))))
+    for ballot, members in by_ballot.items():
+        if not any(filled for _, filled in members):
+            er = members[0][0]
+            out.append(finding("ballot-empty", sheet, L.a1(er.row, 0), ballot=ballot))
+        else:
+            for er, filled in members:
+                if not filled and _name(er.name):
+                    out.append(finding("ballot-row-empty", sheet, L.a1(er.row, 2),
+                                       ballot=ballot, name=_name(er.name)))
+    return kept
+
+
+def _lookback(defs, rows, out, fixes):
+    sheet, items, kept = L.LOOKBACK_ENTRY, defs.lookback_items, []
+    for lr in rows:
+        numbers, blank = [], []
+        for k, (raw, item) in enumerate(zip(lr.values, items)):
+            cell = L.a1(lr.row, 1 + k)
+            kind, value = read_number(raw)
+            if kind == BAD:
+                out.append(finding("lookback-not-number", sheet, cell, item=item.name,
+                                   value=show(raw), max=item.max))
+                value = None
+            elif kind == TEXT_NUMBER:
+                out.append(finding("lookback-text-number", sheet, cell, item=item.name,
+                                   value=raw, number=show(value)))
+                fixes.setdefault(sheet, {})[cell] = value
+            elif kind == BLANK:
+                blank.append(item.name)
+                if isinstance(raw, str) and raw:
+                    fixes.setdefault(sheet, {})[cell] = None
+            if value is not None and not 0 <= value <= item.max:
+                out.append(finding("lookback-out-of-range", sheet, cell, item=item.name,
+                                   value=show(value), max=item.max))
+            numbers.append(value)
+        if len(blank) == len(items):
+            continue
+        if blank:
+            out.append(finding("lookback-partial", sheet, L.a1(lr.row, 0),
+                               ballot=show(lr.ballot), missing="、".join(blank)))
+        kept.append(numbers)
+    if not kept:
+        out.append(finding("lookback-empty", L.LOOKBACK_FORM, L.a1(L.LOOKBACK_FORM_FIRST_ROW, 2)))
+    return kept
+
+
+def _satisfaction(defs, grids, out, fixes):
+    sheet, sat = L.SATISFACTION, defs.satisfaction
+
+    def counts(raws, cells, labels):
+        got = []
+        for raw, cell, label in zip(raws, cells, labels):
+            kind, value = read_number(raw)
+            if kind == TEXT_NUMBER:
+                out.append(finding("satisfaction-text-number", sheet, cell, label=label,
+                                   value=raw, number=show(value)))
+                fixes.setdefault(sheet, {})[cell] = value
+            if kind == BAD or (value is not None and (value < 0 or value != int(value))):
+                out.append(finding("satisfaction-not-count", sheet, cell, label=label,
+                                   value=show(raw)))
+                value = None
+            got.append(None if value is None else int(value))
+        return got
+
+    cats = counts(grids.categories, category_cells(defs), sat["categories"])
+    levels = counts(grids.levels, level_cells(defs), sat["levels"])
+    if all(v is None for v in cats + levels):
+        out.append(finding("satisfaction-empty", sheet, category_cells(defs)[0]))
+        return cats, levels
+    total, answered = sum(v or 0 for v in cats), sum(v or 0 for v in levels)
+    where = L.a1(L.SAT_CATEGORY_ROW, 1)
+    if answered > total:
+        out.append(finding("satisfaction-over-total", sheet, where, answered=answered,
+                           total=total))
+    elif answered < total:
+        out.append(finding("satisfaction-under-total", sheet, where, answered=answered,
+                           total=total, diff=total - answered))
+    return cats, levels
+
+
+def _composites(defs, unit, figs, out):
+    """R7: a member with no ballot in a group has no composite (or is re-weighted)."""
+    pairs, comp, _, _ = L.summary_columns(defs.groups)
+    for i, m in enumerate(figs.members):
+        row = L.SUMMARY_FIRST_ROW + i
+        absent = [(g, mc) for g, (_, mc) in zip(defs.groups, pairs) if m.means[g.key] == F.MISSING]
+        if not absent or m.composite == F.INVALID:
+            continue
+        if m.reweighted:
+            out.append(finding("composite-reweighted", L.SUMMARY, L.a1(row, comp), name=m.name,
+                               groups="、".join(g.name for g, _ in absent)))
+        else:
+            for g, mc in absent:
+                out.append(finding("composite-missing-group", L.SUMMARY, L.a1(row, mc),
+                                   name=m.name, group=g.name))

@@ -1,0 +1,102 @@
+"""Validate and compute a branch workbook on disk, in place.
+
+``validate_file`` reads and checks; ``compute_file`` refuses while errors
+remain, otherwise writes the figures into the same file: cached values of
+the formula cells, text-that-is-a-number made numbers, and a 校验结果 sheet
+with the stamp. Only those cells and parts change; the file is replaced
+atomically, so on any failure the original stays as it was.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from . import report
+from .cells import figure_values
+from .checks import check
+from .fileio import atomic_output, refuse_if_open
+from .findings import finding, has_errors, sort_key
+from .numbers import display, round_half_away
+from .ooxml import write_patched
+from .reader import open_book, read_grids
+
+
+@dataclass
+class Outcome:
+    """What validate/compute found and computed for one file."""
+
+    path: str
+    unit: object
+    findings: list
+    checked: object
+    written: bool = False
+
+    @property
+    def ok(self):
+        return not has_errors(self.findings)
+
+
+def validate_file(path, defs, expected_unit=None):
+    """Read and check ``path``; raises BookError when it cannot be used at all."""
+    book, unit, ident = open_book(path, defs)
+    with book:
+        grids = read_grids(book, defs, unit, ident)
+        checked = check(defs, unit, grids, expected_unit)
+        findings = list(checked.findings)
+        previous = report.read_stamp(book)
+    if previous and previous.get("fingerprint") != report.fingerprint(
+            checked, [n for _, n in grids.roster]):
+        findings.append(finding("stamp-stale", report.SHEET, report.stamp_cell("fingerprint"),
+                                when=previous.get("computed", "")))
+    findings.sort(key=sort_key)
+    return Outcome(str(path), unit, findings, checked), grids
+
+
+def compute_file(path, defs, expected_unit=None, now=None):
+    """Validate, then (without errors) write the figures into ``path`` in place."""
+    outcome, grids = validate_file(path, defs, expected_unit)
+    outcome.findings = [f for f in outcome.findings if f.code != "stamp-stale"]
+    if not outcome.ok:
+        return outcome
+    refuse_if_open(path)
+
+    checked = outcome.checked
+    updates = figure_values(defs, checked.figures, checked.entry_rows)
+    for sheet, fixes in checked.fixes.items():
+        updates.setdefault(sheet, {}).update(fixes)
+    when = now or dt.datetime.now().replace(microsecond=0)
+    stamp = report.stamp(defs, checked, [n for _, n in grids.roster], when)
+    sheet = report.results_sheet(stamp, outcome.findings)
+    with atomic_output(path) as tmp:
+        write_patched(path, tmp, updates, {report.SHEET: sheet})
+    outcome.written = True
+    return outcome
+
+
+def as_json(outcome, defs):
+    """The ``compute --json`` document: figures rounded to 2 decimals as displayed."""
+    figs = outcome.checked.figures
+
+    def num(x):
+        return None if x is None or isinstance(x, str) else float(round_half_away(x))
+
+    members = [{
+        "name": m.name,
+        **{f"{g.key}_mean": num(m.means[g.key]) for g in defs.groups},
+        "composite": num(m.composite), "rank": m.rank,
+    } for m in figs.members]
+    lb, sat = figs.lookback, figs.satisfaction
+    return {
+        "members": members,
+        "lookback": {"items": [{"name": i.name, "mean": num(v)}
+                               for i, v in zip(defs.lookback_items, lb.means)],
+                     "total": num(lb.total)},
+        "satisfaction": {
+            "total": sat.total,
+            "levels": {name: {"count": c, "percent": num(p)} for name, c, p in
+                       zip(defs.satisfaction["levels"], outcome.checked.levels or
+                           [None] * len(sat.shares), sat.shares)},
+            "rate": num(sat.rate)},
+    }
+
+
+__all__ = ["Outcome", "validate_file", "compute_file", "as_json", "display"]

@@ -1,0 +1,46 @@
+"""A branch workbook read into plain values: what both shells hand to the core.
+
+The file shell (``reader.py``) fills a ``Grids`` from an .xlsx on disk; the
+Excel add-in fills one from the open workbook's ranges. Rows are 0-based
+sheet rows, so findings can name the true cell.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class EntryRow:
+    """One row of a ballot entry sheet, as typed."""
+
+    row: int
+    ballot: object  # 票号
+    name: object  # 党员姓名
+    scores: list  # one raw value per item
+    total: object = None  # 合计 as shown (cached)
+    total_is_formula: bool = True
+
+
+@dataclass
+class LookbackRow:
+    row: int
+    ballot: object
+    values: list
+
+
+@dataclass
+class Grids:
+    """Everything the checks and figures need from one workbook."""
+
+    source: str  # the file (or workbook) name, for messages
+    identity: dict  # identity key -> text (see layout.IDENTITY_KEYS)
+    sheets: list  # sheet names present
+    roster: list = field(default_factory=list)  # [(row, name)] from 名册
+    summary: list = field(default_factory=list)  # [(row, name)] from 汇总
+    opinion: list = field(default_factory=list)  # [(row, name)] from 附件4
+    entry_headers: dict = field(default_factory=dict)  # group key -> header values
+    entries: dict = field(default_factory=dict)  # group key -> [EntryRow]
+    lookback_header: list = field(default_factory=list)
+    lookback: list = field(default_factory=list)  # [LookbackRow]
+    categories: list = field(default_factory=list)  # raw values, category order
+    levels: list = field(default_factory=list)  # raw values, level order
+    overwritten: list = field(default_factory=list)  # [(sheet, A1, value)] formula cells typed over

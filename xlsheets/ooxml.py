@@ -1,0 +1,1240 @@
+"""Reading and patching .xlsx packages at the zip/XML level.
+
+Branch workbooks come back from clerks with things openpyxl would drop on save
+(images, charts, comments, text boxes, sparklines, a VBA project...). So we read
+cells straight from the sheet XML, and write by editing only the ``<c>``
+elements we change inside the sheet part; every other zip entry is copied with
+its raw compressed bytes untouched.
+
+Reading is a regex scan over the decoded sheet XML (fast; one Python step per
+cell, identical cells share one ``Cell``), after a handler-less expat pass that
+proves the part is well-formed and has no DTD. Unusual but legal markup
+(comments or CDATA in ``<sheetData>``, cells without ``r``) falls back to a
+streaming ElementTree parse.
+"""
+from __future__ import annotations
+
+import bisect
+import codecs
+import functools
+import gc
+import math
+import numbers
+import os
+import posixpath
+import re
+import struct
+import xml.parsers.expat as expat
+import zipfile
+import zlib
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import defusedxml.ElementTree as DET
+from defusedxml.common import DefusedXmlException
+
+from .errors import XlsheetsError
+
+__all__ = ["BookError", "Cell", "BookFile", "write_patched", "sheet_xml"]
+
+# Zip-bomb guards, all checked from the central directory before inflating anything.
+MAX_ENTRIES = 10_000
+MAX_TOTAL_SIZE = 1 << 30  # declared uncompressed bytes, all entries
+MAX_RATIO = 200
+RATIO_MIN_SIZE = 10 << 20  # the ratio guard applies to entries above this size
+MAX_CENTRAL_DIR = 64 << 20
+
+_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+            "http://purl.oclc.org/ooxml/spreadsheetml/main")
+_REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+           "http://purl.oclc.org/ooxml/officeDocument/relationships")
+_WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+_WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class BookError(XlsheetsError):
+    """A workbook file cannot be read or patched; the message names the file."""
+
+    def __init__(self, path, problem):
+        self.path, self.problem = str(path), problem
+        super().__init__(f"工作簿 {self.path}:{problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One ``<c>`` element: its value, its formula text (if any) and value kind.
+
+    kind: 'n' number, 's' string (shared or inline), 'str' formula string,
+    'b' boolean, 'e' error (value like '#DIV/0!'), 'd' ISO date text,
+    'blank' no value (also a formula without a cached value).
+    """
+
+    value: object
+    formula: str | None
+    kind: str
+
+
+_BLANK = Cell(None, None, "blank")
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+_XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_A1 = re.compile(r"\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})")
+_MAX_ROW, _MAX_COL = 1_048_576, 16_384
+
+
+_ENTITY = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _entity(m):
+    if m[3]:
+        return _NAMED[m[3]]
+    return chr(int(m[1], 16) if m[1] else int(m[2]))
+
+
+def _unescape(s):
+    """XML text as a parser would give it: newlines normalised, references resolved."""
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in s:
+        s = _ENTITY.sub(_entity, s)  # expat already proved no other entity occurs
+    return s
+
+
+def _unxstring(s):
+    """Undo OOXML's ``_xHHHH_`` escapes (control characters, literal ``_x``)."""
+    return _XESC.sub(lambda m: chr(int(m[1], 16)), s) if "_x" in s else s
+
+
+def _number(v):
+    """A cached number; whole numbers (exactly representable) as int."""
+    if len(v) < 16 and "." not in v and "E" not in v and "e" not in v:
+        return int(v)
+    f = float(v)
+    return int(f) if f.is_integer() and abs(f) < 2**53 else f
+
+
+def col_name(col):
+    """Column letters of a 1-based column number."""
+    name = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        name = chr(65 + rem) + name
+    return name
+
+
+def col_number(letters):
+    """1-based column number of column letters."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def parse_a1(address):
+    """(row, col), both 1-based, of an A1 address; ValueError when it is not one."""
+    m = _A1.fullmatch(address.strip())
+    if not m:
+        raise ValueError(f"not an A1 cell address: {address!r}")
+    row, col = int(m[2]), col_number(m[1])
+    if row > _MAX_ROW or col > _MAX_COL:
+        raise ValueError(f"cell address outside the sheet: {address!r}")
+    return row, col
+
+
+_BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xstring(s):
+    """Text for an OOXML string: ``_x`` runs and invalid/CR characters as ``_xHHHH_``."""
+    if "_x" in s:
+        s = _XESC.sub(lambda m: "_x005F" + m[0], s)
+    if "\r" in s:
+        s = s.replace("\r", "_x000D_")
+    return _BAD_XML_CHARS.sub(lambda m: f"_x{ord(m[0]):04X}_", s)
+
+
+def _esc_text(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _esc_attr(s):
+    s = _BAD_XML_CHARS.sub("", s)
+    return (_esc_text(s).replace('"', "&quot;")
+            .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;"))
+
+
+def _num_text(value):
+    """XML text of a number cell value; ValueError for NaN and infinities."""
+    if isinstance(value, int):
+        return str(value)
+    f = float(value)
+    if not math.isfinite(f):
+        raise ValueError(f"cannot store {value!r} in a cell")
+    return str(int(f)) if f.is_integer() and abs(f) < 2**53 else repr(f)
+
+
+def _value_kind(value):
+    """'b', 'n', 's' or None for a value we can write; TypeError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "b"
+    if isinstance(value, numbers.Real):
+        return "n"
+    if isinstance(value, str):
+        return "s"
+    raise TypeError(f"cannot store a {type(value).__name__} in a cell: {value!r}")
+
+
+# --- XML safety and decoding -------------------------------------------------------------
+
+class _Forbidden(Exception):
+    pass
+
+
+def _forbid(*_args):
+    raise _Forbidden
+
+
+def _check_xml(book, part, data):
+    """Prove ``data`` is well-formed XML without DTD or entity declarations."""
+    p = expat.ParserCreate()
+    p.StartDoctypeDeclHandler = _forbid
+    p.EntityDeclHandler = _forbid
+    p.UnparsedEntityDeclHandler = _forbid
+    p.ExternalEntityRefHandler = _forbid
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        p.Parse(data, True)
+    except _Forbidden:
+        raise BookError(book, f"其中的 {part} 含有 DTD 或实体声明,出于安全原因拒绝读取。") from None
+    except expat.ExpatError as e:
+        raise BookError(book, f"其中的 {part} 不是有效的 XML(第 {e.lineno} 行第 {e.offset + 1} 列出错),"
+                              "文件可能已损坏,请用 Excel 或 WPS 打开后另存一次再试。") from None
+
+
+_XML_DECL_ENC = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)""")
+
+
+def _codec(data):
+    """(BOM bytes, codec name) of an XML part."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                      (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return bom, name
+    m = _XML_DECL_ENC.match(data)
+    return b"", (m[1].decode("ascii") if m else "utf-8")
+
+
+def _decode(book, part, data):
+    """The text of an XML part and a function that encodes text back the same way."""
+    bom, name = _codec(data)
+    try:
+        text = data[len(bom):].decode(name)
+    except (LookupError, UnicodeDecodeError):
+        raise BookError(book, f"其中的 {part} 编码无法识别,文件可能已损坏。") from None
+    return text, lambda s: bom + s.encode(name)
+
+
+def _parse_small(book, part, data):
+    """ElementTree of a small part (workbook, relationships, properties), defused."""
+    try:
+        return DET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException:
+        raise BookError(book, f"其中的 {part} 含有 DTD 或实体声明,出于安全原因拒绝读取。") from None
+    except DET.ParseError as e:
+        line, col = getattr(e, "position", (0, 0))
+        raise BookError(book, f"其中的 {part} 不是有效的 XML(第 {line} 行第 {col + 1} 列出错),"
+                              "文件可能已损坏,请用 Excel 或 WPS 打开后另存一次再试。") from None
+
+
+def _local(tag):
+    return tag.rpartition("}")[2]
+
+
+def _root(text):
+    """(namespace prefix with colon or '', index) of the root element's start tag."""
+    m = re.search(r"<(?![?!])([^\s/>]+)", text)
+    if not m:
+        return "", len(text)
+    name = m[1]
+    return (name.partition(":")[0] + ":" if ":" in name else ""), m.start()
+
+
+def _root_prefix(text):
+    return _root(text)[0]
+
+
+def _find_tag(text, tag, start=0, end=None):
+    """Index of the start tag ``<tag`` (a whole name) in text, or -1."""
+    end = len(text) if end is None else end
+    i = text.find("<" + tag, start, end)
+    while i >= 0 and text[i + len(tag) + 1] not in " \t\r\n/>":
+        i = text.find("<" + tag, i + 1, end)
+    return i
+
+
+@functools.lru_cache(maxsize=8)
+def _pats(p):
+    """Compiled regexes for SpreadsheetML elements written with prefix ``p`` ('' or 'x:')."""
+    P = re.escape(p)
+    body = rf"[^<]*+(?:<(?!/{P}c>)[^<]*+)*+</{P}c>"
+    return {
+        # r when it is the first attribute, then either a plain number cell (optional s,
+        # optional <f>, <v>) as (f element, v text), or everything else up to </c> as rest
+        "cell": re.compile(rf'<{P}c(?: r="([^"]*)")?(?=[\s/>])(?:(?: s="[0-9]+")?>'
+                           rf'(<{P}f>[^<]*</{P}f>)?<{P}v>([^<&]*)</{P}v></{P}c>'
+                           rf'|([^>]*+>(?:(?<=/>)|{body})))'),
+        "cellspan": re.compile(rf"<{P}c(?=[\s/>])([^>]*+)>(?:(?<=/>)|{body})"),
+        "row": re.compile(rf"<{P}row(?=[\s/>])([^>]*+)>"),
+        "v": re.compile(rf"<{P}v(?:\s[^>]*)?(?:/>|>([^<]*)</{P}v>)"),
+        "f": re.compile(rf"<{P}f(?:\s[^>]*)?(?:/>|>([^<]*)</{P}f>)"),
+        "t": re.compile(rf"<{P}t(?:\s[^>]*?)?(?:/>|>([^<]*)</{P}t>)"),
+        "rph": re.compile(rf"<{P}rPh\b.*?</{P}rPh>", re.S),
+        "si": re.compile(rf"<{P}si(?:\s[^>]*)?(?:/>|>(.*?)</{P}si>)", re.S),
+        "felem": re.compile(rf"<{P}f(?=[\s/>])[^>]*?(?:/>|>[^<]*</{P}f>)"),
+        "ext": re.compile(rf"<{P}extLst\b.*</{P}extLst>", re.S),
+        "is": re.compile(rf"<{P}is\b"),
+    }
+
+
+_ATTR = re.compile(r"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')""")
+_R_ATTR = re.compile(r"""\sr\s*=\s*["']\$?([A-Za-z]+)\$?([0-9]+)["']""")
+_ROW_R = re.compile(r"""\sr\s*=\s*["']([0-9]+)["']""")
+_T_ATTR = re.compile(r"""\st\s*=\s*["']([^"']*)["']""")
+
+
+def _rich_text(inner, pats):
+    """Text of a CT_Rst (``<si>`` or ``<is>`` content): plain or rich runs, no phonetics."""
+    if "<" not in inner:
+        return ""
+    if "rPh" in inner:
+        inner = pats["rph"].sub("", inner)
+    return _unxstring(_unescape("".join(pats["t"].findall(inner))))
+
+
+# --- the package -------------------------------------------------------------------------
+
+class BookFile:
+    """An .xlsx package opened for reading; parts are inflated on demand."""
+
+    def __init__(self, path, zf, members):
+        self.path = str(path)
+        self._zip = zf
+        self._members = members  # name -> ZipInfo, in zip order
+        self._lower = {n.lower(): n for n in members}
+        self._sst = None
+        self._load_workbook()
+
+    # opening and guards
+
+    @classmethod
+    def open(cls, path):
+        """Open ``path``; BookError (in Chinese, naming the file) when it cannot be used."""
+        path = os.fspath(path)
+        try:
+            with open(path, "rb") as f:
+                if f.read(4) == _CFB_MAGIC[:4]:
+                    raise BookError(path, "文件已加密(设置了打开密码),或是旧版 .xls 格式。"
+                                          "请在 Excel 或 WPS 中取消密码,并另存为 .xlsx 后再试。")
+                _guard_central_directory(path, f)
+            zf = zipfile.ZipFile(path)
+        except FileNotFoundError:
+            raise BookError(path, "找不到该文件。") from None
+        except IsADirectoryError:
+            raise BookError(path, "这是一个文件夹,不是工作簿文件。") from None
+        except PermissionError:
+            raise BookError(path, "没有读取该文件的权限。") from None
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error):
+            raise BookError(path, "不是有效的 .xlsx 工作簿(文件已损坏,或并非 Excel 文件)。") from None
+        except OSError:
+            raise BookError(path, "无法读取该文件(可能正被其他程序占用)。") from None
+        try:
+            members = _guard_members(path, zf.infolist())
+            return cls(path, zf, members)
+        except BaseException:
+            zf.close()
+            raise
+
+    def close(self):
+        self._zip.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # raw parts
+
+    def _member(self, name):
+        """Zip member name of part ``name`` (exact, then case-insensitive as OPC says)."""
+        name = name.lstrip("/")
+        if name in self._members:
+            return name
+        return self._lower.get(name.lower())
+
+    def has_part(self, name):
+        return self._member(name) is not None
+
+    def part(self, name):
+        """Uncompressed bytes of a zip member; KeyError when absent."""
+        member = self._member(name)
+        if member is None:
+            raise KeyError(name)
+        try:
+            return self._zip.read(self._members[member])
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError,
+                OSError):
+            raise BookError(self.path, f"其中的 {member} 无法解压(文件已损坏或使用了不支持的压缩方式)。") from None
+
+    def _xml(self, name):
+        data = self.part(name)
+        _check_xml(self.path, name, data)
+        return data
+
+    def _tree(self, name):
+        return _parse_small(self.path, name, self.part(name))
+
+    def _rels(self, part):
+        """{Id: (Type, target part name)} of a part's relationships (none if no .rels)."""
+        folder, base = posixpath.split(part)
+        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        if not self.has_part(rels_name):
+            return {}
+        out = {}
+        for rel in self._tree(rels_name):
+            if _local(rel.tag) != "Relationship" or rel.get("TargetMode") == "External":
+                continue
+            target = unquote(rel.get("Target", "")).replace("\\", "/")
+            if target.startswith("/"):
+                name = target.lstrip("/")
+            else:
+                name = posixpath.normpath(posixpath.join(folder, target))
+            out[rel.get("Id")] = (rel.get("Type", ""), name)
+        return out
+
+    # workbook structure
+
+    def _load_workbook(self):
+        wb = None
+        for typ, name in self._rels("").values():
+            if typ.endswith("/officeDocument") and self.has_part(name):
+                wb = self._member(name)
+        if wb is None:
+            wb = self._member("xl/workbook.xml")
+        if wb is None:
+            raise BookError(self.path, "不是 Excel 工作簿:缺少 xl/workbook.xml"
+                                       "(可能是其他格式的压缩包,或文件已损坏)。")
+        self._wb_part = wb
+        self._wb_rels = self._rels(wb)
+        root = self._tree(wb)
+        self._sheets = []  # (name, sheetId, rId, part or None, rel type)
+        for el in (e for group in root if _local(group.tag) == "sheets" for e in group):
+            if _local(el.tag) != "sheet":
+                continue
+            rid = next((v for k, v in el.attrib.items()
+                        if k.startswith("{") and _local(k) == "id"), None)
+            typ, part = self._wb_rels.get(rid, ("", None))
+            self._sheets.append((el.get("name", ""), el.get("sheetId"), rid,
+                                 self._member(part) if part else None, typ))
+        self._defined = []
+        for el in (e for group in root if _local(group.tag) == "definedNames" for e in group):
+            if _local(el.tag) == "definedName":
+                self._defined.append((el.get("name", ""), el.get("localSheetId"), el.text or ""))
+        self.sheet_names = [s[0] for s in self._sheets]
+
+    def _sheet(self, name):
+        for s in self._sheets:
+            if s[0] == name:
+                return s
+        for s in self._sheets:  # Excel compares sheet names case-insensitively
+            if s[0].casefold() == name.casefold():
+                return s
+        raise BookError(self.path, f"没有名为“{name}”的工作表(可能已被改名或删除)。")
+
+    def sheet_part(self, name):
+        """Zip member name of the sheet called ``name``."""
+        part = self._sheet(name)[3]
+        if part is None:
+            raise BookError(self.path, f"工作表“{name}”的内容缺失,文件可能已损坏。")
+        return part
+
+    def defined_names(self):
+        """{name: formula text}; names local to a sheet are keyed ``sheet!name``."""
+        out = {}
+        for name, local, text in self._defined:
+            if local is not None and local.isdigit() and int(local) < len(self._sheets):
+                name = f"{self._sheets[int(local)][0]}!{name}"
+            out[name] = text
+        return out
+
+    def custom_properties(self):
+        """{name: text} from docProps/custom.xml ({} when there is none)."""
+        part = next((n for t, n in self._rels("").values()
+                     if t.endswith("/custom-properties") and self.has_part(n)), None)
+        part = part or self._member("docProps/custom.xml")
+        if part is None:
+            return {}
+        out = {}
+        for prop in self._tree(part):
+            if _local(prop.tag) == "property" and prop.get("name") is not None:
+                value = next(iter(prop), None)
+                out[prop.get("name")] = (value.text or "") if value is not None else ""
+        return out
+
+    # cells
+
+    def _shared_strings(self):
+        if self._sst is None:
+            part = next((n for t, n in self._wb_rels.values()
+                         if t.endswith("/sharedStrings") and self.has_part(n)), None)
+            part = part or self._member("xl/sharedStrings.xml")
+            self._sst = [] if part is None else self._read_sst(part)
+        return self._sst
+
+    def _read_sst(self, part):
+        data = self._xml(part)
+        text, _ = _decode(self.path, part, data)
+        p, start = _root(text)
+        if text.find("<!", start) >= 0 or text.find("<?", start) >= 0:
+            return self._read_sst_slow(data)
+        pats = _pats(p)
+        simple = re.compile(rf"<{re.escape(p)}t>([^<]*)</{re.escape(p)}t>")
+        out = []
+        for inner in pats["si"].findall(text, start):
+            m = simple.fullmatch(inner)
+            out.append(_unxstring(_unescape(m[1])) if m else _rich_text(inner, pats))
+        return out
+
+    def _read_sst_slow(self, data):
+        out = []
+        for _, el in DET.iterparse(_Bytes(data), forbid_dtd=True):
+            if _local(el.tag) == "si":
+                out.append(_rst_text(el))
+                el.clear()
+        return out
+
+    def cells(self, name):
+        """{A1 address: Cell} for every ``<c>`` of the sheet, in document order."""
+        part = self.sheet_part(name)
+        data = self._xml(part)
+        text, _ = _decode(self.path, part, data)
+        p = _root_prefix(text)
+        region = _sheet_data(text, p)
+        if region is None:
+            return {} if "sheetData" not in text else self._cells_slow(part, data)
+        start, end = region
+        if text.find("<!", start, end) >= 0 or text.find("<?", start, end) >= 0:
+            return self._cells_slow(part, data)
+        enabled = gc.isenabled()
+        gc.disable()  # ~10% faster: the scan allocates many tuples, none of them cyclic
+        try:
+            out = self._cells_fast(part, text, start, end, p)
+        finally:
+            if enabled:
+                gc.enable()
+        if "" in out:  # a cell whose r is missing or not first: let a real parser place it
+            return self._cells_slow(part, data)
+        return out
+
+    def _cells_fast(self, part, text, start, end, p):
+        pats = _pats(p)
+        v_search, f_search, is_search = pats["v"].search, pats["f"].search, pats["is"].search
+        f_open = f"<{p}f"
+        lf, close = len(f_open) + 1, len(f"</{p}c>")
+        sst = self._shared_strings()
+        book = self.path
+        cache, numbers = {}, {}  # identical cells share one Cell
+
+        def bad(xml):
+            return BookError(book, f"其中的 {part} 有无法识别的单元格值:{xml[:60]}")
+
+        def number(f, v):
+            """A plain number cell: ``f`` the whole <f> element or '', ``v`` the <v> text."""
+            try:
+                value = _number(v) if v else None
+            except ValueError:
+                raise bad(v) from None
+            if f:
+                formula = _unescape(f[lf:-lf - 1])
+                return Cell(value, formula, "n" if v else "blank")
+            cell = numbers[v] = Cell(value, None, "n") if v else _BLANK
+            return cell
+
+        def make(rest):
+            gt = rest.index(">")
+            if rest[gt - 1] == "/":
+                cache[rest] = _BLANK
+                return _BLANK
+            attrs, inner = rest[:gt], rest[gt + 1:-close]
+            t = None
+            if "t=" in attrs:
+                m = _T_ATTR.search(attrs)
+                t = m[1] if m else None
+            formula = is_text = None
+            if f_open in inner:
+                m = f_search(inner)
+                if m:
+                    formula = _unescape(m[1] or "")
+            m = v_search(inner)
+            v = m[1] if m else None
+            if v and t not in (None, "n", "s", "b"):
+                v = _unescape(v)
+            if is_search(inner):
+                is_text = _rich_text(inner, pats)
+            try:
+                cell = _typed(t, v, formula, sst, is_text)
+            except (ValueError, IndexError, TypeError):
+                raise bad(rest) from None
+            cache[rest] = cell
+            return cell
+
+        get, nget = cache.get, numbers.get
+        return {r: (get(rest) or make(rest)) if rest else
+                (number(f, v) if f else nget(v) or number(f, v))
+                for r, f, v, rest in pats["cell"].findall(text, start, end)}
+
+    def _cells_slow(self, part, data):
+        """The same result by a streaming parser; positions of cells without ``r`` inferred."""
+        sst = None
+        out = {}
+        row = col = 0
+        try:
+            for event, el in DET.iterparse(_Bytes(data), events=("start", "end"),
+                                           forbid_dtd=True):
+                tag = _local(el.tag)
+                if event == "start":
+                    if tag == "row":
+                        r = el.get("r")
+                        row, col = (int(r) if r else row + 1), 0
+                    continue
+                if tag == "c":
+                    ref = el.get("r")
+                    if ref:
+                        m = _A1.fullmatch(ref)
+                        col = col_number(m[1])
+                        row = int(m[2])
+                    else:
+                        col += 1
+                        ref = f"{col_name(col)}{row}"
+                    t = el.get("t")
+                    formula = value = None
+                    is_text = None
+                    for child in el:
+                        ct = _local(child.tag)
+                        if ct == "f":
+                            formula = child.text or ""
+                        elif ct == "v":
+                            value = child.text or ""
+                        elif ct == "is":
+                            is_text = _rst_text(child)
+                    if t == "s" and sst is None:
+                        sst = self._shared_strings()
+                    out[ref] = _typed(t, value, formula, sst, is_text)
+                    el.clear()
+                elif tag == "row":
+                    el.clear()
+        except (DET.ParseError, DefusedXmlException, ValueError, IndexError, TypeError,
+                AttributeError):
+            raise BookError(self.path, f"其中的 {part} 无法解析,文件可能已损坏。") from None
+        return out
+
+
+class _Bytes:
+    """Minimal file object over bytes (iterparse reads in chunks)."""
+
+    def __init__(self, data):
+        self._data, self._pos = data, 0
+
+    def read(self, n=-1):
+        end = len(self._data) if n < 0 else self._pos + n
+        chunk = self._data[self._pos:end]
+        self._pos += len(chunk)
+        return chunk
+
+
+def _rst_text(el):
+    """Text of a CT_Rst element (``<si>``/``<is>``): ``t`` or runs' ``t``, phonetics skipped."""
+    parts = []
+    for child in el:
+        tag = _local(child.tag)
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    return _unxstring("".join(parts))
+
+
+def _typed(t, v, formula, sst, is_text):
+    """Cell from the t attribute, the plain ``<v>`` text and ``<is>`` text (None if absent)."""
+    if is_text is not None:
+        return Cell(is_text, formula, "s")
+    if v is None or (v == "" and t in (None, "n", "s", "b")):
+        return Cell(None, formula, "blank") if formula is not None else _BLANK
+    if t is None or t == "n":
+        return Cell(_number(v), formula, "n")
+    if t == "s":
+        return Cell(sst[int(v)], formula, "s")
+    if t == "b":
+        return Cell(v.strip() not in ("0", "false"), formula, "b")
+    if t == "str" or t == "inlineStr":
+        return Cell(_unxstring(v), formula, "str" if t == "str" else "s")
+    return Cell(v, formula, t)  # 'e' errors, 'd' ISO dates
+
+
+def _sheet_data(text, p):
+    """(start, end) of the ``<sheetData>`` content, or None when absent or empty."""
+    i = _find_tag(text, f"{p}sheetData")
+    if i < 0:
+        return None
+    gt = text.index(">", i)
+    if text[gt - 1] == "/":
+        return None
+    end = text.find(f"</{p}sheetData>", gt)
+    return None if end < 0 else (gt + 1, end)
+
+
+def _guard_central_directory(path, f):
+    """Entry count and directory size from the end record, before zipfile reads them all."""
+    try:
+        end = zipfile._EndRecData(f)
+    except (AttributeError, OSError):  # private helper gone or unreadable: zipfile decides
+        return
+    if end is None:
+        raise zipfile.BadZipFile
+    if end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ENTRIES:
+        raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。")
+    if end[zipfile._ECD_SIZE] > MAX_CENTRAL_DIR:
+        raise BookError(path, "压缩包目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。")
+
+
+def _guard_members(path, infos):
+    """Refuse zip bombs and packages we cannot copy faithfully, from declared sizes only."""
+    if len(infos) > MAX_ENTRIES:
+        raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。")
+    total = 0
+    members = {}
+    for info in infos:
+        total += info.file_size
+        if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * info.compress_size:
+            raise BookError(path, f"其中的 {info.filename} 压缩比异常(超过 {MAX_RATIO} 倍),"
+                                  "疑似恶意构造的文件,已拒绝打开。")
+        if info.flag_bits & 0x1:
+            raise BookError(path, f"其中的 {info.filename} 被加密,无法读取。")
+        if info.filename in members:
+            raise BookError(path, f"其中的 {info.filename} 重复出现,文件已损坏。")
+        members[info.filename] = info
+    if total > MAX_TOTAL_SIZE:
+        raise BookError(path, "解压后总大小超过 1 GiB,疑似恶意构造的文件,已拒绝打开。")
+    return members
+
+
+# --- writing a new worksheet -------------------------------------------------------------
+
+def _cell_xml(ref, value, p="", style=None):
+    """A complete ``<c>`` element holding a plain (non-formula) value."""
+    s = f' s="{style}"' if style is not None else ""
+    kind = _value_kind(value)
+    if kind is None:
+        return f'<{p}c r="{ref}"{s}/>'
+    if kind == "b":
+        return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
+    if kind == "n":
+        return f'<{p}c r="{ref}"{s}><{p}v>{_num_text(value)}</{p}v></{p}c>'
+    return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is>{_t_xml(value, p)}</{p}is></{p}c>'
+
+
+def _t_xml(text, p=""):
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f"<{p}t{space}>{_esc_text(_xstring(text))}</{p}t>"
+
+
+def sheet_xml(rows, *, col_widths=None, hyperlinks=(), freeze_header=False):
+    """A minimal valid worksheet part.
+
+    rows: list of lists of values (str as inline strings, numbers, bools, None = no cell).
+    col_widths: widths by 0-based column, as a list (None skips) or a dict.
+    hyperlinks: (A1 cell, location such as "'党员互评'!C5", tooltip or None) internal links.
+    freeze_header: keep the first row in view while scrolling.
+    """
+    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           f'<worksheet xmlns="{_MAIN_NS[0]}" xmlns:r="{_REL_NS[0]}">']
+    width = max((len(r) for r in rows), default=0)
+    if rows and width:
+        out.append(f'<dimension ref="A1:{col_name(width)}{len(rows)}"/>')
+    if freeze_header:
+        out.append('<sheetViews><sheetView workbookViewId="0">'
+                   '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                   '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+                   "</sheetView></sheetViews>")
+    else:
+        out.append('<sheetViews><sheetView workbookViewId="0"/></sheetViews>')
+    out.append('<sheetFormatPr defaultRowHeight="15"/>')
+    widths = dict(enumerate(col_widths)) if isinstance(col_widths, (list, tuple)) \
+        else dict(col_widths or {})
+    cols = [(c, w) for c, w in sorted(widths.items()) if w is not None]
+    if cols:
+        out.append("<cols>")
+        out.extend(f'<col min="{c + 1}" max="{c + 1}" width="{float(w):g}" customWidth="1"/>'
+                   for c, w in cols)
+        out.append("</cols>")
+    out.append("<sheetData>")
+    texts = {}
+    for r, values in enumerate(rows, 1):
+        out.append(f'<row r="{r}">')
+        for c, value in enumerate(values, 1):
+            if value is not None:
+                ref = f"{col_name(c)}{r}"
+                out.append(_cell_xml(ref, value))
+                texts[ref] = value if isinstance(value, str) else None
+        out.append("</row>")
+    out.append("</sheetData>")
+    if hyperlinks:
+        out.append("<hyperlinks>")
+        for ref, location, tooltip in hyperlinks:
+            row, col = parse_a1(ref)
+            ref = f"{col_name(col)}{row}"
+            display = texts.get(ref) or location
+            tip = f' tooltip="{_esc_attr(tooltip)}"' if tooltip else ""
+            out.append(f'<hyperlink ref="{ref}" location="{_esc_attr(location)}" '
+                       f'display="{_esc_attr(display)}"{tip}/>')
+        out.append("</hyperlinks>")
+    out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
+               'header="0.3" footer="0.3"/></worksheet>')
+    return "".join(out).encode("utf-8")
+
+
+# --- patching a sheet part ---------------------------------------------------------------
+
+def _patch_cell(cell, value, p):
+    """The ``<c>`` element ``cell`` holding ``value``; a formula stays, its cache changes."""
+    pats = _pats(p)
+    gt = cell.index(">")
+    closing = cell[gt - 1] == "/"
+    attrs = _ATTR.findall(cell[len(p) + 2:gt - 1 if closing else gt])
+    inner = "" if closing else cell[gt + 1:cell.rindex("<")]
+    f = pats["felem"].search(inner)
+    ext = pats["ext"].search(inner)
+    kind = _value_kind(value)
+    if f:
+        t = {"n": None, "s": "str", "b": "b", None: None}[kind]
+    else:
+        t = {"n": None, "s": "inlineStr", "b": "b", None: None}[kind]
+        attrs = [(k, v) for k, v in attrs if k != "vm"]  # metadata of the old value
+    kept = [(k, v) for k, v in attrs if k != "t"]
+    if t is not None:
+        old = next((i for i, (k, _) in enumerate(attrs) if k == "t"), None)
+        new = ("t", f'"{t}"')
+        if old is None:
+            kept.append(new)
+        else:
+            kept.insert(sum(1 for k, _ in attrs[:old] if k != "t"), new)
+    head = f"<{p}c" + "".join(f" {k}={v}" for k, v in kept)
+    body = f[0] if f else ""
+    if kind == "n":
+        body += f"<{p}v>{_num_text(value)}</{p}v>"
+    elif kind == "b":
+        body += f"<{p}v>{int(value)}</{p}v>"
+    elif kind == "s" and f:
+        body += f"<{p}v>{_esc_text(_xstring(value))}</{p}v>"
+    elif kind == "s":
+        body += f"<{p}is>{_t_xml(value, p)}</{p}is>"
+    if ext:
+        body += ext[0]
+    return f"{head}/>" if not body else f"{head}>{body}</{p}c>"
+
+
+def _col_styles(text, p):
+    """[(min, max, style)] of ``<col>`` elements that carry a style."""
+    out = []
+    for m in re.finditer(rf"<{re.escape(p)}col(?=\s)([^>]*)>", text):
+        a = dict((k, v[1:-1]) for k, v in _ATTR.findall(m[1]))
+        if a.get("style") not in (None, "0") and a.get("min", "").isdigit():
+            out.append((int(a["min"]), int(a.get("max", a["min"])), a["style"]))
+    return out
+
+
+def _patch_sheet(book, name, text, updates):
+    """Sheet part text with ``updates`` {A1: value} applied by local string edits."""
+    p = _root_prefix(text)
+    pats = _pats(p)
+    unusual = BookError(book, f"工作表“{name}”的内部格式特殊(缺少单元格位置等),无法原位写入;"
+                              "请用 Excel 或 WPS 打开后另存一次再试。")
+    targets = {}
+    for address, value in updates.items():
+        _value_kind(value)
+        row, col = parse_a1(address)
+        targets.setdefault(row, {})[col] = value
+    if not targets:
+        return text
+    i = _find_tag(text, f"{p}sheetData")
+    if i < 0:
+        raise BookError(book, f"工作表“{name}”不是普通工作表,无法写入单元格。")
+    gt = text.index(">", i)
+    if text[gt - 1] == "/":
+        sd_start = sd_end = None
+    else:
+        sd_start, sd_end = gt + 1, text.find(f"</{p}sheetData>", gt)
+        if sd_end < 0:
+            raise unusual
+        if text.find("<!", sd_start, sd_end) >= 0:
+            raise unusual
+    edits = []  # (start, end, replacement)
+    row_style = {}
+    col_styles = None
+
+    def style_for(row, col):
+        nonlocal col_styles
+        if row in row_style:
+            return row_style[row]
+        if col_styles is None:
+            col_styles = _col_styles(text[:i], p)
+        return next((s for lo, hi, s in col_styles if lo <= col <= hi), None)
+
+    # index the rows once: number -> (start, tag end, content end, end, attrs)
+    rows = []
+    if sd_start is not None:
+        pos = sd_start
+        for m in pats["row"].finditer(text, sd_start, sd_end):
+            if m.start() < pos:
+                continue
+            rm = _ROW_R.search(m[1])
+            if not rm:
+                raise unusual
+            selfclosing = m[1].endswith("/")
+            cend = m.end() if selfclosing else text.find(f"</{p}row>", m.end(), sd_end)
+            if cend < 0:
+                raise unusual
+            end = cend if selfclosing else cend + len(f"</{p}row>")
+            rows.append((int(rm[1]), m.start(), m.end(), cend, end, m[1]))
+            pos = end
+    by_number = {r[0]: r for r in rows}
+    numbers_sorted = [r[0] for r in rows]  # rows are in ascending order in a valid part
+    new_rows = {}  # insertion position -> [row xml]
+    grown = []  # (row, col) of inserted cells; clearing a missing cell inserts nothing
+    for rnum in sorted(targets):
+        cols = targets[rnum]
+        info = by_number.get(rnum)
+        if info is None:
+            fresh = sorted(c for c, v in cols.items() if v is not None)
+            if not fresh:
+                continue
+            grown.extend((rnum, c) for c in fresh)
+            cells = "".join(_cell_xml(f"{col_name(c)}{rnum}", cols[c], p, style_for(rnum, c))
+                            for c in fresh)
+            k = bisect.bisect_right(numbers_sorted, rnum)
+            pos = rows[k][1] if k < len(rows) else sd_end
+            new_rows.setdefault(pos, []).append(f'<{p}row r="{rnum}">{cells}</{p}row>')
+            continue
+        _, rstart, tag_end, cend, rend, rattrs = info
+        a = dict((k, v[1:-1]) for k, v in _ATTR.findall(rattrs))
+        if a.get("customFormat") in ("1", "true") and a.get("s"):
+            row_style[rnum] = a["s"]
+        existing = []  # (col, start, end)
+        for m in pats["cellspan"].finditer(text, tag_end, cend):
+            cm = _R_ATTR.search(m[1])
+            if not cm:
+                raise unusual
+            existing.append((col_number(cm[1]), m.start(), m.end()))
+        inserts = {}
+        for c in sorted(cols):
+            hit = next((e for e in existing if e[0] == c), None)
+            if hit:
+                edits.append((hit[1], hit[2], _patch_cell(text[hit[1]:hit[2]], cols[c], p)))
+            elif cols[c] is not None:
+                grown.append((rnum, c))
+                pos = next((e[1] for e in existing if e[0] > c), cend)
+                inserts.setdefault(pos, []).append(
+                    _cell_xml(f"{col_name(c)}{rnum}", cols[c], p, style_for(rnum, c)))
+        # widen spans (an optional hint) when a new cell falls outside it
+        new_tag = None
+        if inserts and "spans" in a:
+            try:
+                bounds = [int(x) for x in re.split(r"[\s:]+", a["spans"].strip())]
+                new = [c for r, c in grown if r == rnum]
+                lo, hi = min(bounds + new), max(bounds + new)
+                if (lo, hi) != (min(bounds), max(bounds)):
+                    new_tag = re.sub(r"""(\sspans\s*=\s*["'])[^"']*""",
+                                     lambda m: f"{m[1]}{lo}:{hi}", text[rstart:tag_end], count=1)
+            except ValueError:
+                pass
+        if rattrs.endswith("/"):  # <row .../> becomes <row ...>cells</row>
+            start_tag = (new_tag or text[rstart:tag_end])[:-2].rstrip() + ">"
+            edits.append((rstart, rend, start_tag + "".join(inserts.get(cend, [])) + f"</{p}row>"))
+            continue
+        if new_tag:
+            edits.append((rstart, tag_end, new_tag))
+        edits.extend((pos, pos, "".join(xmls)) for pos, xmls in inserts.items())
+    if new_rows:
+        if sd_start is None:
+            edits.append((i, gt + 1, text[i:gt - 1].rstrip() + ">" + "".join(new_rows[None])
+                          + f"</{p}sheetData>"))
+        else:
+            edits.extend((pos, pos, "".join(xmls)) for pos, xmls in new_rows.items())
+    # widen the dimension when a cell lies outside it
+    dm = re.search(rf"""<{re.escape(p)}dimension\s+ref\s*=\s*["']([^"']*)["']""", text[:i])
+    if dm and grown:
+        refs = [parse_a1(x) for x in dm[1].split(":") if _A1.fullmatch(x.strip())]
+        if refs:
+            old = (min(r for r, _ in refs), min(c for _, c in refs),
+                   max(r for r, _ in refs), max(c for _, c in refs))
+            lo_r, lo_c = min(old[0], *(r for r, _ in grown)), min(old[1], *(c for _, c in grown))
+            hi_r, hi_c = max(old[2], *(r for r, _ in grown)), max(old[3], *(c for _, c in grown))
+            if (lo_r, lo_c, hi_r, hi_c) != old:
+                edits.append((dm.start(1), dm.end(1),
+                              f"{col_name(lo_c)}{lo_r}:{col_name(hi_c)}{hi_r}"))
+    edits.sort(key=lambda e: (e[0], e[1]))
+    out, pos = [], 0
+    for start, end, repl in edits:
+        out.append(text[pos:start])
+        out.append(repl)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --- adding sheets: workbook.xml, its relationships, content types ------------------------
+
+def _valid_sheet_name(name):
+    if not name or len(name) > 31 or re.search(r"[\[\]:*?/\\]", name) \
+            or name.startswith("'") or name.endswith("'"):
+        raise ValueError(f"not a valid Excel sheet name: {name!r}")
+
+
+def _insert_before_close(book, part, text, tag, make):
+    """Insert ``make(prefix)`` before the last ``</tag>`` (or ``</prefix:tag>``) of text."""
+    m = None
+    for m in re.finditer(rf"</((?:[\w.-]+:)?){tag}\s*>", text):
+        pass
+    if m is None:
+        raise BookError(book, f"其中的 {part} 缺少 <{tag}>,文件可能已损坏。")
+    return text[:m.start()] + make(m[1]) + text[m.start():]
+
+
+def _add_sheet_entries(book, new_sheets):
+    """Edited workbook, rels and content-types texts for new sheets; part names chosen."""
+    wb_part = book._wb_part
+    folder, base = posixpath.split(wb_part)
+    rels_part = book._member(posixpath.join(folder, "_rels", base + ".rels"))
+    ct_part = book._member("[Content_Types].xml")
+    if rels_part is None or ct_part is None:
+        raise BookError(book.path, "缺少工作簿关系或内容类型清单,文件可能已损坏。")
+    texts, encoders = {}, {}
+    for part in (wb_part, rels_part, ct_part):
+        data = book._xml(part)
+        texts[part], encoders[part] = _decode(book.path, part, data)
+    taken = {n.lower() for n in book._members}
+    taken.update(m.lower() for m in re.findall(r"""PartName\s*=\s*["']/?([^"']+)""",
+                                               texts[ct_part]))
+    rids = set(re.findall(r"""\sId\s*=\s*["']([^"']+)""", texts[rels_part]))
+    ids = [int(s[1]) for s in book._sheets if (s[1] or "").isdigit()]
+    next_id = max(ids, default=0) + 1
+    n = 1 + max((int(m[1]) for m in (re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", x)
+                                     for x in taken) if m), default=0)
+    rel_prefix = None
+    for ns in _REL_NS:
+        m = re.search(rf"""xmlns:([\w.-]+)\s*=\s*["']{re.escape(ns)}["']""", texts[wb_part])
+        if m:
+            rel_prefix = m[1]
+            break
+    added = []
+    for name, xml in new_sheets:
+        while f"xl/worksheets/sheet{n}.xml" in taken:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        taken.add(part)
+        rid, k = f"rId{n}", n
+        while rid in rids:
+            k += 1
+            rid = f"rId{k}"
+        rids.add(rid)
+        target = posixpath.relpath(part, folder or ".")
+        texts[rels_part] = _insert_before_close(
+            book.path, rels_part, texts[rels_part], "Relationships",
+            lambda p: f'<{p}Relationship Id="{rid}" Type="{_WORKSHEET_TYPE}" Target="{target}"/>')
+        texts[ct_part] = _insert_before_close(
+            book.path, ct_part, texts[ct_part], "Types",
+            lambda p: f'<{p}Override PartName="/{part}" ContentType="{_WORKSHEET_CT}"/>')
+        rid_attr = f'{rel_prefix}:id="{rid}"' if rel_prefix else \
+            f'xmlns:r="{_REL_NS[0]}" r:id="{rid}"'
+        texts[wb_part] = _insert_before_close(
+            book.path, wb_part, texts[wb_part], "sheets",
+            lambda p: f'<{p}sheet name="{_esc_attr(name)}" sheetId="{next_id}" {rid_attr}/>')
+        next_id += 1
+        added.append((part, xml))
+    return {part: encoders[part](texts[part]) for part in texts}, added
+
+
+# --- copying the zip ---------------------------------------------------------------------
+
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_LIMIT = 0xFFFFFFFF
+
+
+def _dos_time(date_time):
+    y, mo, d, h, mi, s = date_time
+    return (h << 11) | (mi << 5) | (s // 2), ((y - 1980) << 9) | (mo << 5) | d
+
+
+def _strip_zip64(extra):
+    """Extra field without ZIP64 records (we write 32-bit sizes)."""
+    out, i = [], 0
+    while i + 4 <= len(extra):
+        hid, size = struct.unpack_from("<HH", extra, i)
+        if hid != 0x0001:
+            out.append(extra[i:i + 4 + size])
+        i += 4 + size
+    return b"".join(out)
+
+
+class _ZipWriter:
+    """A plain zip writer that can copy an entry's compressed bytes verbatim."""
+
+    def __init__(self, f, book):
+        self._f, self._book, self._central = f, book, []
+
+    def _header(self, info, name, flags, method, crc, csize, usize, version):
+        offset = self._f.tell()
+        if max(offset, csize, usize) >= _LIMIT:
+            raise BookError(self._book, "文件过大,无法写入。")
+        extra = _strip_zip64(info.extra)
+        time, date = _dos_time(info.date_time)
+        self._f.write(_LOCAL.pack(b"PK\x03\x04", version, flags, method, time, date,
+                                  crc, csize, usize, len(name), len(extra)) + name + extra)
+        self._central.append(_CENTRAL.pack(
+            b"PK\x01\x02", info.create_version | (info.create_system << 8), version, flags,
+            method, time, date, crc, csize, usize, len(name), len(extra), len(info.comment),
+            0, info.internal_attr, info.external_attr, offset) + name + extra + info.comment)
+
+    @staticmethod
+    def _name(info):
+        name = info.orig_filename
+        try:
+            return name.encode("ascii"), info.flag_bits & ~0x08
+        except UnicodeEncodeError:
+            return name.encode("utf-8"), (info.flag_bits & ~0x08) | 0x800
+
+    def copy(self, info, src):
+        """Entry ``info`` of open file ``src``, compressed bytes untouched."""
+        src.seek(info.header_offset)
+        head = src.read(_LOCAL.size)
+        if len(head) < _LOCAL.size or head[:4] != b"PK\x03\x04":
+            raise BookError(self._book, f"其中的 {info.filename} 已损坏,无法复制。")
+        fields = _LOCAL.unpack(head)
+        src.seek(info.header_offset + _LOCAL.size + fields[9] + fields[10])
+        name, flags = self._name(info)
+        self._header(info, name, flags, info.compress_type, info.CRC, info.compress_size,
+                     info.file_size, info.extract_version)
+        left = info.compress_size
+        while left:
+            chunk = src.read(min(left, 1 << 20))
+            if not chunk:
+                raise BookError(self._book, f"其中的 {info.filename} 已损坏,无法复制。")
+            self._f.write(chunk)
+            left -= len(chunk)
+
+    def add(self, info, data):
+        """Entry ``info`` with new content ``data``, compressed like the original."""
+        name, flags = self._name(info)
+        if info.compress_type == zipfile.ZIP_STORED:
+            method, payload, version = zipfile.ZIP_STORED, data, max(info.extract_version, 10)
+        else:
+            co = zlib.compressobj(6, zlib.DEFLATED, -15)
+            payload = co.compress(data) + co.flush()
+            method = zipfile.ZIP_DEFLATED
+            version = info.extract_version if info.compress_type == method else 20
+        self._header(info, name, flags, method, zlib.crc32(data), len(payload), len(data),
+                     version)
+        self._f.write(payload)
+
+    def close(self, comment=b""):
+        offset = self._f.tell()
+        size = 0
+        for entry in self._central:
+            self._f.write(entry)
+            size += len(entry)
+        if offset >= _LIMIT:
+            raise BookError(self._book, "文件过大,无法写入。")
+        n = len(self._central)
+        self._f.write(_END.pack(b"PK\x05\x06", 0, 0, n, n, size, offset, len(comment)) + comment)
+
+
+def write_patched(src, dst, updates, add_sheets=None):
+    """Copy workbook ``src`` to ``dst`` changing only what is asked.
+
+    updates: {sheet name: {A1 address: value}}; values are numbers, str, bool or None.
+    A formula cell keeps its ``<f>`` and gets a new cached value; other cells get the
+    value itself (strings inline); missing cells and rows are inserted in order.
+    add_sheets: {sheet name: worksheet XML bytes}, appended as last sheets, or replacing
+    the part of an existing sheet of that name.
+    Every other zip entry is copied verbatim (same name, order, compression, date).
+    """
+    src, dst = os.fspath(src), os.fspath(dst)
+    updates = updates or {}
+    if os.path.exists(dst) and os.path.samefile(src, dst):
+        raise ValueError("write_patched needs a destination other than the source")
+    add_sheets = dict(add_sheets or {})
+    with BookFile.open(src) as book:
+        changed = {}  # member name -> new bytes
+        new_sheets = []
+        part_of = {}
+        for name, xml in add_sheets.items():
+            if not isinstance(xml, (bytes, bytearray)):
+                raise TypeError("worksheet XML must be bytes")
+            _check_xml(book.path, name, bytes(xml))
+            sheet = next((s for s in book._sheets if s[0].casefold() == name.casefold()), None)
+            if sheet is None:
+                _valid_sheet_name(name)
+                new_sheets.append((name, bytes(xml)))
+            else:
+                if sheet[3] is None or not sheet[4].endswith("/worksheet"):
+                    raise BookError(book.path, f"工作表“{sheet[0]}”不是普通工作表,无法替换。")
+                changed[sheet[3]] = bytes(xml)
+                part_of[name.casefold()] = sheet[3]
+        if len({n.casefold() for n, _ in new_sheets}) < len(new_sheets):
+            raise ValueError("add_sheets names repeat (sheet names ignore case)")
+        added = []
+        if new_sheets:
+            edited, added = _add_sheet_entries(book, new_sheets)
+            changed.update(edited)
+            for (name, _), (part, _) in zip(new_sheets, added):
+                part_of[name.casefold()] = part
+        added_data = dict(added)
+        for name, cells in updates.items():
+            if not cells:
+                continue
+            part = part_of.get(name.casefold()) or book.sheet_part(name)
+            data = changed.get(part) or added_data.get(part)
+            if data is None:
+                data = book._xml(part)
+            text, encode = _decode(book.path, part, data)
+            patched = encode(_patch_sheet(book.path, name, text, cells))
+            if part in added_data:
+                added_data[part] = patched
+            else:
+                changed[part] = patched
+        template = book._members[book._wb_part]
+        with open(src, "rb") as fin, open(dst, "wb") as fout:
+            out = _ZipWriter(fout, book.path)
+            for name, info in book._members.items():
+                if name in changed:
+                    out.add(info, changed[name])
+                else:
+                    out.copy(info, fin)
+            for part, _ in added:
+                info = zipfile.ZipInfo(part, date_time=template.date_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = template.create_system
+                info.create_version = template.create_version
+                info.extract_version = 20
+                info.external_attr = template.external_attr
+                info.flag_bits = template.flag_bits & 0x06
+                out.add(info, added_data[part])
+            out.close(book._zip.comment)
