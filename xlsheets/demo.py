@@ -2,17 +2,19 @@
 
 Names are invented; scores are drawn from a fixed seed, so every run writes
 the same files. Each unit gets its roster (CSV, as a clerk would send it), a
-blank branch workbook and a filled one, with the core's figures printed.
+blank branch workbook and a filled one, which is then validated and computed
+in place as the office would, with its figures printed.
 """
 
 import csv
+import datetime
 import random
 from pathlib import Path
 
 from . import book, layout as L
 from .entries import Entries
 from .roster import read_roster
-from .scoring import score_members
+from .compute import compute_file
 from .numbers import display
 
 ROSTERS = {
@@ -31,6 +33,7 @@ ROSTERS = {
 }
 BALLOTS = {"peer": None, "mass": 8, "committee": 3}  # None: one per member
 LOOKBACK = 15
+_DEMO_TIME = datetime.datetime(2005, 9, 6, 9, 0)  # the demo's stamp: same files every run
 SATISFACTION = {
     "机关": ([12, 6, 8, 3, 2, 5, 2], [31, 6, 1]),
     "兴隆街社区": ([15, 3, 9, 2, 1, 7, 3], [33, 5, 2]),
@@ -90,20 +93,27 @@ def run(defs, out, echo=print):
         filled = out / f"{unit.name}_已填.xlsx"
         plan = L.BallotPlan(tuple((g.key, BALLOTS.get(g.key) or len(names)) for g in defs.groups))
         book.build(defs, unit, roster, filled, plan=plan, entries=entries)
+        outcome = compute_file(filled, defs, now=_DEMO_TIME)
         written += [roster_path, blank, filled]
-        _print_scores(defs, unit, names, entries, echo)
+        _print_scores(defs, unit, outcome, echo)
     echo(f"\n已写入 {len(written)} 个文件到 {out}:")
     for p in written:
         echo(f"  {p}")
     return written
 
 
-def _print_scores(defs, unit, names, entries, echo):
-    totals = {g.key: [(n, sum(s)) for b in entries.ballots[g.key] for n, s in b.items()]
-              for g in defs.groups}
-    scores = score_members(names, totals, defs.groups, averaging=unit.averaging,
-                           reweight_missing=unit.reweight_missing)
-    echo(f"\n{unit.name}党支部 综合得分(党员互评×40% + 群众参评×30% + 支委会考评×30%):")
-    for s in sorted(scores, key=lambda s: (s.rank is None, s.rank or 0)):
-        means = "  ".join(f"{g.name} {display(s.means[g.key])}" for g in defs.groups)
-        echo(f"  {s.rank or '-':>2}  {s.name:<5} {display(s.composite.value):>6}   {means}")
+def _print_scores(defs, unit, outcome, echo):
+    errors = sum(f.is_error for f in outcome.findings)
+    echo(f"\n{unit.name}党支部:校验 {errors} 个错误、{len(outcome.findings) - errors} 个提醒;"
+         "综合得分(党员互评×40% + 群众参评×30% + 支委会考评×30%):")
+    members = sorted(outcome.checked.figures.members, key=lambda m: (m.rank is None, m.rank or 0))
+    for m in members:
+        means = "  ".join(f"{g.name} {_shown(m.means[g.key])}" for g in defs.groups)
+        echo(f"  {m.rank or '-':>2}  {m.name:<5} {_shown(m.composite):>6}   {means}")
+    sat = outcome.checked.figures.satisfaction
+    echo(f"  “回头看”合计 {_shown(outcome.checked.figures.lookback.total)};"
+         f"满意率 {_shown(sat.rate)}%(参加测评 {sat.total} 人)")
+
+
+def _shown(x):
+    return x if isinstance(x, str) else display(x)
