@@ -40,8 +40,15 @@ def stamp(defs, checked, roster, when):
             "errors": str(errors), "warnings": str(len(checked.findings) - errors)}
 
 
-def results_sheet(stamp_values, findings):
-    """The worksheet XML of 校验结果: the stamp, then one row per finding with a link."""
+COL_WIDTHS = [10, 18, 12, 26, 90]
+
+
+def results_rows(stamp_values, findings):
+    """The 校验结果 sheet as rows of values, and its links ``[(A1, target)]``.
+
+    Both shells write exactly these rows: the file shell as worksheet XML,
+    the Excel add-in as one range write.
+    """
     rows = [["计算与校验结果(由 xlsheets 生成,重新计算时会被替换)"], []]
     for key, label in STAMP_KEYS:
         rows.append([label, stamp_values[key]])
@@ -52,10 +59,17 @@ def results_sheet(stamp_values, findings):
     for i, f in enumerate(findings):
         rows.append([SEVERITY_LABEL[f.severity], f.sheet, f.cell, f.code, f.message])
         if f.cell:
-            links.append((L.a1(first + i, 2), f"'{f.sheet}'!{f.cell}", "转到该单元格"))
+            links.append((L.a1(first + i, 2), f"'{f.sheet}'!{f.cell}"))
     if not findings:
         rows.append(["", "", "", "", "没有发现问题。"])
-    return sheet_xml(rows, col_widths=[8, 18, 10, 26, 90], hyperlinks=links)
+    return rows, links
+
+
+def results_sheet(stamp_values, findings):
+    """The worksheet XML of 校验结果: the stamp, then one row per finding with a link."""
+    rows, links = results_rows(stamp_values, findings)
+    return sheet_xml(rows, col_widths=COL_WIDTHS,
+                     hyperlinks=[(cell, target, "转到该单元格") for cell, target in links])
 
 
 def stamp_cell(key):
