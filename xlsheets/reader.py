@@ -1,7 +1,10 @@
-"""The file shell's reader: a branch workbook on disk into ``Grids``.
+"""From a workbook's sheets to ``Grids``, for both shells.
 
-The workbook is known by what it says it is (custom properties, else the
-identity table on 说明), never by its file name or sheet order.
+``grids_from`` reads the regions the checks need through a small sheet
+interface (``value``, ``is_formula``, ``last_row``), so the file shell (cells
+parsed from the .xlsx) and the Excel add-in (arrays read from open ranges)
+share one reader. The workbook is known by what it says it is (custom
+properties, else the identity table on 说明), never by file name or order.
 """
 
 import re
@@ -13,38 +16,74 @@ from .ooxml import BookError, BookFile
 _ADDR = re.compile(r"([A-Z]+)(\d+)$")
 
 
-def identity_of(book):
-    """The identity dict of an open ``BookFile``, or None if it is not one of ours."""
-    props = book.custom_properties()
+class FileSheet:
+    """A sheet of a ``BookFile``: its cells by A1 address."""
+
+    def __init__(self, cells):
+        self.cells = cells
+        self._rows = None
+
+    def value(self, row, col):
+        cell = self.cells.get(L.a1(row, col))
+        return None if cell is None else cell.value
+
+    def is_formula(self, row, col):
+        cell = self.cells.get(L.a1(row, col))
+        return cell is not None and cell.formula is not None
+
+    def last_row(self, last_col):
+        """The last 0-based row with a value or formula in columns 0..last_col."""
+        last = 0
+        for addr, cell in self.cells.items():
+            if cell.value in (None, "") and cell.formula is None:
+                continue
+            m = _ADDR.match(addr)
+            if m and _col_index(m.group(1)) <= last_col:
+                last = max(last, int(m.group(2)) - 1)
+        return last
+
+
+def identity_from(props, intro):
+    """The identity dict from custom properties or the 说明 sheet; None if not ours."""
     ident = {k: props.get(f"xlsheets.{k}") for k, _ in L.IDENTITY_KEYS}
     if ident.get("set") and ident.get("unit"):
         return {k: v or "" for k, v in ident.items()}
-    if L.INTRO not in book.sheet_names:
+    if intro is None:
         return None
-    cells = book.cells(L.INTRO)
     labels = {label: key for key, label in L.IDENTITY_KEYS}
     found = {}
     for r in range(L.IDENTITY_FIRST_ROW, L.IDENTITY_FIRST_ROW + len(L.IDENTITY_KEYS) + 2):
-        label = _value(cells, r, 0)
+        label = intro.value(r, 0)
         if label in labels:
-            value = _value(cells, r, 1)
+            value = intro.value(r, 1)
             found[labels[label]] = "" if value is None else str(value)
     return found if found.get("set") and found.get("unit") else None
+
+
+def unit_of(defs, ident, source):
+    """The definitions' unit the identity names; BookError if it is not there."""
+    unit = defs.unit(ident["unit"])
+    if unit is None:
+        known = "、".join(u.name for u in defs.units)
+        raise BookError(source, f"属于单位“{ident['unit']}”,定义集 {defs.id} 中没有这个单位"
+                                f"(有:{known})。请用 --definitions 指定该工作簿的定义文件。")
+    return unit
+
+
+def not_ours(source):
+    return BookError(source, f"不是民主评议工作簿(找不到“{L.INTRO}”中的工作簿信息),"
+                             "请确认文件是由 xlsheets 生成的。")
 
 
 def open_book(path, defs):
     """Open ``path``; return ``(book, unit, identity)`` or raise BookError (exit 2)."""
     book = BookFile.open(path)
     try:
-        ident = identity_of(book)
+        intro = FileSheet(book.cells(L.INTRO)) if L.INTRO in book.sheet_names else None
+        ident = identity_from(book.custom_properties(), intro)
         if ident is None:
-            raise BookError(path, f"不是民主评议工作簿(找不到“{L.INTRO}”中的工作簿信息),"
-                                  "请确认文件是由 xlsheets 生成的。")
-        unit = defs.unit(ident["unit"])
-        if unit is None:
-            known = "、".join(u.name for u in defs.units)
-            raise BookError(path, f"属于单位“{ident['unit']}”,定义集 {defs.id} 中没有这个单位"
-                                  f"(有:{known})。请用 --definitions 指定该工作簿的定义文件。")
+            raise not_ours(path)
+        unit = unit_of(defs, ident, path)
     except BaseException:
         book.close()
         raise
@@ -53,96 +92,79 @@ def open_book(path, defs):
 
 def read_grids(book, defs, unit, identity):
     """Read every region the checks need from an open ``BookFile``."""
-    g = Grids(source=book.path, identity=identity, sheets=list(book.sheet_names))
-    present = set(book.sheet_names)
+    cache = {}
+
+    def sheet(name):
+        if name not in cache:
+            cache[name] = FileSheet(book.cells(name))
+        return cache[name]
+
+    return grids_from(book.path, list(book.sheet_names), sheet, defs, identity)
+
+
+def grids_from(source, names, sheet, defs, identity):
+    """Build ``Grids`` from sheet names present and ``sheet(name)`` accessors."""
+    g = Grids(source=source, identity=identity, sheets=list(names))
+    present = set(names)
     if L.ROSTER in present:
-        g.roster = _column(book.cells(L.ROSTER), 0, 1)
+        g.roster = _column(sheet(L.ROSTER), 0, 1)
     if L.SUMMARY in present:
-        g.summary = _column(book.cells(L.SUMMARY), 1, L.SUMMARY_FIRST_ROW)
+        g.summary = _column(sheet(L.SUMMARY), 1, L.SUMMARY_FIRST_ROW)
     if L.OPINION in present:
-        cells = book.cells(L.OPINION)
+        s = sheet(L.OPINION)
         r0, c = L.OPINION_NAME
-        g.opinion = [(i * L.OPINION_ROWS + r0, _text(_value(cells, i * L.OPINION_ROWS + r0, c)))
+        g.opinion = [(i * L.OPINION_ROWS + r0, _text(s.value(i * L.OPINION_ROWS + r0, c)))
                      for i in range(len(g.summary))]
     total_col = L.entry_total_col(defs.items)
-    formulas = {}
     for grp in defs.groups:
-        sheet = L.entry_sheet(grp)
-        if sheet not in present:
+        name = L.entry_sheet(grp)
+        if name not in present:
             continue
-        cells = book.cells(sheet)
-        formulas[sheet] = cells
-        g.entry_headers[grp.key] = [_value(cells, 0, c) for c in range(total_col + 1)]
-        rows = []
-        for r in range(L.ENTRY_FIRST_ROW, _last_row(cells, total_col) + 1):
-            total = cells.get(L.a1(r, total_col))
-            rows.append(EntryRow(
-                row=r, ballot=_value(cells, r, 0), name=_value(cells, r, 1),
-                scores=[_value(cells, r, c) for c in range(2, total_col)],
-                total=None if total is None else total.value,
-                total_is_formula=total is not None and total.formula is not None))
-        g.entries[grp.key] = rows
+        s = sheet(name)
+        g.entry_headers[grp.key] = [s.value(0, c) for c in range(total_col + 1)]
+        g.entries[grp.key] = [
+            EntryRow(row=r, ballot=s.value(r, 0), name=s.value(r, 1),
+                     scores=[s.value(r, c) for c in range(2, total_col)],
+                     total=s.value(r, total_col), total_is_formula=s.is_formula(r, total_col))
+            for r in range(L.ENTRY_FIRST_ROW, s.last_row(total_col) + 1)]
     if L.LOOKBACK_ENTRY in present:
-        cells = book.cells(L.LOOKBACK_ENTRY)
+        s = sheet(L.LOOKBACK_ENTRY)
         n = len(defs.lookback_items)
-        g.lookback_header = [_value(cells, 0, c) for c in range(n + 1)]
-        g.lookback = [LookbackRow(r, _value(cells, r, 0), [_value(cells, r, c) for c in range(1, n + 1)])
-                      for r in range(L.LOOKBACK_FIRST_ROW, _last_row(cells, n) + 1)]
+        g.lookback_header = [s.value(0, c) for c in range(n + 1)]
+        g.lookback = [LookbackRow(r, s.value(r, 0), [s.value(r, c) for c in range(1, n + 1)])
+                      for r in range(L.LOOKBACK_FIRST_ROW, s.last_row(n) + 1)]
     if L.SATISFACTION in present:
-        cells = book.cells(L.SATISFACTION)
-        formulas[L.SATISFACTION] = cells
-        g.categories = [_cell_value(cells, a) for a in C.category_cells(defs)]
-        g.levels = [_cell_value(cells, a) for a in C.level_cells(defs)]
+        s = sheet(L.SATISFACTION)
+        g.categories = [s.value(*_rc(a)) for a in C.category_cells(defs)]
+        g.levels = [s.value(*_rc(a)) for a in C.level_cells(defs)]
     entry_rows = {k: [r.row for r in rows] for k, rows in g.entries.items()}
-    for sheet, addrs in C.formula_cells(defs, len(g.summary), entry_rows).items():
-        if sheet not in present:
+    for name, addrs in C.formula_cells(defs, len(g.summary), entry_rows).items():
+        if name not in present:
             continue
-        cells = formulas.get(sheet) or book.cells(sheet)
-        formulas[sheet] = cells
+        s = sheet(name)
         for a in addrs:
-            cell = cells.get(a)
-            if cell is None or cell.formula is None:
-                g.overwritten.append((sheet, a, None if cell is None else cell.value))
+            r, c = _rc(a)
+            if not s.is_formula(r, c):
+                g.overwritten.append((name, a, s.value(r, c)))
     return g
 
 
-def _value(cells, row, col):
-    cell = cells.get(L.a1(row, col))
-    return None if cell is None else cell.value
-
-
-def _cell_value(cells, addr):
-    cell = cells.get(addr)
-    return None if cell is None else cell.value
+def _rc(addr):
+    m = _ADDR.match(addr)
+    return int(m.group(2)) - 1, _col_index(m.group(1))
 
 
 def _text(value):
     return None if value is None else str(value).strip()
 
 
-def _column(cells, col, first):
+def _column(s, col, first):
     """[(row, text)] down a column from ``first`` to its last non-empty cell."""
-    letter = L.col(col)
-    rows = []
-    for addr, cell in cells.items():
-        m = _ADDR.match(addr)
-        if m and m.group(1) == letter and int(m.group(2)) - 1 >= first and cell.value not in (None, ""):
-            rows.append(int(m.group(2)) - 1)
-    if not rows:
-        return []
-    return [(r, _text(_value(cells, r, col))) for r in range(first, max(rows) + 1)]
-
-
-def _last_row(cells, last_col):
-    """The last 0-based row with a value or formula in columns 0..last_col."""
-    last = 0
-    for addr, cell in cells.items():
-        if cell.value in (None, "") and cell.formula is None:
-            continue
-        m = _ADDR.match(addr)
-        if m and _col_index(m.group(1)) <= last_col:
-            last = max(last, int(m.group(2)) - 1)
-    return last
+    last = first - 1
+    for r in range(first, s.last_row(col) + 1):
+        if s.value(r, col) not in (None, ""):
+            last = r
+    return [(r, _text(s.value(r, col))) for r in range(first, last + 1)]
 
 
 def _col_index(letters):
