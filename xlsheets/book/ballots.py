@@ -7,7 +7,7 @@ numbers only. 合计 is a formula that refuses half-filled and out-of-range rows
 
 from .. import layout as L
 from ..figures import INCOMPLETE, OUT_OF_RANGE, cached
-from .formats import a4, protect
+from .formats import a4, protect, score_column
 
 
 
@@ -97,17 +97,7 @@ def write_entry(wb, ctx, group):
     last = L.ENTRY_FIRST_ROW + len(rows) - 1
 
     for c, item in enumerate(items, start=2):
-        ws.data_validation(L.ENTRY_FIRST_ROW, c, last, c, {
-            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": item.max,
-            "input_title": item.name, "input_message": f"请输入 0 到 {item.max} 之间的分数",
-            "error_title": "分数超出范围",
-            "error_message": f"“{item.name}”的分数应在 0 到 {item.max} 之间,请按测评表重新输入。",
-        })
-        cell = L.a1(L.ENTRY_FIRST_ROW, c)
-        ws.conditional_format(L.ENTRY_FIRST_ROW, c, last, c, {
-            "type": "formula", "format": f.bad,
-            "criteria": f'=AND({cell}<>"",OR(NOT(ISNUMBER({cell})),{cell}<0,{cell}>{item.max}))',
-        })
+        score_column(ws, f, L.ENTRY_FIRST_ROW, last, c, item, "分数", item.name)
     r0 = L.ENTRY_FIRST_ROW + 1
     ws.conditional_format(L.ENTRY_FIRST_ROW, 0, last, total_col, {
         "type": "formula", "format": f.half,

@@ -5,6 +5,8 @@ and LibreOffice substitutes a CJK font (Noto) for it elsewhere. Entry cells
 are unlocked and tinted; everything else stays locked under sheet protection.
 """
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 FONT = "宋体"
 FONT_SIZE = 11
 ENTRY_FILL = "#FFF9DB"  # pale yellow: type here
@@ -63,3 +65,18 @@ def protect(ws):
     """Lock formula cells without a password; entry cells stay open."""
     ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True,
                     "select_unlocked_cells": True, "sort": False, "autofilter": True})
+
+
+def score_column(ws, fmt, first, last, col, item, noun, title):
+    """Entry cells of one scored item: validation 0..max with Chinese prompts, red if wrong."""
+    ws.data_validation(first, col, last, col, {
+        "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": item.max,
+        "input_title": title, "input_message": f"请输入 0 到 {item.max} 之间的分数",
+        "error_title": "分数超出范围",
+        "error_message": f"“{item.name}”的{noun}应在 0 到 {item.max} 之间,请按测评表重新输入。",
+    })
+    cell = xl_rowcol_to_cell(first, col)
+    ws.conditional_format(first, col, last, col, {
+        "type": "formula", "format": fmt.bad,
+        "criteria": f'=AND({cell}<>"",OR(NOT(ISNUMBER({cell})),{cell}<0,{cell}>{item.max}))',
+    })

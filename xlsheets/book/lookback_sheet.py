@@ -1,7 +1,7 @@
 """回头看录入 and 附件5: returned look-back ballots and their item means (R9)."""
 
 from .. import layout as L
-from .formats import a4, protect
+from .formats import a4, protect, score_column
 
 
 def write_entry(wb, ctx):
@@ -29,17 +29,7 @@ def write_entry(wb, ctx):
                 ws.write_number(r, c, v, f.entry)
     last = L.LOOKBACK_FIRST_ROW + rows - 1
     for c, item in enumerate(items, start=1):
-        ws.data_validation(L.LOOKBACK_FIRST_ROW, c, last, c, {
-            "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": item.max,
-            "input_title": "测评分", "input_message": f"请输入 0 到 {item.max} 之间的分数",
-            "error_title": "分数超出范围",
-            "error_message": f"“{item.name}”的测评分应在 0 到 {item.max} 之间。",
-        })
-        cell = L.a1(L.LOOKBACK_FIRST_ROW, c)
-        ws.conditional_format(L.LOOKBACK_FIRST_ROW, c, last, c, {
-            "type": "formula", "format": f.bad,
-            "criteria": f'=AND({cell}<>"",OR(NOT(ISNUMBER({cell})),{cell}<0,{cell}>{item.max}))',
-        })
+        score_column(ws, f, L.LOOKBACK_FIRST_ROW, last, c, item, "测评分", "测评分")
     a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, last, len(items)))
     protect(ws)
     return last
