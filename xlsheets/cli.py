@@ -90,6 +90,19 @@ def _parser():
         c.add_argument("--json", action="store_true", help="以 JSON 输出结果")
         c.set_defaults(run=run)
 
+    sp = sub.add_parser("split", help="把全镇名册按“支部”列拆成各党支部的工作簿",
+                        description="示例:xlsheets split --roster 全镇名册.xlsx --out 发出")
+    sp.add_argument("--roster", required=True, help="全镇名册(CSV 或 XLSX,须有 姓名、职务、支部 列)")
+    sp.add_argument("--out", required=True, help="输出文件夹,每个支部一个工作簿")
+    sp.set_defaults(run=_split)
+
+    co = sub.add_parser("collect", help="收集交回的工作簿(含 .zip 和 .eml),生成全镇汇总",
+                        description="示例:xlsheets collect 收件箱 --out 全镇汇总.xlsx")
+    co.add_argument("inbox", metavar="收件文件夹", help="放交回文件的文件夹(.xlsx、.zip、.eml)")
+    co.add_argument("--out", required=True, help="全镇汇总工作簿(.xlsx);档案库写在它旁边(.sqlite)")
+    co.add_argument("--workers", type=int, default=None, help="并行读取的进程数(默认为 CPU 核数)")
+    co.set_defaults(run=_collect)
+
     t = sub.add_parser("templates", help="重新生成 workbook_templates/ 中的空白模板",
                        description="示例:xlsheets templates --out workbook_templates")
     t.add_argument("--out", default="workbook_templates", help="输出文件夹(默认 workbook_templates)")
@@ -194,6 +207,51 @@ def _print_findings(args, outcome):
     print(f"{outcome.path}:{errors} 个错误,{len(outcome.findings) - errors} 个提醒")
     for f in outcome.findings:
         print("  " + f.text())
+
+
+def _split(args):
+    from .split import split
+
+    defs = _defs(args)
+    branches = split(defs, args.roster, args.out)
+    print(f"已拆分为 {len(branches)} 个党支部的工作簿:")
+    for b in branches:
+        note = "" if b.scheduled else "(定义中没有该支部的工作日程,请支部在“工作日程表”中填写时间)"
+        print(f"  {b.name}:{b.members} 名党员 → {b.path}{note}")
+
+
+def _collect(args):
+    from . import archive, town_book
+    from .collect import INCLUDED, collect
+
+    defs = _defs(args)
+    inbox = Path(args.inbox)
+    if not inbox.is_dir():
+        raise UsageError(f"收件文件夹 {inbox} 不存在或不是文件夹")
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
+    refuse_if_open(out)
+    results = collect(args.definitions, inbox, args.workers, _progress)
+    town_book.write(defs, results, out)
+    new = archive.record(archive.path_for(out), results)
+    print(f"\n共 {len(results)} 个文件,新收 {new} 个;汇总写入 {out},档案库 {archive.path_for(out)}")
+    for r in results:
+        unit = r.identity.get("unit", "")
+        print(f"  [{r.fate}] {r.origin}" + (f"({unit})" if unit else "")
+              + (f":{r.reason}" if r.reason and r.fate != INCLUDED else ""))
+
+
+def _progress(done, total, origin):
+    """One line per file when piped; a bar that rewrites itself on a terminal."""
+    if sys.stderr.isatty():
+        bar = "#" * (30 * done // max(total, 1))
+        sys.stderr.write(f"\r读取 [{bar:<30}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+    else:
+        sys.stderr.write(f"读取 {done}/{total}:{origin}\n")
+    sys.stderr.flush()
 
 
 def _templates(args):

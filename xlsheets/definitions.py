@@ -55,6 +55,7 @@ class Unit:
     ranges: tuple  # (start, end) per step
     averaging: str | None  # per-unit override of every group's averaging
     reweight_missing: bool  # compose over present groups (flagged) instead of 缺票
+    scheduled: bool = True  # False: the definitions have no schedule; the clerk fills one in
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,19 @@ class Definitions:
     def unit(self, name):
         """The unit called ``name``, or None."""
         return next((u for u in self.units if u.name == name), None)
+
+    def unit_or_unscheduled(self, name):
+        """The unit called ``name``; a branch the set does not list gets a blank schedule.
+
+        Its 工作日程表 keeps the nine steps and their texts, with the dates left
+        for the branch to fill in (the seed's own units each have one).
+        """
+        known = self.unit(name)
+        if known is not None:
+            return known
+        blank = ("",) * len(self.steps)
+        title = f"{self.town}{name}{self.schedule['title_suffix']}"
+        return Unit(name, "", title, blank, (None,) * len(self.steps), None, False, False)
 
     @property
     def ballot_max(self):

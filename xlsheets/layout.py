@@ -73,8 +73,8 @@ def entry_total_col(items):
 
 
 def schedule_sheet(unit):
-    """The schedule sheet's name, e.g. ``附件1 工作日程表``."""
-    return f"{unit.attachment} 工作日程表"
+    """The schedule sheet's name, e.g. ``附件1 工作日程表`` (``工作日程表`` without one)."""
+    return f"{unit.attachment} 工作日程表".strip()
 
 
 def entry_sheet(group):

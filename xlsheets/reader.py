@@ -61,13 +61,8 @@ def identity_from(props, intro):
 
 
 def unit_of(defs, ident, source):
-    """The definitions' unit the identity names; BookError if it is not there."""
-    unit = defs.unit(ident["unit"])
-    if unit is None:
-        known = "、".join(u.name for u in defs.units)
-        raise BookError(source, f"属于单位“{ident['unit']}”,定义集 {defs.id} 中没有这个单位"
-                                f"(有:{known})。请用 --definitions 指定该工作簿的定义文件。")
-    return unit
+    """The unit the identity names (a branch the set does not schedule included)."""
+    return defs.unit_or_unscheduled(ident["unit"])
 
 
 def not_ours(source):

@@ -1,4 +1,8 @@
-"""附件1 / 附件2: the unit's 工作日程表, with the seed's title, steps, dates, texts."""
+"""附件1 / 附件2: the unit's 工作日程表, with the seed's title, steps, dates, texts.
+
+A branch the definitions do not schedule gets the same table with its dates
+as entry cells, for the branch to fill in.
+"""
 
 from .. import layout as L
 from .formats import a4, protect
@@ -10,7 +14,8 @@ def write(wb, ctx):
     ws.set_column(0, 0, 26)
     ws.set_column(1, 1, 14)
     ws.set_column(2, 2, 52)
-    ws.write_string(0, 0, unit.attachment, f.subtitle)
+    if unit.attachment:
+        ws.write_string(0, 0, unit.attachment, f.subtitle)
     ws.set_row(1, 48)
     ws.merge_range(1, 0, 1, 2, unit.title, f.title)
     for c, h in enumerate(d.schedule["headers"]):
@@ -19,7 +24,10 @@ def write(wb, ctx):
     for step, date in zip(d.steps, unit.dates):
         ws.set_row(row, 15 * max(3, -(-len(step.text) // 24) + 1))
         ws.write_string(row, 0, step.name, f.text)
-        ws.write_string(row, 1, date, f.text_center)
+        if unit.scheduled:
+            ws.write_string(row, 1, date, f.text_center)
+        else:  # no dates in the definitions: the branch types its own
+            ws.write_blank(row, 1, None, f.entry)
         ws.write_string(row, 2, step.text, f.text)
         row += 1
     a4(ws, repeat=(0, 2), area=(0, 0, row - 1, 2))

@@ -1,0 +1,85 @@
+"""The collect archive: every file ever collected, in SQLite beside the town summary.
+
+One row per file and origin (hash, where it came from, when first seen, its
+identity, its fate), its findings, and the figures extracted from it, so the
+office can answer "which file did this number come from". Writing the same
+inbox again changes nothing: rows are keyed by content and origin, and only
+first_seen records a clock.
+"""
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    hash TEXT NOT NULL, origin TEXT NOT NULL, received TEXT, size INTEGER,
+    unit TEXT, set_id TEXT, version TEXT, workbook_id TEXT, modified TEXT,
+    fate TEXT NOT NULL, reason TEXT, first_seen TEXT NOT NULL,
+    PRIMARY KEY (hash, origin));
+CREATE TABLE IF NOT EXISTS findings (
+    hash TEXT NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL, sheet TEXT NOT NULL,
+    cell TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (hash, code, sheet, cell));
+CREATE TABLE IF NOT EXISTS members (
+    hash TEXT NOT NULL, unit TEXT NOT NULL, name TEXT NOT NULL, means TEXT NOT NULL,
+    composite TEXT, rank INTEGER, PRIMARY KEY (hash, name));
+CREATE TABLE IF NOT EXISTS branches (
+    hash TEXT PRIMARY KEY, unit TEXT NOT NULL, figures TEXT NOT NULL);
+"""
+
+
+def path_for(summary_path):
+    """The archive beside the town summary: TOWN.xlsx -> TOWN.sqlite."""
+    return Path(summary_path).with_suffix(".sqlite")
+
+
+def record(db_path, results, now=None):
+    """Record every result; returns the number of files the archive did not have."""
+    now = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
+    con = sqlite3.connect(db_path)
+    try:
+        con.executescript(SCHEMA)
+        new = 0
+        with con:
+            for r in results:
+                ident = r.identity
+                known = con.execute("SELECT fate, reason FROM files WHERE hash=? AND origin=?",
+                                    (r.hash, r.origin)).fetchone()
+                if known is None:
+                    new += 1
+                    con.execute("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                                (r.hash, r.origin, r.received, r.size, ident.get("unit"),
+                                 ident.get("set"), ident.get("version"), ident.get("workbook_id"),
+                                 r.modified, r.fate, r.reason, now))
+                elif known != (r.fate, r.reason):  # a newer version came since
+                    con.execute("UPDATE files SET fate=?, reason=? WHERE hash=? AND origin=?",
+                                (r.fate, r.reason, r.hash, r.origin))
+                con.executemany(
+                    "INSERT OR IGNORE INTO findings VALUES (?,?,?,?,?,?)",
+                    [(r.hash, f["code"], f["severity"], f["sheet"], f["cell"], f["message"])
+                     for f in r.findings])
+                if r.branch:
+                    unit = r.branch["unit"]
+                    con.executemany(
+                        "INSERT OR IGNORE INTO members VALUES (?,?,?,?,?,?)",
+                        [(r.hash, unit, m["name"], json.dumps(m["means"], ensure_ascii=False),
+                          json.dumps(m["composite"], ensure_ascii=False), m["rank"])
+                         for m in r.branch["members"]])
+                    con.execute("INSERT OR IGNORE INTO branches VALUES (?,?,?)",
+                                (r.hash, unit, json.dumps(r.branch, ensure_ascii=False,
+                                                          sort_keys=True)))
+        return new
+    finally:
+        con.close()
+
+
+def source_of(db_path, unit, name):
+    """Which files a member's figures came from: [(origin, fate, composite)]."""
+    con = sqlite3.connect(db_path)
+    try:
+        return con.execute(
+            "SELECT f.origin, f.fate, m.composite FROM members m JOIN files f ON f.hash = m.hash "
+            "WHERE m.unit = ? AND m.name = ? ORDER BY f.origin", (unit, name)).fetchall()
+    finally:
+        con.close()
