@@ -156,7 +156,7 @@ def _charts(wb, fmt, defs, kept, results):
                             "values": [CHARTS, top + 1, k, top + len(kept), k]})
         sat.set_title({"name": "各支部群众满意度(附件6)"})
         sat.set_y_axis({"num_format": "0%"})
-        ws.insert_chart(top, 3 + len(levels), sat, {"x_scale": 1.2, "y_scale": 1.1})
+        ws.insert_chart(18, 3, sat, {"x_scale": 1.2, "y_scale": 1.1})  # below the first
     a4(ws, landscape=True)
 
 
