@@ -35,31 +35,55 @@ def check(defs, unit, grids, expected_unit=None):
     missing = _sheets(defs, unit, grids, out)
     names = [n for _, n in grids.roster]
     _roster(grids, names, out)
-    rows_by_group, entry_rows = {}, {}
+    rows_by_group, entry_rows, outside = {}, {}, set()
     for g in defs.groups:
         sheet = L.entry_sheet(g)
         if sheet in missing:
             rows_by_group[g.key], entry_rows[g.key] = [], []
             continue
         _header(sheet, grids.entry_headers.get(g.key, []), _entry_header(defs), out)
-        rows = _ballots(defs, sheet, grids.entries.get(g.key, []), set(names), out, fixes)
+        typed = grids.entries.get(g.key, [])
+        end = max((er.row for er in typed if er.total_is_formula), default=L.ENTRY_FIRST_ROW - 1)
+        for er in typed:
+            if er.row > end:  # below the table the 汇总 formulas cover
+                outside.add((sheet, er.row))
+                if _has_content(er.ballot, er.name, *er.scores):
+                    out.append(finding("row-outside-table", sheet, L.a1(er.row, 0)))
+        typed = [er for er in typed if er.row <= end]
+        rows = _ballots(defs, sheet, typed, set(names), out, fixes)
         rows_by_group[g.key] = [(name, scores) for _, name, scores in rows]
         entry_rows[g.key] = [r for r, _, _ in rows]
     lookback = []
     if L.LOOKBACK_ENTRY not in missing:
         _header(L.LOOKBACK_ENTRY, grids.lookback_header,
                 ["票号", *(i.name for i in defs.lookback_items)], out)
-        lookback = _lookback(defs, grids.lookback, out, fixes)
+        inside = []
+        for lr in grids.lookback:
+            if lr.row <= L.LOOKBACK_LAST_ROW:
+                inside.append(lr)
+            elif _has_content(lr.ballot, *lr.values):
+                out.append(finding("row-outside-table", L.LOOKBACK_ENTRY, L.a1(lr.row, 0)))
+        lookback = _lookback(defs, inside, out, fixes)
     categories, levels = ([], []) if L.SATISFACTION in missing else _satisfaction(
         defs, grids, out, fixes)
     for sheet, cell, value in grids.overwritten:
-        out.append(finding("formula-overwritten", sheet, cell, value=show(value)))
+        if (sheet, int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1) in outside:
+            continue
+        if value is None or value == "":
+            out.append(finding("formula-cleared", sheet, cell))
+        else:
+            out.append(finding("formula-overwritten", sheet, cell, value=show(value)))
 
     figs = F.compute(defs, unit, names, rows_by_group, lookback, categories or None,
                      levels or None)
     if L.SUMMARY not in missing:
         _composites(defs, unit, figs, out)
     return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs)
+
+
+def _has_content(*values):
+    return any(v not in (None, "") and not (isinstance(v, str) and not v.strip())
+               for v in values)
 
 
 def _entry_header(defs):
@@ -133,8 +157,16 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
     kept, by_ballot, seen = [], {}, {}
     for er in rows:
         name = _name(er.name)
+        if isinstance(er.name, str) and name and name != er.name:
+            # The 汇总 formulas match names exactly: write the trimmed name back.
+            out.append(finding("ballot-name-spaces", sheet, L.a1(er.row, 1), raw=er.name,
+                               name=name))
+            fixes.setdefault(sheet, {})[L.a1(er.row, 1)] = name
         numbers, blank, bad = [], [], False
         for k, (raw, item) in enumerate(zip(er.scores, items)):
+            if type(raw) in (int, float) and 0 <= raw <= item.max:  # the usual case, fast
+                numbers.append(int(raw) if raw == int(raw) else raw)
+                continue
             cell = L.a1(er.row, 2 + k)
             kind, value = read_number(raw)
             if kind == BLANK:
@@ -178,7 +210,7 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
                 out.append(finding("ballot-duplicate-name", sheet, L.a1(er.row, 1),
                                    ballot=show(ballot), name=name, other=seen[key]))
             else:
-                seen[key] = L.a1(er.row, 1)
+                seen[key] = f"B{er.row + 1}"
         if not er.total_is_formula and filled == len(items) and not bad:
             kind, typed = read_number(er.total)
             if kind != BLANK and typed != sum(numbers):  # R3

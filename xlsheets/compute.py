@@ -8,7 +8,7 @@ atomically, so on any failure the original stays as it was.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import report
 from .cells import figure_values
@@ -17,7 +17,7 @@ from .fileio import atomic_output, refuse_if_open
 from .findings import finding, has_errors, sort_key
 from .numbers import display, round_half_away
 from .ooxml import write_patched
-from .reader import open_book, read_grids
+from .reader import open_book, rc, read_grids
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Outcome:
     findings: list
     checked: object
     written: bool = False
+    current: dict = field(default=None, repr=False)  # sheet name -> reader.FileSheet as read
 
     @property
     def ok(self):
@@ -38,8 +39,9 @@ class Outcome:
 def validate_file(path, defs, expected_unit=None):
     """Read and check ``path``; raises BookError when it cannot be used at all."""
     book, unit, ident = open_book(path, defs)
+    current = {}
     with book:
-        grids = read_grids(book, defs, unit, ident)
+        grids = read_grids(book, defs, unit, ident, current)
         checked = check(defs, unit, grids, expected_unit)
         findings = list(checked.findings)
         previous = report.read_stamp(book)
@@ -48,7 +50,7 @@ def validate_file(path, defs, expected_unit=None):
         findings.append(finding("stamp-stale", report.SHEET, report.stamp_cell("fingerprint"),
                                 when=previous.get("computed", "")))
     findings.sort(key=sort_key)
-    return Outcome(str(path), unit, findings, checked), grids
+    return Outcome(str(path), unit, findings, checked, current=current), grids
 
 
 def compute_file(path, defs, expected_unit=None, now=None):
@@ -60,7 +62,7 @@ def compute_file(path, defs, expected_unit=None, now=None):
     refuse_if_open(path)
 
     checked = outcome.checked
-    updates = figure_values(defs, checked.figures, checked.entry_rows)
+    updates = _changed(figure_values(defs, checked.figures, checked.entry_rows), outcome.current)
     for sheet, fixes in checked.fixes.items():
         updates.setdefault(sheet, {}).update(fixes)
     when = now or dt.datetime.now().replace(microsecond=0)
@@ -70,6 +72,27 @@ def compute_file(path, defs, expected_unit=None, now=None):
         write_patched(path, tmp, updates, {report.SHEET: sheet})
     outcome.written = True
     return outcome
+
+
+def _changed(values, current):
+    """Only the cells whose cached value differs: the rest of each part stays as it is."""
+    out = {}
+    for sheet, cells in values.items():
+        have = current.get(sheet)
+        for addr, value in cells.items():
+            if have is None or not _same(have.value(*rc(addr)), value):
+                out.setdefault(sheet, {})[addr] = value
+    return out
+
+
+def _same(old, new):
+    if old in (None, "") or new in (None, ""):
+        return old in (None, "") and new in (None, "")
+    if isinstance(old, bool) or isinstance(new, bool):
+        return old is new
+    if isinstance(old, (int, float)) and isinstance(new, (int, float)):
+        return float(old) == float(new)
+    return old == new
 
 
 def as_json(outcome, defs):

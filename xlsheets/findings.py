@@ -15,6 +15,8 @@ CATALOGUE = {
     "sheet-missing": (ERROR, "缺少工作表“{name}”(可能被删除或改名)。请把工作表名称改回“{name}”,或改用镇办公室发来的原工作簿。"),
     "header-changed": (ERROR, "表头应为“{expected}”,现为“{actual}”。请改回原表头,不要插入、删除或移动列。"),
     "formula-overwritten": (ERROR, "此单元格原是自动计算的公式,已被改写为“{value}”。请撤销改动,或从原工作簿复制该单元格的公式。"),
+    "formula-cleared": (ERROR, "此单元格原是自动计算的公式,已被清空。请撤销改动,或从原工作簿复制该单元格的公式。"),
+    "row-outside-table": (ERROR, "这一行在录入表的范围之外,汇总公式不会计入。请把这份测评票录入到表内预留的行中;行数不够时请镇办公室重新生成工作簿。"),
     "identity-set": (ERROR, "工作簿属于定义集 {actual},不是当前使用的 {expected}。请改用对应定义集的工作簿,或用 --definitions 指定其定义文件。"),
     "identity-version": (WARNING, "工作簿按定义集版本 {actual} 生成,当前使用版本 {expected}。如两版表格内容不同,请重新生成工作簿。"),
     "identity-unit": (ERROR, "工作簿属于单位“{actual}”,不是“{expected}”。请核对是否选错了文件。"),
@@ -29,6 +31,7 @@ CATALOGUE = {
     "ballot-total-mismatch": (ERROR, "合计 {value} 与各项之和 {sum} 不符。请删除手填的合计,恢复自动计算的公式。"),
     "ballot-unknown-name": (ERROR, "姓名“{name}”不在名册中。请从下拉列表中选择名册里的姓名。"),
     "ballot-duplicate-name": (ERROR, "票号 {ballot} 中“{name}”出现了不止一次(另见 {other})。每张票每名党员只能有一行。"),
+    "ballot-name-spaces": (WARNING, "姓名“{raw}”前后有空格,已按“{name}”处理。"),
     "ballot-no-name": (ERROR, "这一行录入了分数,但没有党员姓名。请从下拉列表中选择被测评党员。"),
     # 汇总 (R7).
     "composite-missing-group": (ERROR, "“{name}”没有{group}的测评票,无法计算综合得分(缺票不按 0 分计)。请补录{group}测评票。"),

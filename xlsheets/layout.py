@@ -38,8 +38,11 @@ ENTRY_FIRST_ROW = 1
 SUMMARY_HEADER_ROW = 1
 SUMMARY_FIRST_ROW = 2
 
-# 回头看录入: header in row 1, one row per returned ballot below.
+# 回头看录入: header in row 1, one row per returned ballot below. 附件5's means
+# cover every row down to LOOKBACK_LAST_ROW, so ballots typed below the
+# numbered rows still count; a row below that is reported, never ignored.
 LOOKBACK_FIRST_ROW = 1
+LOOKBACK_LAST_ROW = 1000
 
 # 附件4: one form every OPINION_ROWS rows; the name and the score cell within it.
 OPINION_ROWS = 10  # label, title, fields, 3 sections, 2 signatures, remark, note

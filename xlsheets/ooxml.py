@@ -217,6 +217,8 @@ def _check_xml(book, part, data):
                               "文件可能已损坏,请用 Excel 或 WPS 打开后另存一次再试。") from None
 
 
+_FORMULA_OPEN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s/>]')
+_CELL_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]*(?<!/)>\s*$')
 _XML_DECL_ENC = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)""")
 
 
@@ -471,6 +473,26 @@ class BookFile:
             if local is not None and local.isdigit() and int(local) < len(self._sheets):
                 name = f"{self._sheets[int(local)][0]}!{name}"
             out[name] = text
+        return out
+
+    def formula_addresses(self, name):
+        """The A1 addresses of the sheet's cells that hold a formula.
+
+        A quick scan for ``<c ...><f`` rather than a full parse: values come
+        from python-calamine, which does not report formulas. The part is
+        still refused if it declares a DTD or entities.
+        """
+        part = self.sheet_part(name)
+        data = self.part(part)
+        head = data[:4096]
+        if b"<!DOCTYPE" in data or b"<!ENTITY" in data or not head.lstrip().startswith(b"<"):
+            _check_xml(self.path, part, data)  # raises with the precise reason
+        out = set()
+        for m in _FORMULA_OPEN.finditer(data):
+            start = data.rfind(b"<", 0, m.start())  # the tag just before <f>: its <c ...>
+            tag = _CELL_TAG.match(data, start, m.start())
+            if tag:
+                out.add(tag.group(1).decode("ascii"))
         return out
 
     def custom_properties(self):

@@ -7,39 +7,49 @@ share one reader. The workbook is known by what it says it is (custom
 properties, else the identity table on 说明), never by file name or order.
 """
 
+import functools
 import re
 
 from . import cells as C, layout as L
 from .grids import EntryRow, Grids, LookbackRow
+from python_calamine import CalamineError, CalamineWorkbook
+
 from .ooxml import BookError, BookFile
 
 _ADDR = re.compile(r"([A-Z]+)(\d+)$")
 
 
 class FileSheet:
-    """A sheet of a ``BookFile``: its cells by A1 address."""
+    """A sheet of a workbook file: values as python-calamine reads them (a fast,
+    Rust reader), and the addresses of its formula cells."""
 
-    def __init__(self, cells):
-        self.cells = cells
-        self._rows = None
+    def __init__(self, values, formulas):
+        self.values = values
+        self.formulas = formulas
+        self._formula_rc = {_rc(a) for a in formulas}
 
     def value(self, row, col):
-        cell = self.cells.get(L.a1(row, col))
-        return None if cell is None else cell.value
+        if row < len(self.values):
+            line = self.values[row]
+            if col < len(line):
+                v = line[col]
+                return None if v == "" else v
+        return None
 
     def is_formula(self, row, col):
-        cell = self.cells.get(L.a1(row, col))
-        return cell is not None and cell.formula is not None
+        return (row, col) in self._formula_rc
+
+    def row(self, row, ncols):
+        """The first ``ncols`` values of a row, blanks as None: one call per row."""
+        line = self.values[row][:ncols] if row < len(self.values) else []
+        return [None if v == "" else v for v in line] + [None] * (ncols - len(line))
 
     def last_row(self, last_col):
         """The last 0-based row with a value or formula in columns 0..last_col."""
-        last = 0
-        for addr, cell in self.cells.items():
-            if cell.value in (None, "") and cell.formula is None:
-                continue
-            m = _ADDR.match(addr)
-            if m and _col_index(m.group(1)) <= last_col:
-                last = max(last, int(m.group(2)) - 1)
+        last = max((r for r, c in self._formula_rc if c <= last_col), default=0)
+        for r in range(len(self.values) - 1, last, -1):
+            if any(v != "" and v is not None for v in self.values[r][:last_col + 1]):
+                return r
         return last
 
 
@@ -71,10 +81,14 @@ def not_ours(source):
 
 
 def open_book(path, defs):
-    """Open ``path``; return ``(book, unit, identity)`` or raise BookError (exit 2)."""
+    """Open ``path``; return ``(book, unit, identity)`` or raise BookError (exit 2).
+
+    ``BookFile.open`` checks the package (zip bombs, missing parts) before
+    anything is parsed; the values are then read with python-calamine.
+    """
     book = BookFile.open(path)
     try:
-        intro = FileSheet(book.cells(L.INTRO)) if L.INTRO in book.sheet_names else None
+        intro = _file_sheet(book, L.INTRO) if L.INTRO in book.sheet_names else None
         ident = identity_from(book.custom_properties(), intro)
         if ident is None:
             raise not_ours(path)
@@ -85,16 +99,37 @@ def open_book(path, defs):
     return book, unit, ident
 
 
-def read_grids(book, defs, unit, identity):
-    """Read every region the checks need from an open ``BookFile``."""
-    cache = {}
+def read_grids(book, defs, unit, identity, cache=None):
+    """Read every region the checks need from an open ``BookFile``.
+
+    ``cache`` (a dict) keeps the sheets read, for a caller that needs their
+    current values afterwards (compute writes only what differs).
+    """
+    cache = {} if cache is None else cache
+    values = _calamine(book)
 
     def sheet(name):
         if name not in cache:
-            cache[name] = FileSheet(book.cells(name))
+            cache[name] = _file_sheet(book, name, values)
         return cache[name]
 
     return grids_from(book.path, list(book.sheet_names), sheet, defs, identity)
+
+
+def _calamine(book):
+    try:
+        return CalamineWorkbook.from_path(book.path)
+    except CalamineError as e:
+        raise BookError(book.path, f"无法读取单元格内容({e}),文件可能已损坏。") from None
+
+
+def _file_sheet(book, name, workbook=None):
+    workbook = workbook or _calamine(book)
+    try:
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except CalamineError as e:
+        raise BookError(book.path, f"工作表“{name}”无法读取({e}),文件可能已损坏。") from None
+    return FileSheet(rows, book.formula_addresses(name))
 
 
 def grids_from(source, names, sheet, defs, identity):
@@ -117,11 +152,13 @@ def grids_from(source, names, sheet, defs, identity):
             continue
         s = sheet(name)
         g.entry_headers[grp.key] = [s.value(0, c) for c in range(total_col + 1)]
-        g.entries[grp.key] = [
-            EntryRow(row=r, ballot=s.value(r, 0), name=s.value(r, 1),
-                     scores=[s.value(r, c) for c in range(2, total_col)],
-                     total=s.value(r, total_col), total_is_formula=s.is_formula(r, total_col))
-            for r in range(L.ENTRY_FIRST_ROW, s.last_row(total_col) + 1)]
+        entries = []
+        for r in range(L.ENTRY_FIRST_ROW, s.last_row(total_col) + 1):
+            line = _row(s, r, total_col + 1)
+            entries.append(EntryRow(row=r, ballot=line[0], name=line[1],
+                                    scores=line[2:total_col], total=line[total_col],
+                                    total_is_formula=s.is_formula(r, total_col)))
+        g.entries[grp.key] = entries
     if L.LOOKBACK_ENTRY in present:
         s = sheet(L.LOOKBACK_ENTRY)
         n = len(defs.lookback_items)
@@ -144,6 +181,18 @@ def grids_from(source, names, sheet, defs, identity):
     return g
 
 
+def _row(s, r, ncols):
+    """A row's values through ``s.row`` when the sheet has it, else cell by cell."""
+    if hasattr(s, "row"):
+        return s.row(r, ncols)
+    return [s.value(r, c) for c in range(ncols)]
+
+
+def rc(addr):
+    """(row, col), 0-based, of an A1 address."""
+    return _rc(addr)
+
+
 def _rc(addr):
     m = _ADDR.match(addr)
     return int(m.group(2)) - 1, _col_index(m.group(1))
@@ -162,6 +211,7 @@ def _column(s, col, first):
     return [(r, _text(s.value(r, col))) for r in range(first, last + 1)]
 
 
+@functools.lru_cache(maxsize=4096)
 def _col_index(letters):
     n = 0
     for ch in letters:

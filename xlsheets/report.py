@@ -6,10 +6,8 @@ whether anything was typed since.
 """
 
 import hashlib
-import json
 
 from . import __version__, layout as L
-from .figures import cached
 from .findings import SEVERITY_LABEL
 from .ooxml import sheet_xml
 
@@ -20,16 +18,13 @@ TABLE_HEADER = ("级别", "工作表", "单元格", "代码", "问题及处理�
 
 
 def fingerprint(checked, roster):
-    """A hash of every input value the figures depend on, in a stable form."""
-    data = {
-        "roster": roster,
-        "ballots": {k: [[n, [cached(v) if not isinstance(v, str) else v for v in s]]
-                        for n, s in rows] for k, rows in sorted(checked.rows_by_group.items())},
-        "lookback": [[cached(v) for v in row] for row in checked.lookback],
-        "categories": checked.categories, "levels": checked.levels,
-    }
-    blob = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()[:16]
+    """A hash of every input value the figures depend on, in a stable form.
+
+    The checks hand over whole numbers as ints, so 8 typed as 8.0 hashes alike.
+    """
+    data = (roster, sorted(checked.rows_by_group.items()), checked.lookback,
+            checked.categories, checked.levels)
+    return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()[:16]
 
 
 def stamp(defs, checked, roster, when):

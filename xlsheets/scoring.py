@@ -6,6 +6,7 @@ validator; results are exact Fractions, rounded only when shown
 """
 
 from bisect import bisect_right
+from fractions import Fraction
 from dataclasses import dataclass
 
 from .numbers import to_fraction
@@ -23,6 +24,9 @@ def group_mean(totals, averaging="mean"):
     """
     if averaging not in AVERAGINGS:
         raise ValueError(f"unknown averaging: {averaging!r}")
+    totals = list(totals)
+    if averaging == "mean" and totals and all(type(t) is int for t in totals):
+        return Fraction(sum(totals), len(totals))  # whole-number ballots: no Fractions to add
     values = sorted(to_fraction(t) for t in totals)
     if not values:
         return None

@@ -54,7 +54,8 @@ def write_form(wb, ctx, entry_last, result):
         ws.set_row(r, 26)
         ws.write_string(r, 0, item.name, f.text)
         ws.write_number(r, 1, item.max, f.int)
-        col = L.ref(L.LOOKBACK_ENTRY, (L.LOOKBACK_FIRST_ROW, k + 1), (entry_last, k + 1))
+        end = max(entry_last, L.LOOKBACK_LAST_ROW)
+        col = L.ref(L.LOOKBACK_ENTRY, (L.LOOKBACK_FIRST_ROW, k + 1), (end, k + 1))
         mean = result.means[k]
         ws.write_formula(r, 2, f'=IF(COUNT({col})=0,"",AVERAGE({col}))', f.score,
                          "" if mean is None else float(mean))

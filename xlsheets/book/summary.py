@@ -74,9 +74,10 @@ def write(wb, ctx):
         if ctx.unit.reweight_missing:
             num = "+".join(f"N({c})*{_pct(g.weight)}" for c, g in zip(mean_cells, groups))
             den = "+".join(f"ISNUMBER({c})*{_pct(g.weight)}" for c, g in zip(mean_cells, groups))
-            value = f'IF(COUNT({",".join(mean_cells)})=0,"{MISSING}",({num})/({den}))'
+            value = f'IF(COUNT({",".join(mean_cells)})=0,"{MISSING}",ROUND(({num})/({den}),9))'
         else:
-            value = f'IF(COUNT({",".join(mean_cells)})={len(groups)},{terms},"{MISSING}")'
+            # ROUND to 9 places: exact ties stay ties for RANK despite binary fractions.
+            value = f'IF(COUNT({",".join(mean_cells)})={len(groups)},ROUND({terms},9),"{MISSING}")'
         ws.write_formula(r, comp, f'=IF({any_bad},"{INVALID}",{value})', f.score,
                          cached(s.composite))
         cref = L.a1(r, comp)

@@ -1,0 +1,345 @@
+"""Speed and memory of ``compute_file`` on a large branch, against calamine and openpyxl.
+
+Builds (once, in a temp folder, or at --keep) a branch workbook of 200 members with
+107 ballots per member (60 peer, 40 mass, 7 committee; 1 spare ballot each), every
+expected row filled with random whole-number scores in range from a fixed seed, 20
+look-back ballots and the 附件6 counts, with ``book.build(plan=..., entries=...)``, so
+compute finds nothing wrong. Then, in this one process, best of --repeat runs each:
+
+  calamine   CalamineWorkbook.from_path(p) + to_python() of every sheet (a pure read)
+  compute    compute_file(p) end to end, on a fresh copy of the workbook each run
+  openpyxl   load_workbook(p) + save(): what "read, edit, write back" costs with openpyxl
+
+and the peak RSS of each in a fresh subprocess (VmHWM, reset after the imports; "+"
+is the growth over the process's RSS after its imports), and a breakdown of compute's
+time into its pieces, timed with perf_counter around the same internal calls.
+
+    python benchmarks/compute_bench.py [--repeat N] [--members N] [--keep PATH] [--no-memory]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+NOW = dt.datetime(2005, 9, 1, 10, 0)  # a fixed stamp: every run writes the same bytes
+PLAN = (("peer", 60), ("mass", 40), ("committee", 7))
+LOOKBACK = 20
+SEED = 2005
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华兰红玉梅建国志文斌海"
+
+
+# --- the workbook ------------------------------------------------------------------------
+
+def names(n):
+    """``n`` distinct two- or three-character names, the same every run."""
+    out = [s + g for g in GIVEN for s in SURNAMES]
+    out += [s + a + b for a in GIVEN for b in GIVEN for s in SURNAMES]
+    return out[:n]
+
+
+def build(path, members):
+    from xlsheets import book, definitions, layout as L
+    from xlsheets.entries import Entries
+    from xlsheets.roster import read_roster
+
+    defs = definitions.load()
+    unit = defs.unit("机关")
+    rnd = random.Random(SEED)
+    roster_csv = path.with_name("名册.csv")
+    with open(roster_csv, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["姓名", "职务"])
+        w.writerows([n, "党员"] for n in names(members))
+    roster = read_roster(roster_csv)
+
+    def scores(items):
+        return [rnd.randint(it.max // 2, it.max) for it in items]  # whole points, in range
+
+    ballots = {key: [{m.name: scores(defs.items) for m in roster.members} for _ in range(n)]
+               for key, n in PLAN}
+    categories = [rnd.randint(5, 30) for _ in defs.satisfaction["categories"]]
+    total = sum(categories)
+    sat = rnd.randint(total * 7 // 10, total)
+    basic = rnd.randint(0, total - sat)
+    entries = Entries(ballots=ballots, categories=categories,
+                      levels=[sat, basic, total - sat - basic][:len(defs.satisfaction["levels"])],
+                      lookback=[scores(defs.lookback_items) for _ in range(LOOKBACK)])
+    book.build(defs, unit, roster, path, plan=L.BallotPlan(PLAN, spare=1, lookback=LOOKBACK),
+               entries=entries)
+
+
+# --- what is measured --------------------------------------------------------------------
+
+def calamine_read(path):
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    return {n: wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names}
+
+
+def compute_once(path):
+    from xlsheets import compute, definitions
+
+    outcome = compute.compute_file(path, definitions.load(), now=NOW)
+    assert outcome.written and outcome.ok, [f.text() for f in outcome.findings][:5]
+    return outcome
+
+
+def openpyxl_roundtrip(path, out):
+    import openpyxl
+
+    openpyxl.load_workbook(path).save(out)
+
+
+def compute_phases(path, scratch):
+    """Seconds of each piece of compute_file, timed separately (same calls, same order)."""
+    from xlsheets import report
+    from xlsheets.cells import figure_values
+    from xlsheets.checks import check
+    from xlsheets.definitions import load
+    from xlsheets.fileio import atomic_output
+    from xlsheets.ooxml import write_patched
+    from xlsheets.reader import open_book, read_grids
+
+    defs = load()
+    t = {}
+    with open_book(path, defs)[0] as book:  # the raw scan of every sheet, for scale
+        t0 = time.perf_counter()
+        for n in book.sheet_names:
+            book.cells(n)
+        t["  BookFile.cells, all sheets"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    book, unit, ident = open_book(path, defs)
+    with book:
+        grids = read_grids(book, defs, unit, ident)
+        report.read_stamp(book)
+        t2 = time.perf_counter()
+    checked = check(defs, unit, grids)
+    t3 = time.perf_counter()
+    updates = figure_values(defs, checked.figures, checked.entry_rows)
+    for sheet, fixes in checked.fixes.items():
+        updates.setdefault(sheet, {}).update(fixes)
+    roster = [n for _, n in grids.roster]
+    sheet = report.results_sheet(report.stamp(defs, checked, roster, NOW), checked.findings)
+    t4 = time.perf_counter()
+    with atomic_output(scratch) as tmp:
+        write_patched(path, tmp, updates, {report.SHEET: sheet})
+    t5 = time.perf_counter()
+    t["open+read cells (read_grids)"] = t2 - t0
+    t["checks+figures"] = t4 - t2
+    t["  of which check()"] = t3 - t2
+    t["patch+write (write_patched)"] = t5 - t4
+    t["cells set"] = sum(len(c) for c in updates.values())
+    return t
+
+
+def write_phases(path, updates_sheet):
+    """Inside write_patched: patching the sheet XML versus deflating it (level 6, as it does)."""
+    import zlib
+
+    from xlsheets import ooxml
+    out = {"decode+_patch_sheet": 0.0, "encode+deflate": 0.0}
+    with ooxml.BookFile.open(path) as bf:
+        for name, cells in updates_sheet.items():
+            part = bf.sheet_part(name)
+            data = bf._xml(part)
+            t0 = time.perf_counter()
+            text, encode = ooxml._decode(bf.path, part, data)
+            patched = ooxml._patch_sheet(bf.path, name, text, cells)
+            t1 = time.perf_counter()
+            co = zlib.compressobj(6, zlib.DEFLATED, -15)
+            co.compress(encode(patched)) + co.flush()
+            t2 = time.perf_counter()
+            out["decode+_patch_sheet"] += t1 - t0
+            out["encode+deflate"] += t2 - t1
+    return out
+
+
+def best(fn, repeat, setup=None):
+    times = []
+    for _ in range(repeat):
+        args = (setup(),) if setup else ()
+        start = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+# --- peak memory, one fresh process per measurement ---------------------------------------
+
+def _status_mb(key):
+    """VmRSS / VmHWM of this process in MB from /proc (None where there is no /proc)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+
+
+def _reset_peak():
+    """Reset VmHWM to the current RSS (Linux >= 4.0); ru_maxrss would keep the parent's
+    peak, since Linux carries it across fork+exec."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def child(mode, path):
+    """Run one measurement in this (fresh) process; print its RSS before and peak after."""
+    import openpyxl  # noqa: F401  every child imports the same, so baselines compare
+    import python_calamine  # noqa: F401
+
+    from xlsheets import compute, definitions  # noqa: F401
+    definitions.load()
+    path = Path(path)
+    if _reset_peak() and _status_mb("VmRSS") is not None:
+        base, peak = (lambda: _status_mb("VmRSS")), (lambda: _status_mb("VmHWM"))
+    else:  # no /proc: ru_maxrss (KB on Linux, bytes on macOS)
+        div = 2**20 if sys.platform == "darwin" else 1024
+        base = peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / div
+    before = base()
+    if mode == "calamine":
+        calamine_read(path)
+    elif mode == "compute":
+        compute_once(path)
+    elif mode == "openpyxl":
+        openpyxl_roundtrip(path, path.with_name("openpyxl-out.xlsx"))
+    print(json.dumps({"base": before, "peak": peak()}))
+
+
+def peak_rss(mode, path, scratch):
+    work = scratch / f"mem-{mode}"
+    work.mkdir(exist_ok=True)
+    copy = shutil.copy(path, work / path.name)
+    res = subprocess.run([sys.executable, __file__, "--child", mode, str(copy)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+# --- the report ----------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (best of)")
+    ap.add_argument("--members", type=int, default=200)
+    ap.add_argument("--keep", type=Path, help="build the workbook here (reused if present)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the RSS subprocesses")
+    ap.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        return child(*args.child)
+
+    from xlsheets import __version__
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        path = args.keep or tmp / "branch-200.xlsx"
+        t_build = None
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            start = time.perf_counter()
+            build(path, args.members)
+            t_build = time.perf_counter() - start
+        with zipfile.ZipFile(path) as zf:
+            sheets_xml = sum(i.file_size for i in zf.infolist()
+                             if i.filename.startswith("xl/worksheets/"))
+        grids = calamine_read(path)
+        rows = sum(len(g) for g in grids.values())
+        cells = sum(sum(1 for v in row if v != "") for g in grids.values() for row in g)
+
+        run = tmp / "run"
+        run.mkdir()
+        fresh = run / path.name
+
+        def copy():
+            shutil.copyfile(path, fresh)
+            return fresh
+
+        t_cal = best(lambda: calamine_read(path), args.repeat)
+        t_comp = best(compute_once, args.repeat, setup=copy)
+        t_opx = best(lambda: openpyxl_roundtrip(path, tmp / "openpyxl-out.xlsx"), args.repeat)
+        phases = []
+        for _ in range(args.repeat):
+            phases.append(compute_phases(copy(), tmp / "phases-out.xlsx"))
+        ph = {k: min(p[k] for p in phases) for k in phases[0]}
+
+        from xlsheets import compute, definitions
+        from xlsheets.cells import figure_values
+        outcome, _ = compute.validate_file(path, definitions.load())
+        upd = figure_values(definitions.load(), outcome.checked.figures,
+                            outcome.checked.entry_rows)
+        wph = [write_phases(path, upd) for _ in range(args.repeat)]
+        wph = {k: min(p[k] for p in wph) for k in wph[0]}
+
+        mem = {} if args.no_memory else {m: peak_rss(m, path, tmp)
+                                         for m in ("calamine", "compute", "openpyxl")}
+
+        def ms(s):
+            return f"{s * 1000:6.0f} ms"
+
+        def rss(mode):
+            if mode not in mem:
+                return ""
+            v = mem[mode]
+            return f"   peak RSS {v['peak']:4.0f} MB (+{v['peak'] - v['base']:.0f})"
+
+        def goal(ratio, ok, text):
+            return f"{ratio:7.2f} x   goal {text}   {'ok' if ok else 'MISSED'}"
+
+        r_cal, r_opx = t_comp / t_cal, t_opx / t_comp
+        lines = [
+            f"compute_bench  xlsheets {__version__}  {platform.python_implementation()} "
+            f"{platform.python_version()}  {platform.system()} {platform.machine()}  "
+            f"nproc {os.cpu_count()}  best of {args.repeat}",
+            f"workbook  {args.members} members x {sum(n for _, n in PLAN)} ballots "
+            f"({', '.join(f'{k} {n}' for k, n in PLAN)}): {rows:,} rows, {cells:,} cells, "
+            f"{path.stat().st_size / 1e6:.2f} MB zip, {sheets_xml / 1e6:.1f} MB sheet XML"
+            + (f" (built in {t_build:.1f} s)" if t_build is not None else ""),
+            f"calamine  read all sheets        {ms(t_cal)}{rss('calamine')}",
+            f"compute   compute_file           {ms(t_comp)}{rss('compute')}   "
+            f"{ph['cells set']:,} cells set, {len(outcome.findings)} findings",
+            f"openpyxl  load_workbook + save   {ms(t_opx)}{rss('openpyxl')}",
+            f"ratio     compute / calamine   {goal(r_cal, r_cal <= 2, '<= 2')}",
+            f"ratio     openpyxl / compute   {goal(r_opx, r_opx >= 5, '>= 5')}",
+        ]
+        if mem:
+            c, k = mem["compute"], mem["calamine"]
+            lines.append(f"memory    compute / calamine   {(c['peak'] - c['base']) / max(1e-9, k['peak'] - k['base']):7.2f} x   "
+                         "(RSS growth over the imports)")
+        read, checks, write = (ph[k] for k in ("open+read cells (read_grids)", "checks+figures",
+                                               "patch+write (write_patched)"))
+        lines += [
+            "compute breakdown (best of each piece)",
+            f"  open + read cells (read_grids)   {ms(read)}   "
+            f"(BookFile.cells of every sheet alone: {ms(ph['  BookFile.cells, all sheets']).strip()})",
+            f"  checks + figures                 {ms(checks)}   "
+            f"(check(): {ms(ph['  of which check()']).strip()})",
+            f"  patch + write (write_patched)    {ms(write)}   "
+            f"(decode+_patch_sheet {ms(wph['decode+_patch_sheet']).strip()}, "
+            f"deflate {ms(wph['encode+deflate']).strip()})",
+            f"  sum of the pieces                {ms(read + checks + write)}",
+        ]
+        print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,527 @@
+"""Validation (R1-R4, R7, R9-R12, workbook integrity): one case per finding code.
+
+Each case starts from SPEC.md's worked example typed into a small 机关 workbook
+(which validates without a single finding), spoils it the way clerks do, and
+asserts the exact set of (code, sheet, cell) that ``validate_file`` reports.
+Wording is free to change; codes and cells are not. Row and column addresses
+below follow the workbook: entry rows are (ballot 1: 张三, 李四, 王五; ballot 2:
+...), items in C..J (工作绩效 in J), 合计 in K.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import books as B
+from books import DEFS, UNIT, codes_cells, worked_book
+from xlsheets import definitions, layout as L
+from xlsheets.checks import check
+from xlsheets.compute import compute_file, validate_file
+from xlsheets.findings import CATALOGUE, ERROR, WARNING, Finding, finding
+from xlsheets.reader import open_book, read_grids
+from xlsheets.values import BAD, BLANK, NUMBER, TEXT_NUMBER, read_number
+
+PEER, MASS, COMMITTEE = "党员互评", "群众参评", "支委会考评"
+SUMMARY, OPINION, INTRO, ROSTER = L.SUMMARY, L.OPINION, L.INTRO, L.ROSTER
+LB, LB_FORM, SAT = L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION
+CJK = re.compile(r"[\u4e00-\u9fff]")
+COVERED = set()  # codes the cases below produce; checked against the catalogue at the end
+
+
+def findings_of(path, expected_unit=None):
+    outcome, _ = validate_file(path, DEFS, expected_unit)
+    for f in outcome.findings:
+        assert_readable(f)
+    return outcome
+
+
+def assert_readable(f):
+    """A finding a clerk can act on: Chinese, fully formatted, names its sheet."""
+    assert f.code in CATALOGUE
+    assert f.severity == CATALOGUE[f.code][0]
+    assert CJK.search(f.message), f.message
+    assert "{" not in f.message and "}" not in f.message, f.message
+    assert f.sheet and f.sheet in f.text(), f
+    if f.cell:
+        assert re.fullmatch(r"[A-Z]{1,3}[1-9][0-9]*", f.cell), f.cell
+        assert f"{f.sheet}!{f.cell}" in f.text()
+
+
+def expect(path, expected, expected_unit=None):
+    outcome = findings_of(path, expected_unit)
+    assert codes_cells(outcome.findings) == set(expected)
+    assert len(outcome.findings) == len(expected), "each finding once"
+    COVERED.update(code for code, _, _ in expected)
+    return outcome
+
+
+def test_worked_example_is_clean(tmp_path):
+    outcome = expect(worked_book(tmp_path), [])
+    assert outcome.ok
+
+
+# --- values.read_number (R1) ----------------------------------------------------------
+
+@pytest.mark.parametrize("raw, kind, number", [
+    (None, BLANK, None),
+    ("", BLANK, None),
+    ("   ", BLANK, None),
+    ("\u3000", BLANK, None),  # an ideographic space only
+    (8, NUMBER, 8),
+    (8.0, NUMBER, 8),
+    (8.5, NUMBER, 8.5),
+    (0, NUMBER, 0),
+    (-1, NUMBER, -1),
+    ("８", TEXT_NUMBER, 8),
+    ("8分", TEXT_NUMBER, 8),
+    ("８分", TEXT_NUMBER, 8),
+    (" 8 ", TEXT_NUMBER, 8),
+    ("8", TEXT_NUMBER, 8),
+    ("１０", TEXT_NUMBER, 10),
+    ("8.5", TEXT_NUMBER, 8.5),
+    ("８．５", TEXT_NUMBER, 8.5),
+    ("8 分", TEXT_NUMBER, 8),
+    ("\u30008\u3000", TEXT_NUMBER, 8),
+    ("3人", TEXT_NUMBER, 3),
+    ("+8", TEXT_NUMBER, 8),
+    ("-1", TEXT_NUMBER, -1),
+    ("八", BAD, None),
+    ("优", BAD, None),
+    ("-", BAD, None),
+    ("8分分", BAD, None),
+    ("8-9", BAD, None),
+    ("分", BAD, None),
+    (True, BAD, None),
+    (False, BAD, None),
+])
+def test_read_number(raw, kind, number):
+    got_kind, got = read_number(raw)
+    assert got_kind == kind
+    assert got == number
+    if number is not None and float(number).is_integer():
+        assert type(got) is int, "whole numbers come back as int"
+
+
+# --- R1: item scores -------------------------------------------------------------------
+
+@pytest.mark.parametrize("addr, raw, number", [
+    ("C2", "８", 8), ("C2", "8分", 8), ("C2", " 8 ", 8), ("C2", "8", 8),
+    ("C2", "８.５", 8.5), ("J2", "２５分", 25),
+])
+def test_score_text_number(tmp_path, addr, raw, number):
+    path = worked_book(tmp_path, cells={PEER: {addr: raw}})
+    outcome = expect(path, [("score-text-number", PEER, addr)])
+    assert outcome.ok, "a warning only"
+    assert outcome.checked.fixes == {PEER: {addr: number}}, "normalised number to write back"
+    name, scores = outcome.checked.rows_by_group["peer"][0]
+    assert name == "张三" and scores[ord(addr[0]) - ord("C")] == number
+
+
+@pytest.mark.parametrize("raw", ["八", "优", "-", "8-9"])
+def test_score_not_number(tmp_path, raw):
+    path = worked_book(tmp_path, cells={PEER: {"D3": raw}})
+    outcome = expect(path, [("score-not-number", PEER, "D3")])
+    assert not outcome.ok
+    li = outcome.checked.figures.members[1]
+    assert li.name == "李四" and li.composite == "有误", "as the 汇总 formula shows it"
+
+
+@pytest.mark.parametrize("addr, value", [("C2", 11), ("J2", 35), ("E2", -1), ("J2", 31),
+                                         ("C2", "１１")])
+def test_score_out_of_range(tmp_path, addr, value):
+    path = worked_book(tmp_path, cells={PEER: {addr: value}})
+    expected = [("score-out-of-range", PEER, addr)]
+    if isinstance(value, str):
+        expected.append(("score-text-number", PEER, addr))
+    outcome = expect(path, expected)
+    assert not outcome.ok
+
+
+def test_score_maxima_are_allowed(tmp_path):
+    ballots = B.worked_ballots()
+    ballots["peer"][0]["张三"] = [10, 10, 10, 10, 10, 10, 10, 30]
+    ballots["peer"][1]["张三"] = [0] * 8
+    outcome = expect(worked_book(tmp_path, ballots), [])
+    assert outcome.checked.figures.entry_totals["peer"][:4] == [100, 78, 88, 0]
+
+
+# --- R2: half-filled, empty rows and ballots ---------------------------------------
+
+def test_half_filled_row_at_first_empty_item(tmp_path):
+    # 群众参评 ballot 2, 李四 (row 6): 宗旨意识 (D) and 组织纪律 (F) left empty.
+    path = worked_book(tmp_path, cells={MASS: {"D6": None, "F6": None}})
+    outcome = expect(path, [("ballot-half-filled", MASS, "D6")])
+    assert not outcome.ok
+
+
+def test_spaces_only_count_as_empty(tmp_path):
+    path = worked_book(tmp_path, cells={MASS: {"D6": "  "}})
+    outcome = expect(path, [("ballot-half-filled", MASS, "D6")])
+    assert outcome.checked.fixes == {MASS: {"D6": None}}, "the spaces are cleared"
+
+
+def test_wholly_empty_row_is_a_warning(tmp_path):
+    ballots = B.worked_ballots()
+    del ballots["mass"][0]["王五"]  # 群众参评 ballot 1 did not rate 王五 (row 4)
+    outcome = expect(worked_book(tmp_path, ballots), [("ballot-row-empty", MASS, "C4")])
+    assert outcome.ok
+    wang = outcome.checked.figures.members[2]
+    assert wang.counts["mass"] == 1 and wang.means["mass"] == 83
+
+
+def test_wholly_empty_ballot_is_one_warning(tmp_path):
+    ballots = B.worked_ballots()
+    ballots["peer"][2] = {}  # 党员互评 ballot 3 (rows 8-10) not typed at all
+    outcome = expect(worked_book(tmp_path, ballots), [("ballot-empty", PEER, "A8")])
+    assert outcome.ok
+    assert [m.counts["peer"] for m in outcome.checked.figures.members] == [2, 2, 2]
+
+
+# --- R3: a 合计 typed by hand --------------------------------------------------------
+
+def test_total_typed_over_with_a_wrong_number(tmp_path):
+    # 李四's first peer ballot adds up to 78.
+    path = worked_book(tmp_path, typed_over={PEER: {"K3": 80}})
+    outcome = expect(path, [("formula-overwritten", PEER, "K3"),
+                            ("ballot-total-mismatch", PEER, "K3")])
+    assert not outcome.ok
+
+
+@pytest.mark.parametrize("typed", [78, "78"])
+def test_total_typed_over_with_the_right_number(tmp_path, typed):
+    path = worked_book(tmp_path, typed_over={PEER: {"K3": typed}})
+    expect(path, [("formula-overwritten", PEER, "K3")])
+
+
+# --- R4: names -------------------------------------------------------------------------
+
+def test_unknown_name(tmp_path):
+    path = worked_book(tmp_path, cells={PEER: {"B3": "赵六"}})
+    expect(path, [("ballot-unknown-name", PEER, "B3")])
+
+
+def test_duplicate_name_on_one_ballot(tmp_path):
+    path = worked_book(tmp_path, cells={PEER: {"B3": "张三"}})  # ballot 1: 张三 on rows 2 and 3
+    expect(path, [("ballot-duplicate-name", PEER, "B3")])
+
+
+def test_scores_without_a_name(tmp_path):
+    path = worked_book(tmp_path, cells={PEER: {"B3": None}})
+    expect(path, [("ballot-no-name", PEER, "B3")])
+
+
+def test_scores_on_a_spare_row_without_a_name(tmp_path):
+    # The spare ballot's rows follow ballot 3: row 11 is its first.
+    spare = {f"{c}11": 8 for c in "CDEFGHIJ"}
+    expect(worked_book(tmp_path, cells={PEER: spare}), [("ballot-no-name", PEER, "B11")])
+
+
+# --- R7: a member without ballots in a group ------------------------------------------
+
+def test_member_without_committee_ballot(tmp_path):
+    ballots = B.worked_ballots()
+    del ballots["committee"][0]["王五"]
+    outcome = expect(worked_book(tmp_path, ballots), [
+        ("ballot-row-empty", COMMITTEE, "C4"),  # the row is there, empty
+        ("composite-missing-group", SUMMARY, "I5"),  # 王五's 支委会考评平均分
+    ])
+    assert not outcome.ok
+    assert outcome.checked.figures.members[2].composite == "缺票", "never counted as 0"
+
+
+def test_reweighted_unit_flags_instead(tmp_path):
+    ballots = B.worked_ballots()
+    del ballots["committee"][0]["王五"]
+    path = worked_book(tmp_path, ballots)
+    unit = dataclasses.replace(UNIT, reweight_missing=True)
+    book, _, ident = open_book(path, DEFS)
+    with book:
+        grids = read_grids(book, DEFS, unit, ident)
+    checked = check(DEFS, unit, grids)
+    assert codes_cells(checked.findings) == {("ballot-row-empty", COMMITTEE, "C4"),
+                                             ("composite-reweighted", SUMMARY, "J5")}
+    COVERED.add("composite-reweighted")
+    wang = checked.figures.members[2]
+    assert wang.composite == Fraction(89 * 40 + 84 * 30, 70)
+
+
+# --- R9: 回头看录入 --------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, codes", [
+    ("９", ["lookback-text-number"]),
+    ("9分", ["lookback-text-number"]),
+    ("好", ["lookback-not-number"]),
+    (11, ["lookback-out-of-range"]),
+    (-1, ["lookback-out-of-range"]),
+    ("１１", ["lookback-text-number", "lookback-out-of-range"]),
+])
+def test_lookback_values(tmp_path, raw, codes):
+    path = worked_book(tmp_path, cells={LB: {"C3": raw}})  # ballot 2, item 2
+    outcome = expect(path, [(c, LB, "C3") for c in codes])
+    assert outcome.ok == (codes == ["lookback-text-number"])
+
+
+def test_lookback_text_number_is_averaged(tmp_path):
+    outcome = expect(worked_book(tmp_path, cells={LB: {"C3": "１０"}}),
+                     [("lookback-text-number", LB, "C3")])
+    assert outcome.checked.fixes == {LB: {"C3": 10}}
+    assert outcome.checked.figures.lookback.means[1] == Fraction(28, 3)
+
+
+def test_lookback_partial_ballot(tmp_path):
+    outcome = expect(worked_book(tmp_path, cells={LB: {"C3": None}}),
+                     [("lookback-partial", LB, "A3")])
+    assert outcome.ok
+    assert outcome.checked.figures.lookback.means[1] == Fraction(9 + 9, 2), "blank not counted"
+
+
+def test_lookback_empty(tmp_path):
+    outcome = expect(worked_book(tmp_path, lookback=[]), [("lookback-empty", LB_FORM, "C4")])
+    assert outcome.ok
+
+
+# --- R10-R11: 附件6 ------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw", [-1, 2.5, "三", "2.5人"])
+def test_satisfaction_not_count(tmp_path, raw):
+    # 本单位党员群众代表 (C5) was 10; without it 合计 is 25 < 35 answered.
+    path = worked_book(tmp_path, cells={SAT: {"C5": raw}})
+    expected = [("satisfaction-not-count", SAT, "C5"), ("satisfaction-over-total", SAT, "B5")]
+    if isinstance(raw, str) and raw[0].isdigit():
+        expected.append(("satisfaction-text-number", SAT, "C5"))
+    outcome = expect(path, expected)
+    assert not outcome.ok
+
+
+@pytest.mark.parametrize("raw", [-1, 2.5, "三"])
+def test_satisfaction_not_count_on_a_level(tmp_path, raw):
+    # 不满意 (G7) was 1; without it 34 answered of 35: blank answers, a warning.
+    path = worked_book(tmp_path, cells={SAT: {"G7": raw}})
+    expect(path, [("satisfaction-not-count", SAT, "G7"), ("satisfaction-under-total", SAT, "B5")])
+
+
+@pytest.mark.parametrize("raw", ["１０", "10人", " 10 "])
+def test_satisfaction_text_number(tmp_path, raw):
+    outcome = expect(worked_book(tmp_path, cells={SAT: {"C5": raw}}),
+                     [("satisfaction-text-number", SAT, "C5")])
+    assert outcome.ok and outcome.checked.fixes == {SAT: {"C5": 10}}
+    assert outcome.checked.figures.satisfaction.total == 35
+
+
+def test_satisfaction_over_total(tmp_path):
+    outcome = expect(worked_book(tmp_path, levels=[28, 6, 2]),
+                     [("satisfaction-over-total", SAT, "B5")])
+    assert not outcome.ok
+
+
+def test_satisfaction_under_total(tmp_path):
+    outcome = expect(worked_book(tmp_path, levels=[28, 5, 1]),
+                     [("satisfaction-under-total", SAT, "B5")])
+    assert outcome.ok
+    assert outcome.checked.figures.satisfaction.total == 35, "the denominator stays 合计"
+
+
+def test_satisfaction_empty(tmp_path):
+    outcome = expect(worked_book(tmp_path, categories=[], levels=[]),
+                     [("satisfaction-empty", SAT, "C5")])
+    assert outcome.ok
+
+
+# --- the workbook's identity ------------------------------------------------------------
+
+def _other_defs(tmp_path, old, new):
+    seed = Path(definitions.__file__).parent / "data" / "guanba2005.toml"
+    text = seed.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "other.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return definitions.load(path)
+
+
+def test_identity_set(tmp_path):
+    other = _other_defs(tmp_path, 'id = "guanba-2005"', 'id = "other-2006"')
+    path = worked_book(tmp_path, defs=other)
+    expect(path, [("identity-set", INTRO, "B4")])
+
+
+def test_identity_version(tmp_path):
+    other = _other_defs(tmp_path, 'version = "1.0.0"', 'version = "1.1.0"')
+    path = worked_book(tmp_path, defs=other)
+    outcome = expect(path, [("identity-version", INTRO, "B5")])
+    assert outcome.ok
+
+
+def test_identity_unit(tmp_path):
+    path = worked_book(tmp_path)
+    expect(path, [("identity-unit", INTRO, "B3")], expected_unit="兴隆街社区")
+    expect(path, [], expected_unit="机关")
+
+
+# --- the workbook's integrity ----------------------------------------------------------
+
+def test_sheet_missing_in_the_file(tmp_path):
+    path = worked_book(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    del wb[LB]
+    wb.save(path)
+    outcome = expect(path, [("sheet-missing", LB, "")])
+    assert not outcome.ok
+
+
+def _grids(path):
+    book, unit, ident = open_book(path, DEFS)
+    with book:
+        return read_grids(book, DEFS, unit, ident)
+
+
+REQUIRED = [INTRO, ROSTER, "附件1 工作日程表", L.BALLOT_FORM, PEER, MASS, COMMITTEE, SUMMARY,
+            OPINION, LB, LB_FORM, SAT]
+
+
+@pytest.fixture(scope="module")
+def clean_grids(tmp_path_factory):
+    return _grids(worked_book(tmp_path_factory.mktemp("clean")))
+
+
+@pytest.mark.parametrize("sheet", REQUIRED)
+def test_sheet_missing(clean_grids, sheet):
+    grids = dataclasses.replace(clean_grids, sheets=[s for s in clean_grids.sheets if s != sheet])
+    found = check(DEFS, UNIT, grids).findings
+    missing = [f for f in found if f.code == "sheet-missing"]
+    assert [(f.sheet, f.cell) for f in missing] == [(sheet, "")]
+    for f in found:
+        assert_readable(f)
+
+
+def test_grids_identity(clean_grids):
+    grids = dataclasses.replace(clean_grids, identity={**clean_grids.identity, "set": "x-1"})
+    assert codes_cells(check(DEFS, UNIT, grids).findings) == {("identity-set", INTRO, "B4")}
+    grids = dataclasses.replace(clean_grids, identity={**clean_grids.identity, "unit": "兴隆街社区"})
+    assert codes_cells(check(DEFS, UNIT, grids, "机关").findings) == {("identity-unit", INTRO, "B3")}
+
+
+@pytest.mark.parametrize("sheet, addr, text", [
+    (PEER, "C1", "理想"), (PEER, "K1", "总分"), (MASS, "B1", "姓名"), (COMMITTEE, "A1", None),
+    (LB, "C1", "2、征求意见情况"),
+])
+def test_header_changed(tmp_path, sheet, addr, text):
+    expect(worked_book(tmp_path, cells={sheet: {addr: text}}), [("header-changed", sheet, addr)])
+
+
+def test_header_with_spaces_is_tolerated(tmp_path):
+    expect(worked_book(tmp_path, cells={PEER: {"C1": " 理想信念 "}}), [])
+
+
+def test_roster_mismatch_in_summary(tmp_path):
+    expect(worked_book(tmp_path, cells={SUMMARY: {"B4": "李斯"}}),
+           [("roster-mismatch", SUMMARY, "B4")])
+
+
+def test_roster_mismatch_in_opinion(tmp_path):
+    expect(worked_book(tmp_path, cells={OPINION: {"B13": "李斯"}}),
+           [("roster-mismatch", OPINION, "B13")])
+
+
+def test_roster_renamed(tmp_path):
+    outcome = findings_of(worked_book(tmp_path, cells={ROSTER: {"A4": "王武"}}))
+    found = codes_cells(outcome.findings)
+    assert {("roster-mismatch", SUMMARY, "B5"), ("roster-mismatch", OPINION, "B23")} <= found
+    assert ("ballot-unknown-name", PEER, "B4") in found  # 王五 is no longer on the roster
+    assert not outcome.ok
+
+
+def test_roster_grew(tmp_path):
+    outcome = findings_of(worked_book(tmp_path, cells={ROSTER: {"A5": "赵六"}}))
+    assert ("roster-mismatch", ROSTER, "A5") in codes_cells(outcome.findings)
+    assert not outcome.ok
+
+
+def test_roster_mismatch_from_grids(clean_grids):
+    summary = list(clean_grids.summary)
+    summary[1] = (summary[1][0], "李斯")
+    grids = dataclasses.replace(clean_grids, summary=summary)
+    assert codes_cells(check(DEFS, UNIT, grids).findings) == {("roster-mismatch", SUMMARY, "B4")}
+
+
+@pytest.mark.parametrize("sheet, addr, value", [
+    (SUMMARY, "J3", 88), (SUMMARY, "E4", 80), (SUMMARY, "K5", 2), (SUMMARY, "L3", "-"),
+    (OPINION, "F3", 88.17), (LB_FORM, "C4", 9), (LB_FORM, "C14", 93), (SAT, "B5", 35),
+    (SAT, "C8", "80%"), (SAT, "I7", 0.9714),
+])
+def test_formula_overwritten(tmp_path, sheet, addr, value):
+    outcome = expect(worked_book(tmp_path, typed_over={sheet: {addr: value}}),
+                     [("formula-overwritten", sheet, addr)])
+    assert not outcome.ok
+
+
+def test_cached_value_alone_is_not_overwriting(tmp_path):
+    # write_patched keeps a formula and changes only its cached value: still a formula.
+    expect(worked_book(tmp_path, cells={SUMMARY: {"J3": 1}}), [])
+
+
+# --- the stamp -------------------------------------------------------------------------
+
+def test_stamp_stale(tmp_path):
+    path = worked_book(tmp_path)
+    assert compute_file(path, DEFS).written
+    expect(path, [])  # just computed: nothing typed since
+    B.patch(path, {PEER: {"C2": 7}})
+    outcome = expect(path, [("stamp-stale", "校验结果", "B6")])
+    assert outcome.ok
+
+
+def test_stamp_not_stale_after_text_numbers_fixed(tmp_path):
+    path = worked_book(tmp_path, cells={PEER: {"C2": "９"}, SAT: {"C5": "10人"}})
+    assert compute_file(path, DEFS).written
+    expect(path, [])
+
+
+# --- the catalogue ---------------------------------------------------------------------
+
+def test_finding_helper():
+    f = finding("ballot-empty", PEER, "A8", ballot="3")
+    assert isinstance(f, Finding) and f.severity == WARNING and not f.is_error
+    assert f.text().startswith("[提醒] 党员互评!A8")
+    assert finding("sheet-missing", LB, "", name=LB).severity == ERROR
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_cleared_formula_cell(tmp_path, value):
+    outcome = expect(worked_book(tmp_path, typed_over={SUMMARY: {"J3": value}}),
+                     [("formula-cleared", SUMMARY, "J3")])
+    assert "None" not in outcome.findings[0].message and not outcome.ok
+
+
+def test_row_below_the_entry_table(tmp_path):
+    # The plan's table ends at row 13 (3+1 ballots x 3 members); row 15 is outside it.
+    outcome = expect(worked_book(tmp_path, cells={PEER: {"A15": 9, "B15": "张三", "C15": 8}}),
+                     [("row-outside-table", PEER, "A15")])
+    assert not outcome.ok
+
+
+def test_lookback_row_below_the_covered_range(tmp_path):
+    far = f"A{L.LOOKBACK_LAST_ROW + 2}"
+    outcome = expect(worked_book(tmp_path, cells={LB: {far: 99, far.replace("A", "B"): 9}}),
+                     [("row-outside-table", LB, far)])
+    assert not outcome.ok
+
+
+def test_name_with_spaces_is_trimmed(tmp_path):
+    outcome = expect(worked_book(tmp_path, cells={PEER: {"B3": " 李四 "}}),
+                     [("ballot-name-spaces", PEER, "B3")])
+    assert outcome.ok and outcome.checked.fixes[PEER]["B3"] == "李四"
+
+
+def test_every_code_has_a_case():
+    """Every catalogue code is asserted, with its cell, by some case in this module."""
+    source = Path(__file__).read_text(encoding="utf-8")
+    asserted = set(re.findall(r'\("([a-z-]+)", ', source)) | set(
+        re.findall(r'\["([a-z-]+)"', source))
+    assert set(CATALOGUE) - asserted == set()
+    if len(COVERED) > 20:  # the whole module ran: the codes were really produced
+        assert set(CATALOGUE) - COVERED == set()
