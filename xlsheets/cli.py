@@ -100,14 +100,34 @@ def _parser():
                         description="示例:xlsheets collect 收件箱 --out 全镇汇总.xlsx")
     co.add_argument("inbox", metavar="收件文件夹", help="放交回文件的文件夹(.xlsx、.zip、.eml)")
     co.add_argument("--out", required=True, help="全镇汇总工作簿(.xlsx);档案库写在它旁边(.sqlite)")
-    co.add_argument("--workers", type=int, default=None, help="并行读取的进程数(默认为 CPU 核数)")
+    co.add_argument("--workers", type=_positive, default=None, help="并行读取的进程数(默认为 CPU 核数)")
     co.set_defaults(run=_collect)
 
     t = sub.add_parser("templates", help="重新生成 workbook_templates/ 中的空白模板",
                        description="示例:xlsheets templates --out workbook_templates")
     t.add_argument("--out", default="workbook_templates", help="输出文件夹(默认 workbook_templates)")
     t.set_defaults(run=_templates)
+
+    a = sub.add_parser("addin", help="生成或安装 Excel 加载项(功能区“民主评议”选项卡)",
+                       description="示例:xlsheets addin build;xlsheets addin install")
+    asub = a.add_subparsers(dest="addin_command", required=True, parser_class=_Parser,
+                            title="命令", metavar="命令")
+    ab = asub.add_parser("build", help="由 macros/ 中的源代码生成加载项 xlsheets.xlam",
+                         description="示例:xlsheets addin build --out dist/xlsheets.xlam")
+    ab.add_argument("--out", default="dist/xlsheets.xlam", help="要生成的加载项(默认 dist/xlsheets.xlam)")
+    ab.set_defaults(run=_addin_build)
+    ai = asub.add_parser("install", help="把加载项装到本机 Excel 的启动文件夹,并检查 xlwings 的设置",
+                         description="示例:xlsheets addin install --xlam xlsheets.xlam")
+    ai.add_argument("--xlam", help="要安装的加载项文件(默认由源代码现场生成,或用 dist/xlsheets.xlam)")
+    ai.set_defaults(run=_addin_install)
     return p
+
+
+def _positive(text):
+    """An argparse type: a whole number of at least 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"应为不小于 1 的整数:{text}")
+    return int(text)
 
 
 def _defs(args):
@@ -232,7 +252,8 @@ def _collect(args):
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
     refuse_if_open(out)
-    results = collect(args.definitions, inbox, args.workers, _progress)
+    results = collect(args.definitions, inbox, args.workers, _progress,
+                      skip=(out, archive.path_for(out)))
     town_book.write(defs, results, out)
     new = archive.record(archive.path_for(out), results)
     print(f"\n共 {len(results)} 个文件,新收 {new} 个;汇总写入 {out},档案库 {archive.path_for(out)}")
@@ -258,6 +279,18 @@ def _templates(args):
     defs = _defs(args)
     for path in write_templates(defs, Path(args.out)):
         print(f"已生成 {path}")
+
+
+def _addin_build(args):
+    from .addin.build import build
+
+    print(f"已生成 Excel 加载项 {build(args.out)}")
+
+
+def _addin_install(args):
+    from .addin.install import install
+
+    return install(args.xlam)
 
 
 def write_templates(defs, folder):

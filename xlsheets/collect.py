@@ -9,6 +9,7 @@ time, so memory follows the number of workers, not the size of the inbox.
 """
 
 import concurrent.futures as cf
+import datetime as dt
 import hashlib
 import os
 import re
@@ -92,11 +93,22 @@ def _modified(book):
         m = re.search(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>",
                       book.part("docProps/core.xml"))
         if m:
-            times.append(m.group(1).decode("ascii", "replace").rstrip("Z"))
+            times.append(_local(m.group(1).decode("ascii", "replace")))
     stamp = report.read_stamp(book)
     if stamp and stamp.get("computed"):
         times.append(stamp["computed"])
     return max(times, default="")
+
+
+def _local(text):
+    """docProps times are UTC ("...Z"); the stamp is the computing PC's clock: compare alike."""
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone().replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
 
 
 def _branch_figures(defs, outcome, grids):
@@ -116,7 +128,7 @@ def _branch_figures(defs, outcome, grids):
         ballots[key] = len({str(r.ballot) for r in rows if r.ballot not in (None, "")
                             and any(v not in (None, "") for v in r.scores)})
     sat = figs.satisfaction
-    dates = [d for d in unit.dates if d]
+    dates = [d for d in (grids.schedule or unit.dates) if d]
     return {
         "unit": unit.name, "members": members, "ballots": ballots,
         "lookback_total": num(figs.lookback.total),
@@ -159,12 +171,16 @@ def decide(results):
     return results
 
 
-def collect(defs_source, inbox, workers=None, progress=None):
-    """Examine every workbook of ``inbox``; return the ``FileResult``s with their fates."""
+def collect(defs_source, inbox, workers=None, progress=None, skip=()):
+    """Examine every workbook of ``inbox``; return the ``FileResult``s with their fates.
+
+    ``skip`` names files to leave alone (the summary and archive, if they are
+    written inside the inbox).
+    """
     workers = workers or os.cpu_count() or 1
     results = []
     with tempfile.TemporaryDirectory(prefix="xlsheets-inbox-") as scratch:
-        items = list(scan(inbox, scratch))
+        items = list(scan(inbox, scratch, skip))
         total = len(items)
         if workers == 1 or total <= 1:
             for n, item in enumerate(items, 1):

@@ -43,4 +43,5 @@ class Grids:
     lookback: list = field(default_factory=list)  # [LookbackRow]
     categories: list = field(default_factory=list)  # raw values, category order
     levels: list = field(default_factory=list)  # raw values, level order
+    schedule: list = field(default_factory=list)  # 工作时间 texts of the nine steps, as typed
     overwritten: list = field(default_factory=list)  # [(sheet, A1, value)] formula cells typed over

@@ -30,15 +30,19 @@ class Item:
     problem: str = ""  # why it could not even be extracted, if so
 
 
-def scan(inbox, scratch):
-    """Yield ``Item``s for every workbook under ``inbox`` (sorted, so runs are repeatable)."""
+def scan(inbox, scratch, skip=()):
+    """Yield ``Item``s for every workbook under ``inbox`` (sorted, so runs are repeatable).
+
+    Files in ``skip`` (the town summary and its archive) are left out.
+    """
     inbox, scratch = Path(inbox), Path(scratch)
+    skip = {Path(p).resolve() for p in skip}
     ids = itertools.count()
     for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
         rel = path.relative_to(inbox).as_posix()
         suffix = path.suffix.lower()
-        if path.name.startswith(("~$", ".~lock.")):
-            continue  # owner files of workbooks open in Excel, WPS or LibreOffice
+        if path.name.startswith(("~$", ".~lock.")) or path.resolve() in skip:
+            continue  # owner files of open workbooks, and our own output
         mtime = _iso(dt.datetime.fromtimestamp(path.stat().st_mtime))
         if suffix in WORKBOOK_SUFFIXES:
             yield Item(str(path), rel, mtime)
@@ -61,6 +65,9 @@ def _from_zip(path, rel, scratch, ids):
     try:
         with zipfile.ZipFile(path) as z:
             infos = [i for i in z.infolist() if not i.is_dir()]
+            if not any(_zip_name(i).lower().endswith(WORKBOOK_SUFFIXES) for i in infos):
+                yield Item(str(path), rel, "", problem="压缩包中没有 .xlsx 工作簿")
+                return
             for info in infos:
                 name = _zip_name(info)
                 origin = f"{rel} → {name}"
@@ -121,12 +128,14 @@ def _from_mail(path, rel, scratch, ids, mtime):
         except (TypeError, ValueError):
             pass
     n = 0
+    found = False
     for part in msg.walk():
         name = part.get_filename() or ""
         ctype = part.get_content_type().lower()
         if not (name.lower().endswith(WORKBOOK_SUFFIXES) or ctype in SPREADSHEET_TYPES):
             continue
         n += 1
+        found = True
         name = name or f"附件{n}.xlsx"
         origin = f"{rel} → {name}"
         try:
@@ -140,6 +149,8 @@ def _from_mail(path, rel, scratch, ids, mtime):
         target = _out(scratch, ids, name)
         target.write_bytes(data)
         yield Item(str(target), origin, when)
+    if not found:
+        yield Item(str(path), rel, when, problem="邮件中没有 .xlsx 工作簿附件(可能忘了添加附件,或附件是旧版 .xls)")
 
 
 def _iso(moment):

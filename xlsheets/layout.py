@@ -63,6 +63,10 @@ SAT_SHARE_ROW = 7
 SAT_LEVEL_SPAN = 2
 
 
+# 工作日程表: label, title, header, then one row per step: 工作环节 | 工作时间 | 内容.
+SCHEDULE_FIRST_ROW = 3
+
+
 def summary_columns(groups):
     """汇总's 0-based columns: (count, mean) per group, composite, rank, remark."""
     pairs = [(3 + 2 * k, 4 + 2 * k) for k in range(len(groups))]

@@ -138,6 +138,11 @@ def grids_from(source, names, sheet, defs, identity):
     present = set(names)
     if L.ROSTER in present:
         g.roster = _column(sheet(L.ROSTER), 0, 1)
+    schedule = next((n for n in names if n.endswith("工作日程表")), None)
+    if schedule is not None:
+        s = sheet(schedule)
+        g.schedule = [_text(s.value(L.SCHEDULE_FIRST_ROW + k, 1)) or ""
+                      for k in range(len(defs.steps))]
     if L.SUMMARY in present:
         g.summary = _column(sheet(L.SUMMARY), 1, L.SUMMARY_FIRST_ROW)
     if L.OPINION in present:

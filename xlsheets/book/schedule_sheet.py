@@ -20,7 +20,7 @@ def write(wb, ctx):
     ws.merge_range(1, 0, 1, 2, unit.title, f.title)
     for c, h in enumerate(d.schedule["headers"]):
         ws.write_string(2, c, h, f.header)
-    row = 3
+    row = L.SCHEDULE_FIRST_ROW
     for step, date in zip(d.steps, unit.dates):
         ws.set_row(row, 15 * max(3, -(-len(step.text) // 24) + 1))
         ws.write_string(row, 0, step.name, f.text)
