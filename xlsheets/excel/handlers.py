@@ -529,10 +529,10 @@ def clear_marks_book(book):
 
 CONSOLIDATE_MESSAGE = (
     "“汇总多个工作簿”暂时还不能在 Excel 加载项中使用。\n\n"
-    "镇办公室汇总各支部交回的工作簿,请先在每个工作簿中按“计算得分”,"
-    "然后在电脑的命令行(Windows 的“命令提示符”)中运行 xlsheets 的汇总命令"
-    "(该命令推出后,用 xlsheets --help 可看到它的名称和用法),"
-    "把全部交回的工作簿所在文件夹交给它。")
+    "镇办公室汇总各支部交回的工作簿,请把交回的工作簿(可以是 .xlsx、.zip 或邮件 .eml)"
+    "放进一个文件夹,然后在电脑的命令行(Windows 的“命令提示符”)中运行:\n"
+    "xlsheets collect 文件夹名 --out 全镇汇总.xlsx\n"
+    "用 xlsheets collect --help 可看到全部用法。")
 
 HELP_MESSAGE = (
     "民主评议工作簿加载项\n\n"
