@@ -105,68 +105,23 @@ def openpyxl_roundtrip(path, out):
     openpyxl.load_workbook(path).save(out)
 
 
-def compute_phases(path, scratch):
-    """Seconds of each piece of compute_file, timed separately (same calls, same order)."""
-    from xlsheets import report
+def compute_phases(path):
+    """Seconds of compute's two halves: validate (open, read, check) and the write."""
+    from xlsheets import compute
     from xlsheets.cells import figure_values
-    from xlsheets.checks import check
     from xlsheets.definitions import load
-    from xlsheets.fileio import atomic_output
-    from xlsheets.ooxml import write_patched
-    from xlsheets.reader import open_book, read_grids
 
     defs = load()
-    t = {}
-    with open_book(path, defs)[0] as book:  # the raw scan of every sheet, for scale
-        t0 = time.perf_counter()
-        for n in book.sheet_names:
-            book.cells(n)
-        t["  BookFile.cells, all sheets"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    book, unit, ident = open_book(path, defs)
-    with book:
-        grids = read_grids(book, defs, unit, ident)
-        report.read_stamp(book)
-        t2 = time.perf_counter()
-    checked = check(defs, unit, grids)
-    t3 = time.perf_counter()
-    updates = figure_values(defs, checked.figures, checked.entry_rows)
-    for sheet, fixes in checked.fixes.items():
-        updates.setdefault(sheet, {}).update(fixes)
-    roster = [n for _, n in grids.roster]
-    sheet = report.results_sheet(report.stamp(defs, checked, roster, NOW), checked.findings)
-    t4 = time.perf_counter()
-    with atomic_output(scratch) as tmp:
-        write_patched(path, tmp, updates, {report.SHEET: sheet})
-    t5 = time.perf_counter()
-    t["open+read cells (read_grids)"] = t2 - t0
-    t["checks+figures"] = t4 - t2
-    t["  of which check()"] = t3 - t2
-    t["patch+write (write_patched)"] = t5 - t4
-    t["cells set"] = sum(len(c) for c in updates.values())
-    return t
-
-
-def write_phases(path, updates_sheet):
-    """Inside write_patched: patching the sheet XML versus deflating it (level 6, as it does)."""
-    import zlib
-
-    from xlsheets import ooxml
-    out = {"decode+_patch_sheet": 0.0, "encode+deflate": 0.0}
-    with ooxml.BookFile.open(path) as bf:
-        for name, cells in updates_sheet.items():
-            part = bf.sheet_part(name)
-            data = bf._xml(part)
-            t0 = time.perf_counter()
-            text, encode = ooxml._decode(bf.path, part, data)
-            patched = ooxml._patch_sheet(bf.path, name, text, cells)
-            t1 = time.perf_counter()
-            co = zlib.compressobj(6, zlib.DEFLATED, -15)
-            co.compress(encode(patched)) + co.flush()
-            t2 = time.perf_counter()
-            out["decode+_patch_sheet"] += t1 - t0
-            out["encode+deflate"] += t2 - t1
-    return out
+    outcome, _ = compute.validate_file(path, defs)
+    t1 = time.perf_counter()
+    compute.compute_file(path, defs, now=NOW)
+    t2 = time.perf_counter()
+    checked = outcome.checked
+    changed = compute._changed(figure_values(defs, checked.figures, checked.entry_rows),
+                               outcome.current)
+    return {"validate": t1 - t0, "compute": t2 - t1,
+            "cells set": sum(len(c) for c in changed.values())}
 
 
 def best(fn, repeat, setup=None):
@@ -277,18 +232,10 @@ def main():
         t_cal = best(lambda: calamine_read(path), args.repeat)
         t_comp = best(compute_once, args.repeat, setup=copy)
         t_opx = best(lambda: openpyxl_roundtrip(path, tmp / "openpyxl-out.xlsx"), args.repeat)
-        phases = []
-        for _ in range(args.repeat):
-            phases.append(compute_phases(copy(), tmp / "phases-out.xlsx"))
+        phases = [compute_phases(copy()) for _ in range(args.repeat)]
         ph = {k: min(p[k] for p in phases) for k in phases[0]}
-
         from xlsheets import compute, definitions
-        from xlsheets.cells import figure_values
         outcome, _ = compute.validate_file(path, definitions.load())
-        upd = figure_values(definitions.load(), outcome.checked.figures,
-                            outcome.checked.entry_rows)
-        wph = [write_phases(path, upd) for _ in range(args.repeat)]
-        wph = {k: min(p[k] for p in wph) for k in wph[0]}
 
         mem = {} if args.no_memory else {m: peak_rss(m, path, tmp)
                                          for m in ("calamine", "compute", "openpyxl")}
@@ -325,18 +272,10 @@ def main():
             c, k = mem["compute"], mem["calamine"]
             lines.append(f"memory    compute / calamine   {(c['peak'] - c['base']) / max(1e-9, k['peak'] - k['base']):7.2f} x   "
                          "(RSS growth over the imports)")
-        read, checks, write = (ph[k] for k in ("open+read cells (read_grids)", "checks+figures",
-                                               "patch+write (write_patched)"))
         lines += [
-            "compute breakdown (best of each piece)",
-            f"  open + read cells (read_grids)   {ms(read)}   "
-            f"(BookFile.cells of every sheet alone: {ms(ph['  BookFile.cells, all sheets']).strip()})",
-            f"  checks + figures                 {ms(checks)}   "
-            f"(check(): {ms(ph['  of which check()']).strip()})",
-            f"  patch + write (write_patched)    {ms(write)}   "
-            f"(decode+_patch_sheet {ms(wph['decode+_patch_sheet']).strip()}, "
-            f"deflate {ms(wph['encode+deflate']).strip()})",
-            f"  sum of the pieces                {ms(read + checks + write)}",
+            "compute breakdown (best of each, on a fresh copy)",
+            f"  validate_file (open, read, check)   {ms(ph['validate'])}",
+            f"  compute_file (validate + write)     {ms(ph['compute'])}",
         ]
         print("\n".join(lines))
 

@@ -588,13 +588,29 @@ def test_a_write_that_fails_half_way_can_be_undone(tmp_path, monkeypatch):
 
 def test_other_buttons_answer_in_chinese(tmp_path):
     path = books.worked_book(tmp_path)
-    for core, words in ((h.consolidate_book, "汇总多个工作簿"), (h.help_book, "校验"),
+    for core, words in ((h.help_book, "校验"),
                         (lambda b: h.export_opinions_book(b, DEFS), "保存")):
         result, acts = press(core, path)
         assert funcs(acts) == ["alert"] and words in result.message, result.message
     # a saved workbook, on an engine without PDF export
     result, acts = press(lambda b: h.export_opinions_book(b, DEFS), path, name=str(path))
     assert funcs(acts) == ["alert"] and "PDF" in result.message and "另存为" in result.message
+
+
+def test_consolidate_button_collects_a_folder(tmp_path):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    first = books.worked_book(tmp_path)
+    (inbox / "机关.xlsx").write_bytes(first.read_bytes())
+    (inbox / "机关副本.xlsx").write_bytes(first.read_bytes())
+    (inbox / "坏文件.xlsx").write_bytes(b"not a workbook")
+    result, acts = press(lambda b: h.consolidate_app(b.app, DEFS, str(inbox)), first)
+    assert funcs(acts) == ["alert"]
+    assert "共收到 3 个文件,采用 1 个" in result.message
+    assert (inbox / "全镇汇总.xlsx").exists() and (inbox / "全镇汇总.sqlite").exists()
+    from xlsheets.errors import UsageError
+    with pytest.raises(UsageError):  # no dialog on this engine: the command line is named
+        h.consolidate_app(remote.open_book(remote.payload(first)).app, DEFS)
 
 
 def test_new_book_core_builds_the_workbook(tmp_path):

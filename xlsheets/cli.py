@@ -241,22 +241,11 @@ def _split(args):
 
 
 def _collect(args):
-    from . import archive, town_book
-    from .collect import INCLUDED, collect
+    from .collect import INCLUDED, consolidate
 
-    defs = _defs(args)
-    inbox = Path(args.inbox)
-    if not inbox.is_dir():
-        raise UsageError(f"收件文件夹 {inbox} 不存在或不是文件夹")
-    out = Path(args.out)
-    if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
-    refuse_if_open(out)
-    results = collect(args.definitions, inbox, args.workers, _progress,
-                      skip=(out, archive.path_for(out)))
-    town_book.write(defs, results, out)
-    new = archive.record(archive.path_for(out), results)
-    print(f"\n共 {len(results)} 个文件,新收 {new} 个;汇总写入 {out},档案库 {archive.path_for(out)}")
+    results, new, db = consolidate(_defs(args), args.definitions, args.inbox, args.out,
+                                   args.workers, _progress)
+    print(f"\n共 {len(results)} 个文件,新收 {new} 个;汇总写入 {args.out},档案库 {db}")
     for r in results:
         unit = r.identity.get("unit", "")
         print(f"  [{r.fate}] {r.origin}" + (f"({unit})" if unit else "")

@@ -217,6 +217,27 @@ def _parallel(items, defs_source, workers, progress):
     return out
 
 
+def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
+    """Collect ``inbox`` into the town summary ``out`` and its archive; one call for both shells.
+
+    Returns ``(results, new files, archive path)``.
+    """
+    from . import archive, town_book
+    from .errors import UsageError
+    from .fileio import refuse_if_open
+
+    inbox, out = Path(inbox), Path(out)
+    if not inbox.is_dir():
+        raise UsageError(f"收件文件夹 {inbox} 不存在或不是文件夹")
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
+    refuse_if_open(out)
+    db = archive.path_for(out)
+    results = collect(defs_source, inbox, workers, progress, skip=(out, db))
+    town_book.write(defs, results, out)
+    return results, archive.record(db, results), db
+
+
 def included(results):
     return [r for r in results if r.fate == INCLUDED]
 

@@ -58,13 +58,13 @@ def clear_marks():
     _button(clear_marks_book)
 
 
-def consolidate():
-    """汇总多个工作簿: not in the add-in yet."""
-    _button(consolidate_book, needs_book=False)
+def consolidate(folder=None):
+    """汇总: collect a folder of returned workbooks into the town summary, as `xlsheets collect`."""
+    _button(lambda book: consolidate_app(book.app, _defs(), folder), needs_book=False)
 
 
 def export_opinions():
-    """导出附件4: the opinion forms as a PDF beside the workbook."""
+    """导出评议意见表: the 附件4 forms as a PDF beside the workbook."""
     _button(lambda book: export_opinions_book(book, _defs()))
 
 
@@ -527,12 +527,7 @@ def clear_marks_book(book):
 
 # --- the other buttons -----------------------------------------------------------------
 
-CONSOLIDATE_MESSAGE = (
-    "“汇总多个工作簿”暂时还不能在 Excel 加载项中使用。\n\n"
-    "镇办公室汇总各支部交回的工作簿,请把交回的工作簿(可以是 .xlsx、.zip 或邮件 .eml)"
-    "放进一个文件夹,然后在电脑的命令行(Windows 的“命令提示符”)中运行:\n"
-    "xlsheets collect 文件夹名 --out 全镇汇总.xlsx\n"
-    "用 xlsheets collect --help 可看到全部用法。")
+CONSOLIDATE_ASK = "请输入放交回工作簿的文件夹(可含 .xlsx、.zip、.eml):"
 
 HELP_MESSAGE = (
     "民主评议工作簿加载项\n\n"
@@ -542,14 +537,34 @@ HELP_MESSAGE = (
     "计算得分:先校验;没有错误时把文字形式的数字改为数字,写出“校验结果”工作表,"
     "并报告排名和群众满意率。各项得分由工作簿中的公式自动计算。\n"
     "清除标记:去掉“校验”留下的颜色和批注,恢复单元格原来的颜色。\n"
-    "导出附件4:把“附件4 评议意见表”导出为 PDF,放在工作簿所在的文件夹。\n"
-    "汇总多个工作簿:由镇办公室使用,暂未在加载项中提供。\n\n"
+    "汇总:由镇办公室使用。选择放交回工作簿的文件夹(可含 .xlsx、.zip、.eml),"
+    "生成“全镇汇总.xlsx”和档案库,与命令 xlsheets collect 相同。\n"
+    "导出评议意见表:把“附件4 评议意见表”导出为 PDF,放在工作簿所在的文件夹。\n\n"
     "请不要改动工作表名称、表头、公式单元格和“说明”中的工作簿信息。")
 
 
-def consolidate_book(book):
-    book.app.alert(CONSOLIDATE_MESSAGE, title=TITLE)
-    return Result([], message=CONSOLIDATE_MESSAGE)
+def consolidate_app(app, defs, folder=None):
+    """汇总 in a running Excel: ask for the inbox folder, collect it, open the summary."""
+    from ..collect import INCLUDED, consolidate as collect_folder
+
+    if folder is None:
+        if not sys.platform.startswith("win") or getattr(app.engine, "name", "") == "remote":
+            raise UsageError("这里无法弹出选择框。请在命令行中运行:\n"
+                             "xlsheets collect 文件夹名 --out 全镇汇总.xlsx")
+        folder = app.api.InputBox(CONSOLIDATE_ASK, TITLE, os.getcwd())
+        if folder is False or not str(folder).strip():
+            return Result([], message="")  # the clerk cancelled
+    folder = Path(str(folder).strip().strip('"'))
+    out = folder / "全镇汇总.xlsx"
+    results, _, db = collect_folder(defs, os.environ.get("XLSHEETS_DEFINITIONS")
+                                    or definitions.DEFAULT_SET, folder, out, workers=1)
+    used = sum(r.fate == INCLUDED for r in results)
+    message = (f"共收到 {len(results)} 个文件,采用 {used} 个;汇总已写入 {out},"
+               f"档案库 {db.name}。未采用或拒收的原因见汇总中的“文件清单”。")
+    if getattr(app.engine, "name", "") != "remote":
+        app.books.open(str(out))
+    app.alert(message, title=TITLE)
+    return Result([], message=message)
 
 
 def help_book(book_or_app):
@@ -568,7 +583,7 @@ def export_opinions_book(book, defs):
         raise UsageError(f"工作簿中没有“{L.OPINION}”工作表(可能被删除或改名),无法导出。")
     folder = os.path.dirname(book.fullname or "")
     if not folder or not os.path.isdir(folder):
-        message = ("请先把工作簿保存到电脑上的文件夹中,再按“导出附件4”;"
+        message = ("请先把工作簿保存到电脑上的文件夹中,再按“导出评议意见表”;"
                    "PDF 会放在工作簿所在的文件夹。")
         xb.alert(message, TITLE)
         return Result([], message=message)
