@@ -156,6 +156,9 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
     items, total_col = defs.items, L.entry_total_col(defs.items)
     kept, by_ballot, seen = [], {}, {}
     for er in rows:
+        if er.ballot is None and er.name is None and all(v is None for v in er.scores):
+            kept.append((er.row, None, [None] * len(items)))  # an unused spare row, fast
+            continue
         name = _name(er.name)
         if isinstance(er.name, str) and name and name != er.name:
             # The 汇总 formulas match names exactly: write the trimmed name back.

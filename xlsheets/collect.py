@@ -75,7 +75,7 @@ def examine(item, defs_source):
         with BookFile.open(item.path) as book:
             result.modified = _modified(book)
     except XlsheetsError as e:
-        result.reason = str(e).split(":", 1)[-1]
+        result.reason = getattr(e, "problem", None) or str(e)
         return result
     except Exception as e:  # a bug must not stop the inbox; the file is reported
         result.reason = f"程序内部错误({type(e).__name__}: {e})"

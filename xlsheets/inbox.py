@@ -50,6 +50,9 @@ def scan(inbox, scratch, skip=()):
             yield from _from_zip(path, rel, scratch, ids)
         elif suffix == ".eml":
             yield from _from_mail(path, rel, scratch, ids, mtime)
+        elif suffix in (".xls", ".et"):
+            yield Item(str(path), rel, mtime, problem="这是旧版格式的表格文件,请在 Excel 或 WPS 中"
+                                                     "“另存为” .xlsx 工作簿后再发送")
         else:
             yield Item(str(path), rel, mtime, problem="不是工作簿、压缩包(.zip)或邮件(.eml)")
 

@@ -53,10 +53,15 @@ def split(defs, roster_path, outbox, created=None):
     """Write one branch workbook per 支部 into ``outbox``; return the ``Branch`` list."""
     roster = read_roster(roster_path)
     outbox = Path(outbox)
-    written = []
+    written, used = [], set()
     for name, members in branches(roster).items():
         unit = defs.unit_or_unscheduled(name)
         path = outbox / file_name(defs.town, name)
+        n = 1
+        while path.name.casefold() in used:  # 新村:一组 and 新村?一组 must not share a file
+            n += 1
+            path = outbox / file_name(defs.town, f"{name}_{n}")
+        used.add(path.name.casefold())
         identity = book.build(defs, unit, members, path, created=created)
         written.append(Branch(name, path, len(members.members), unit.scheduled,
                               identity["workbook_id"]))

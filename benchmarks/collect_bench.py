@@ -1,0 +1,389 @@
+"""Speed and memory of ``collect`` on a whole town's inbox, against calamine's floor.
+
+Generates (once; cached in the folder given on the command line, reruns skip it)
+--books branch workbooks of --members members each (500 x 100 = 50,000 members),
+one unit each (第001党支部 ...), with ``book.build(plan=..., entries=...)``: a modest
+ballot plan (peer 10, mass 5, committee 3 ballots per member, one spare ballot
+each), every expected row filled with random whole-number scores in range from a
+fixed seed, 20 look-back ballots and the 附件6 counts, so every workbook is
+included. Generation runs in a process pool (--jobs, default nproc).
+
+Then, in ONE fresh process (so its rusage holds nothing of the generation):
+
+  floor     python-calamine reading every sheet of every file to Python lists,
+            in a ProcessPoolExecutor with the same worker count as collect
+  collect   xlsheets.collect.collect + town_book.write + archive.record, end to end
+
+best of --repeat each, the ratio collect / floor (goal <= 1.5), the peak RSS of
+the measuring process (RUSAGE_SELF) and of the largest worker (RUSAGE_CHILDREN,
+read after each stage of the first run: the floor runs first, so the value after
+collect is collect's own largest worker whenever it is larger than the floor's;
+forked workers count the parent's pages they share, so its RSS is printed), and where
+collect's time goes: its phases, and the pieces of one file's ``examine`` timed
+serially on a sample of files.
+
+    python benchmarks/collect_bench.py CACHE_DIR [--books 500] [--members 100]
+        [--workers N] [--jobs N] [--repeat N] [--sample N]
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as dt
+import hashlib
+import json
+import os
+import pickle
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SEED = 2005
+PLAN = (("peer", 10), ("mass", 5), ("committee", 3))
+SPARE = 1
+LOOKBACK = 20
+FLOOR_PIECE = "calamine, all sheets (the floor's work)"
+GENERATOR = 1  # bump when what is generated changes, so caches are rebuilt
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华兰红玉梅建国志文斌海"
+
+
+def _rss_now():
+    """This process's current RSS in MB from /proc (None where there is none)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return None
+
+
+def _mb(kb):
+    """ru_maxrss in MB (KB on Linux, bytes on macOS)."""
+    return kb / (2**20 if sys.platform == "darwin" else 1024)
+
+
+# --- generating the inbox ------------------------------------------------------------------
+
+def names(n):
+    """``n`` distinct two- or three-character names, the same every run."""
+    out = [s + g for g in GIVEN for s in SURNAMES]
+    out += [s + a + b for a in GIVEN for b in GIVEN for s in SURNAMES]
+    return out[:n]
+
+
+def unit_name(i):
+    return f"第{i + 1:03d}党支部"
+
+
+def build_one(args):
+    """Write branch workbook ``i`` into ``folder`` (runs in a generation worker)."""
+    i, members, folder = args
+    from xlsheets import book, definitions, layout as L
+    from xlsheets.entries import Entries
+    from xlsheets.roster import Member, Roster
+    from xlsheets.split import file_name
+
+    defs = definitions.load()
+    rnd = random.Random(SEED * 100_003 + i)
+    unit = defs.unit_or_unscheduled(unit_name(i))
+    roster = Roster("名册.csv", ("姓名", "职务"), tuple(
+        Member(n, "支部书记" if k == 0 else "党员", (), k + 2)
+        for k, n in enumerate(names(members))))
+
+    def scores(items):
+        return [rnd.randint(it.max // 2, it.max) for it in items]  # whole points, in range
+
+    ballots = {key: [{m.name: scores(defs.items) for m in roster.members} for _ in range(n)]
+               for key, n in PLAN}
+    categories = [rnd.randint(5, 30) for _ in defs.satisfaction["categories"]]
+    total = sum(categories)
+    sat = rnd.randint(total * 7 // 10, total)
+    basic = rnd.randint(0, total - sat)
+    entries = Entries(ballots=ballots, categories=categories,
+                      levels=[sat, basic, total - sat - basic][:len(defs.satisfaction["levels"])],
+                      lookback=[scores(defs.lookback_items) for _ in range(LOOKBACK)])
+    path = Path(folder) / file_name(defs.town, unit.name)
+    book.build(defs, unit, roster, path, plan=L.BallotPlan(PLAN, spare=SPARE, lookback=LOOKBACK),
+               entries=entries)
+    return path.stat().st_size
+
+
+def params(args):
+    """What the cached inbox was made with; any change regenerates it."""
+    import xlsheets
+    from xlsheets import __version__
+
+    src = Path(xlsheets.__file__).parent  # the writer's sources: a changed writer, new books
+    h = hashlib.sha256()
+    for f in sorted([*src.glob("book/*.py"), *(src / n for n in (
+            "layout.py", "figures.py", "scoring.py", "definitions.py"))]):
+        h.update(f.name.encode() + f.read_bytes())
+    return {"books": args.books, "members": args.members, "plan": PLAN, "spare": SPARE,
+            "lookback": LOOKBACK, "seed": SEED, "generator": GENERATOR,
+            "xlsheets": __version__, "writer": h.hexdigest()[:16]}
+
+
+def ensure_inbox(cache, args):
+    """The cached inbox, generated first when missing or made with other parameters."""
+    inbox, stamp = cache / "inbox", cache / "params.json"
+    want = json.loads(json.dumps(params(args)))
+    if stamp.is_file() and json.loads(stamp.read_text("utf-8")) == want and \
+            len(list(inbox.glob("*.xlsx"))) == args.books:
+        return inbox, None
+    inbox.mkdir(parents=True, exist_ok=True)
+    stamp.unlink(missing_ok=True)
+    for old in inbox.iterdir():
+        old.unlink()
+    jobs = args.jobs or os.cpu_count() or 1
+    start = time.perf_counter()
+    with cf.ProcessPoolExecutor(max_workers=jobs) as pool:
+        done = 0
+        for _ in pool.map(build_one, [(i, args.members, str(inbox)) for i in range(args.books)],
+                          chunksize=4):
+            done += 1
+            if done % 50 == 0 or done == args.books:
+                print(f"generated {done}/{args.books} "
+                      f"({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+    stamp.write_text(json.dumps(want, ensure_ascii=False), "utf-8")
+    return inbox, time.perf_counter() - start
+
+
+# --- what is measured ----------------------------------------------------------------------
+
+def calamine_all(path):
+    """Every sheet of one file to Python lists (runs in a floor worker); cells seen."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(path)
+    cells = 0
+    for n in wb.sheet_names:
+        rows = wb.get_sheet_by_name(n).to_python()
+        cells += sum(len(r) for r in rows)
+    return cells
+
+
+def floor(files, workers):
+    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(calamine_all, files))
+
+
+def collect_end_to_end(inbox, workers, out):
+    from xlsheets import archive, collect, definitions, town_book
+
+    t = {}
+    t0 = time.perf_counter()
+    results = collect.collect(definitions.DEFAULT_SET, inbox, workers)
+    t1 = time.perf_counter()
+    town_book.write(definitions.load(), results, out)
+    t2 = time.perf_counter()
+    archive.record(archive.path_for(out), results)
+    t3 = time.perf_counter()
+    t["collect.collect (scan, examine in parallel, decide)"] = t1 - t0
+    t["town_book.write"] = t2 - t1
+    t["archive.record"] = t3 - t2
+    return t3 - t0, t, results
+
+
+def examine_pieces(files):
+    """Milliseconds per file of each piece of ``collect.examine``, serially over ``files``.
+
+    The pieces are the package's own calls in examine's order; the reader's two
+    parts (calamine's values, the formula scan) are timed again on their own.
+    """
+    from xlsheets import definitions, report
+    from xlsheets.checks import check
+    from xlsheets.collect import _branch_figures, _modified, examine
+    from xlsheets.compute import Outcome
+    from xlsheets.inbox import Item
+    from xlsheets.ooxml import BookFile
+    from xlsheets.reader import open_book, read_grids
+
+    defs = definitions.load()
+    t = {}
+
+    def add(key, seconds):
+        t[key] = t.get(key, 0.0) + seconds
+
+    size = 0
+    for f in files:
+        a = time.perf_counter()
+        result = examine(Item(str(f), f.name, ""), definitions.DEFAULT_SET)
+        b = time.perf_counter()
+        add("examine() whole", b - a)
+        hashlib.sha256(Path(f).read_bytes()).hexdigest()
+        c = time.perf_counter()
+        add("  read + sha256", c - b)
+        book, unit, ident = open_book(f, defs)
+        d = time.perf_counter()
+        add("  open_book (zip, workbook, identity)", d - c)
+        with book:
+            grids = read_grids(book, defs, unit, ident)
+            e = time.perf_counter()
+            add("  read_grids", e - d)
+            checked = check(defs, unit, grids)
+            g = time.perf_counter()
+            add("  check (validation + figures)", g - e)
+            report.read_stamp(book)
+            report.fingerprint(checked, [n for _, n in grids.roster])
+            h = time.perf_counter()
+            add("  read_stamp + fingerprint", h - g)
+        with BookFile.open(f) as bf:
+            _modified(bf)
+        i = time.perf_counter()
+        add("  reopen for _modified", i - h)
+        _branch_figures(defs, Outcome(str(f), unit, list(checked.findings), checked), grids)
+        k = time.perf_counter()
+        add("  _branch_figures", k - i)
+        blob = pickle.dumps(result)
+        size += len(blob)
+        pickle.loads(blob)
+        m = time.perf_counter()
+        add("  pickle result (IPC)", m - k)
+        calamine_all(str(f))
+        n = time.perf_counter()
+        add(FLOOR_PIECE, n - m)
+        with BookFile.open(f) as bf:
+            scan = getattr(bf, "formula_addresses", None) or bf.cells
+            for name in bf.sheet_names:
+                scan(name)
+        add(f"BookFile.{getattr(scan, '__name__', 'scan')}, all sheets", time.perf_counter() - n)
+    return {k: v / len(files) for k, v in t.items()}, size / len(files)
+
+
+def profile(files, top):
+    """The ``top`` functions by own time over ``examine`` of ``files`` (cProfile)."""
+    import cProfile
+    import pstats
+
+    from xlsheets import definitions
+    from xlsheets.collect import examine
+    from xlsheets.inbox import Item
+
+    prof = cProfile.Profile()
+    prof.enable()
+    for f in files:
+        examine(Item(str(f), f.name, ""), definitions.DEFAULT_SET)
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    total = sum(v[2] for v in stats.values())
+    rows = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+    out = []
+    for (file, line, func), (cc, nc, tt, ct, _) in rows:
+        where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if line else file
+        per_file = tt * 1000 / len(files)
+        out.append(f"  {tt / total:6.1%}  {per_file:7.1f} ms  {nc // len(files):>8,}x  "
+                   f"{func}  ({where})")
+    return out
+
+
+def measure(inbox, workers, repeat, sample):
+    """The report, measured in this one (fresh) process."""
+    from xlsheets import __version__
+    from xlsheets.collect import INCLUDED
+
+    files = sorted(str(p) for p in Path(inbox).glob("*.xlsx"))
+    nbytes = 0
+    for f in files:  # the same warm page cache for both measurements (read in small
+        with open(f, "rb") as fh:  # chunks: the parent's heap stays as it was)
+            while chunk := fh.read(1 << 16):
+                nbytes += len(chunk)
+    at_fork = _rss_now()
+
+    floors, collects = [], []
+    rss_after_floor = rss_after_collect = 0.0
+    with tempfile.TemporaryDirectory(prefix="collect-bench-") as tmp:
+        for run in range(repeat):
+            start = time.perf_counter()
+            cells = floor(files, workers)
+            floors.append(time.perf_counter() - start)
+            if run == 0:  # later runs fork from a parent that has held collect's results
+                rss_after_floor = _mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+                before_collect = _rss_now()
+            out = Path(tmp) / f"run{run}" / "全镇汇总.xlsx"
+            total, phases, results = collect_end_to_end(inbox, workers, out)
+            collects.append((total, phases))
+            if run == 0:
+                rss_after_collect = _mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            kept = [r for r in results if r.fate == INCLUDED]
+            members = sum(len(r.branch["members"]) for r in kept)
+            assert len(kept) == len(files), [(r.origin, r.fate, r.reason) for r in results
+                                             if r.fate != INCLUDED][:3]
+            out_size, db_size = out.stat().st_size, out.with_suffix(".sqlite").stat().st_size
+            del results, kept
+        sample_files = [Path(f) for f in files[:: max(1, len(files) // sample)][:sample]]
+        pieces, pickled = examine_pieces(sample_files)
+        hot = profile(sample_files, 12)
+    parent = _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+    t_floor = min(floors)
+    t_collect, phases = min(collects, key=lambda c: c[0])
+    ratio = t_collect / t_floor
+    worker_collect = (f"{rss_after_collect:.0f} MB" if rss_after_collect > rss_after_floor
+                      else f"<= {rss_after_floor:.0f} MB (not above the floor's)")
+    lines = [
+        f"collect_bench  xlsheets {__version__}  Python {platform.python_version()}  "
+        f"{platform.system()} {platform.machine()}  nproc {os.cpu_count()}  "
+        f"workers {workers}  best of {repeat}",
+        f"inbox: {len(files)} branch workbooks, {members:,} members, "
+        f"{nbytes / 1e6:.1f} MB ({nbytes / len(files) / 1e3:.0f} KB each), {cells:,} cells "
+        f"read by calamine; ballots/member {sum(n for _, n in PLAN)} "
+        f"({', '.join(f'{k} {n}' for k, n in PLAN)})",
+        f"floor: calamine, all sheets, {workers} workers  {t_floor:8.2f} s",
+        f"collect end to end                       {t_collect:8.2f} s",
+        f"collect / floor                          {ratio:8.2f} x   (goal <= 1.5)  "
+        f"{'ok' if ratio <= 1.5 else 'MISSED'}",
+        f"peak RSS: parent (this process) {parent:.0f} MB; largest worker: floor "
+        f"{rss_after_floor:.0f} MB, collect {worker_collect}"
+        + (f" (first run; workers fork from a parent of {at_fork:.0f} MB before the floor, "
+           f"{before_collect:.0f} MB before collect)" if at_fork else " (first run)"),
+        f"outputs: town summary {out_size / 1e6:.2f} MB, archive {db_size / 1e6:.2f} MB",
+        "collect phases:",
+        *(f"  {k:<52}{v:8.2f} s" for k, v in phases.items()),
+        f"examine() pieces, serial, mean over {len(sample_files)} files (ms per file):",
+        *(f"  {k:<52}{v * 1000:8.1f}" for k, v in pieces.items()),
+        f"  pickled FileResult size: {pickled / 1e3:.0f} KB",
+        f"  => examine / calamine per file: "
+        f"{pieces['examine() whole'] / pieces[FLOOR_PIECE]:.1f} x",
+        f"cProfile of examine() over the same files, top {len(hot)} by own time "
+        "(share, ms per file, calls per file):",
+        *hot,
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("cache", type=Path, help="folder for the generated inbox (reused when present)")
+    ap.add_argument("--books", type=int, default=500)
+    ap.add_argument("--members", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="worker processes for collect and the floor (default nproc)")
+    ap.add_argument("--jobs", type=int, default=None, help="generation processes (default nproc)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each measurement (best of)")
+    ap.add_argument("--sample", type=int, default=20, help="files for the examine() breakdown")
+    ap.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    workers = args.workers or os.cpu_count() or 1
+    inbox = args.cache / "inbox"
+    if args.measure:
+        print(measure(inbox, workers, args.repeat, args.sample))
+        return
+    started = time.perf_counter()
+    inbox, t_gen = ensure_inbox(args.cache, args)
+    print(f"inbox {inbox}: " + (f"generated in {t_gen:.0f} s" if t_gen is not None
+                                else "cached, generation skipped"), flush=True)
+    # A fresh process measures, so RUSAGE_CHILDREN holds no generation worker.
+    cmd = [sys.executable, __file__, str(args.cache), "--measure", "--workers", str(workers),
+           "--repeat", str(args.repeat), "--sample", str(args.sample)]
+    subprocess.run(cmd, check=True)
+    print(f"total wall time {time.perf_counter() - started:.0f} s "
+          f"({dt.datetime.now().replace(microsecond=0).isoformat()})")
+
+
+if __name__ == "__main__":
+    main()
