@@ -84,7 +84,7 @@ def build_one(args):
     """Write branch workbook ``i`` into ``folder`` (runs in a generation worker)."""
     i, members, folder = args
     from xlsheets import book, definitions, layout as L
-    from xlsheets.entries import Entries
+    from sample import random_entries
     from xlsheets.roster import Member, Roster
     from xlsheets.split import file_name
 
@@ -95,18 +95,7 @@ def build_one(args):
         Member(n, "支部书记" if k == 0 else "党员", (), k + 2)
         for k, n in enumerate(names(members))))
 
-    def scores(items):
-        return [rnd.randint(it.max // 2, it.max) for it in items]  # whole points, in range
-
-    ballots = {key: [{m.name: scores(defs.items) for m in roster.members} for _ in range(n)]
-               for key, n in PLAN}
-    categories = [rnd.randint(5, 30) for _ in defs.satisfaction["categories"]]
-    total = sum(categories)
-    sat = rnd.randint(total * 7 // 10, total)
-    basic = rnd.randint(0, total - sat)
-    entries = Entries(ballots=ballots, categories=categories,
-                      levels=[sat, basic, total - sat - basic][:len(defs.satisfaction["levels"])],
-                      lookback=[scores(defs.lookback_items) for _ in range(LOOKBACK)])
+    entries = random_entries(defs, [m.name for m in roster.members], PLAN, LOOKBACK, rnd)
     path = Path(folder) / file_name(defs.town, unit.name)
     book.build(defs, unit, roster, path, plan=L.BallotPlan(PLAN, spare=SPARE, lookback=LOOKBACK),
                entries=entries)

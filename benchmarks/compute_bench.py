@@ -53,7 +53,7 @@ def names(n):
 
 def build(path, members):
     from xlsheets import book, definitions, layout as L
-    from xlsheets.entries import Entries
+    from sample import random_entries
     from xlsheets.roster import read_roster
 
     defs = definitions.load()
@@ -66,18 +66,7 @@ def build(path, members):
         w.writerows([n, "党员"] for n in names(members))
     roster = read_roster(roster_csv)
 
-    def scores(items):
-        return [rnd.randint(it.max // 2, it.max) for it in items]  # whole points, in range
-
-    ballots = {key: [{m.name: scores(defs.items) for m in roster.members} for _ in range(n)]
-               for key, n in PLAN}
-    categories = [rnd.randint(5, 30) for _ in defs.satisfaction["categories"]]
-    total = sum(categories)
-    sat = rnd.randint(total * 7 // 10, total)
-    basic = rnd.randint(0, total - sat)
-    entries = Entries(ballots=ballots, categories=categories,
-                      levels=[sat, basic, total - sat - basic][:len(defs.satisfaction["levels"])],
-                      lookback=[scores(defs.lookback_items) for _ in range(LOOKBACK)])
+    entries = random_entries(defs, [m.name for m in roster.members], PLAN, LOOKBACK, rnd)
     book.build(defs, unit, roster, path, plan=L.BallotPlan(PLAN, spare=1, lookback=LOOKBACK),
                entries=entries)
 

@@ -20,6 +20,8 @@ import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 
+from books import entry_rows
+from filling import split_total
 from xlsheets import definitions, layout as L
 from xlsheets.cells import category_cells, level_cells
 from xlsheets.ooxml import BookFile, write_patched
@@ -51,19 +53,6 @@ def ballot_total(member, group, ballot, salt=0):
     """
     shift = salt if member else 0
     return 60 + (member * 11 + group * 7 + ballot * 5 + shift) % 40
-
-
-def split_total(total, maxima):
-    """Whole item scores within their maxima adding up to ``total`` (big item ~30%)."""
-    big = max(range(len(maxima)), key=lambda k: maxima[k])
-    small = [k for k in range(len(maxima)) if k != big]
-    scores = [0] * len(maxima)
-    scores[big] = min(maxima[big], round(total * maxima[big] / sum(maxima)))
-    q, r = divmod(total - scores[big], len(small))
-    for n, k in enumerate(small):
-        scores[k] = q + (1 if n < r else 0)
-    assert sum(scores) == total and all(0 <= s <= m for s, m in zip(scores, maxima))
-    return scores
 
 
 def branch_entries(names, counts, salt=0, defs=DEFS):
@@ -110,20 +99,6 @@ def fill_branch(path, ballots, *, lookback=(), categories=None, levels=None, dat
         updates.setdefault(sheet, {}).update(values)
     patch(path, updates)
     return path
-
-
-def entry_rows(bookfile, sheet):
-    """(票号, 党员姓名) -> 0-based row of an entry sheet, from its pre-filled cells."""
-    cells = bookfile.cells(sheet)
-    rows = {}
-    for addr, c in cells.items():
-        m = re.fullmatch(r"A(\d+)", addr)
-        if m and isinstance(c.value, int):
-            r = int(m[1]) - 1
-            name = cells.get(L.a1(r, 1))
-            if name is not None and name.value:
-                rows[(c.value, name.value)] = r
-    return rows
 
 
 def row_of(path, group_key, ballot_no, name):
