@@ -20,10 +20,34 @@ from .fileio import refuse_if_open
 from .roster import read_roster
 
 
+_ARGPARSE_WORDS = (
+    ("the following arguments are required: ", "缺少必需的参数:"),
+    ("unrecognized arguments: ", "无法识别的参数:"),
+    ("invalid choice: ", "无效的选择:"),
+    ("(choose from ", "(可选:"),
+    ("expected one argument", "需要一个值"),
+    ("invalid int value: ", "不是整数:"),
+    ("argument ", "参数 "),
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "用法:" if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with its complaints in Chinese and exit status 2."""
+    """argparse with its help and complaints in Chinese and exit status 2."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
 
     def error(self, message):
+        for english, chinese in _ARGPARSE_WORDS:
+            message = message.replace(english, chinese)
         self.print_usage(sys.stderr)
         self.exit(2, f"参数错误:{message}\n")
 
@@ -54,7 +78,8 @@ def main(argv=None):
 
 def _parser():
     p = _Parser(prog="xlsheets", description="关坝镇先进性教育活动分析评议阶段民主评议工作簿工具。")
-    p.add_argument("--version", action="version", version=f"xlsheets {__version__}")
+    p.add_argument("--version", action="version", version=f"xlsheets {__version__}",
+                   help="显示版本号并退出")
     p.add_argument("--definitions", default=definitions.DEFAULT_SET, metavar="定义文件",
                    help="表格定义集(内置名称或 .toml 文件),默认为 2005 年关坝镇方案")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser,
