@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 
 import books as B
+import hostile as H
 from books import DEFS, UNIT, codes_cells, worked_book
 from xlsheets import definitions, layout as L
 from xlsheets.checks import check
@@ -462,6 +463,33 @@ def test_formula_overwritten(tmp_path, sheet, addr, value):
 def test_cached_value_alone_is_not_overwriting(tmp_path):
     # write_patched keeps a formula and changes only its cached value: still a formula.
     expect(worked_book(tmp_path, cells={SUMMARY: {"J3": 1}}), [])
+
+
+# --- what the package carries: macros, external links ------------------------------------
+
+def test_vba_project(tmp_path):
+    path = H.with_macros(worked_book(tmp_path), tmp_path / "机关.xlsm")
+    outcome = expect(path, [("vba-project", INTRO, "")])
+    assert outcome.ok, "a warning: the macros are never run, the data is checked"
+    assert "xl/vbaProject.bin" in outcome.findings[0].message
+
+
+def test_vba_project_from_grids(clean_grids):
+    grids = dataclasses.replace(clean_grids, macros=["xl/vbaProject.bin"])
+    assert codes_cells(check(DEFS, UNIT, grids).findings) == {("vba-project", INTRO, "")}
+
+
+def test_external_link(tmp_path):
+    path = H.with_external_link(worked_book(tmp_path), tmp_path / "链接.xlsx")
+    outcome = expect(path, [("external-link", INTRO, "")])
+    assert outcome.ok and H.SECRET in outcome.findings[0].message
+
+
+def test_external_links_listed_at_most_three(clean_grids):
+    grids = dataclasses.replace(clean_grids, external_links=[f"C:/x{i}.xlsx" for i in range(5)])
+    (f,) = check(DEFS, UNIT, grids).findings
+    assert (f.code, f.sheet, f.cell) == ("external-link", INTRO, "")
+    assert "C:/x2.xlsx" in f.message and "C:/x3.xlsx" not in f.message and "5 处" in f.message
 
 
 # --- the stamp -------------------------------------------------------------------------

@@ -5,6 +5,7 @@ values the figures are computed from. Clerks' data never raises here; every
 problem is a ``Finding`` on a cell.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from . import figures as F, layout as L
@@ -32,6 +33,7 @@ def check(defs, unit, grids, expected_unit=None):
     out = []
     fixes = {}
     _identity(defs, grids, expected_unit, out)
+    _package(grids, out)
     missing = _sheets(defs, unit, grids, out)
     names = [n for _, n in grids.roster]
     _roster(grids, names, out)
@@ -81,6 +83,15 @@ def check(defs, unit, grids, expected_unit=None):
     return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs)
 
 
+def _read(raw):
+    """``read_number``, but NaN and infinities are not numbers: no cell can hold one,
+    a damaged file can (``<v>NaN</v>``, a 400-digit text)."""
+    kind, value = read_number(raw)
+    if isinstance(value, float) and not math.isfinite(value):
+        return BAD, None
+    return kind, value
+
+
 def _has_content(*values):
     return any(v not in (None, "") and not (isinstance(v, str) and not v.strip())
                for v in values)
@@ -102,6 +113,19 @@ def _identity(defs, grids, expected_unit, out):
     if expected_unit and ident.get("unit") != expected_unit:
         out.append(finding("identity-unit", L.INTRO, cell("unit"), actual=ident.get("unit"),
                            expected=expected_unit))
+
+
+def _package(grids, out):
+    """Macros and external links: one finding each, on the workbook (说明, no cell)."""
+    if grids.macros:
+        out.append(finding("vba-project", L.INTRO, "", parts=_listed(grids.macros)))
+    if grids.external_links:
+        out.append(finding("external-link", L.INTRO, "", targets=_listed(grids.external_links)))
+
+
+def _listed(items, most=3):
+    shown = "、".join(str(x) for x in items[:most])
+    return shown if len(items) <= most else f"{shown} 等 {len(items)} 处"
 
 
 def _sheets(defs, unit, grids, out):
@@ -171,7 +195,7 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
                 numbers.append(int(raw) if raw == int(raw) else raw)
                 continue
             cell = L.a1(er.row, 2 + k)
-            kind, value = read_number(raw)
+            kind, value = _read(raw)
             if kind == BLANK:
                 blank.append(item.name)
                 if isinstance(raw, str) and raw:
@@ -190,7 +214,7 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
                     out.append(finding("score-out-of-range", sheet, cell, item=item.name,
                                        value=show(value), max=item.max))
             # A bad value stays text, so the figures show 不完整 as the formula does.
-            numbers.append(raw if kind == BAD else value)
+            numbers.append((show(raw) if isinstance(raw, float) else raw) if kind == BAD else value)
         filled = len(items) - len(blank)
         kept.append((er.row, name, numbers))
         ballot = er.ballot if er.ballot not in ("", None) else None
@@ -203,7 +227,7 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
         elif filled and name not in roster:
             out.append(finding("ballot-unknown-name", sheet, L.a1(er.row, 1), name=name))
         if filled and blank:
-            first_blank = next(k for k, v in enumerate(er.scores) if read_number(v)[0] == BLANK)
+            first_blank = next(k for k, v in enumerate(er.scores) if _read(v)[0] == BLANK)
             out.append(finding("ballot-half-filled", sheet, L.a1(er.row, 2 + first_blank),
                                ballot=show(ballot) if ballot is not None else "(无)",
                                name=name or "", missing="、".join(blank)))
@@ -215,7 +239,7 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
             else:
                 seen[key] = f"B{er.row + 1}"
         if not er.total_is_formula and filled == len(items) and not bad:
-            kind, typed = read_number(er.total)
+            kind, typed = _read(er.total)
             if kind != BLANK and typed != sum(numbers):  # R3
                 out.append(finding("ballot-total-mismatch", sheet, L.a1(er.row, total_col),
                                    value=show(er.total), sum=show(sum(numbers))))
@@ -237,7 +261,7 @@ def _lookback(defs, rows, out, fixes):
         numbers, blank = [], []
         for k, (raw, item) in enumerate(zip(lr.values, items)):
             cell = L.a1(lr.row, 1 + k)
-            kind, value = read_number(raw)
+            kind, value = _read(raw)
             if kind == BAD:
                 out.append(finding("lookback-not-number", sheet, cell, item=item.name,
                                    value=show(raw), max=item.max))
@@ -271,7 +295,7 @@ def _satisfaction(defs, grids, out, fixes):
     def counts(raws, cells, labels):
         got = []
         for raw, cell, label in zip(raws, cells, labels):
-            kind, value = read_number(raw)
+            kind, value = _read(raw)
             if kind == TEXT_NUMBER:
                 out.append(finding("satisfaction-text-number", sheet, cell, label=label,
                                    value=raw, number=show(value)))

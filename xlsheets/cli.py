@@ -4,17 +4,22 @@ Each command parses its arguments, calls one function of the package and
 prints the result. Anything the clerk gave that cannot be used becomes one
 Chinese message and exit status 2; never a traceback (set XLSHEETS_DEBUG=1
 to see one when reporting a bug).
+
+``--password`` (new, split, validate, compute, collect) is the opening password
+of encrypted workbooks; ``--password -`` asks for it without echo (or reads
+one line from standard input), so it need not appear in the shell history.
 """
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import os
 import sys
 import traceback
 from pathlib import Path
 
-from . import __version__, book, definitions, demo, layout as L
+from . import __version__, book, crypto, definitions, demo, layout as L
 from .errors import UsageError, XlsheetsError
 from .fileio import refuse_if_open
 from .roster import read_roster
@@ -102,6 +107,7 @@ def _parser():
     n.add_argument("--id", help="工作簿编号(默认由内容生成)")
     n.add_argument("--created", metavar="时间",
                    help="记录的生成时间:now 或 2005-08-20T09:00(默认不记录,以便同样输入得到同样文件)")
+    _password_option(n, "给生成的工作簿设置打开密码(加密)")
     n.set_defaults(run=_new)
 
     for name, helptext, example, run in (
@@ -113,12 +119,15 @@ def _parser():
         c.add_argument("book", metavar="工作簿", help="要处理的工作簿(.xlsx)")
         c.add_argument("--unit", help="核对工作簿是否属于该单位")
         c.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        _password_option(c, "加密工作簿的打开密码" + (";计算结果仍以同一密码加密写回"
+                                                  if name == "compute" else ""))
         c.set_defaults(run=run)
 
     sp = sub.add_parser("split", help="把全镇名册按“支部”列拆成各党支部的工作簿",
                         description="示例:xlsheets split --roster 全镇名册.xlsx --out 发出")
     sp.add_argument("--roster", required=True, help="全镇名册(CSV 或 XLSX,须有 姓名、职务、支部 列)")
     sp.add_argument("--out", required=True, help="输出文件夹,每个支部一个工作簿")
+    _password_option(sp, "给每个支部的工作簿设置同一个打开密码(加密)")
     sp.set_defaults(run=_split)
 
     co = sub.add_parser("collect", help="收集交回的工作簿(含 .zip 和 .eml),生成全镇汇总",
@@ -126,6 +135,7 @@ def _parser():
     co.add_argument("inbox", metavar="收件文件夹", help="放交回文件的文件夹(.xlsx、.zip、.eml)")
     co.add_argument("--out", required=True, help="全镇汇总工作簿(.xlsx);档案库写在它旁边(.sqlite)")
     co.add_argument("--workers", type=_positive, default=None, help="并行读取的进程数(默认为 CPU 核数)")
+    _password_option(co, "交回的加密工作簿的打开密码(未加密的文件照常读取)")
     co.set_defaults(run=_collect)
 
     t = sub.add_parser("templates", help="重新生成 workbook_templates/ 中的空白模板",
@@ -146,6 +156,29 @@ def _parser():
     ai.add_argument("--xlam", help="要安装的加载项文件(默认由源代码现场生成,或用 dist/xlsheets.xlam)")
     ai.set_defaults(run=_addin_install)
     return p
+
+
+def _password_option(parser, helptext):
+    parser.add_argument("--password", metavar="密码",
+                        help=helptext + ";写 - 则在运行时输入,不在命令行中显示")
+
+
+def _password(args, confirm=False):
+    """The --password value: None, the text given, or (for "-") asked for / read from stdin.
+
+    confirm: ask twice at a terminal (a password being set, not one being used).
+    """
+    value = getattr(args, "password", None)
+    if value == "-":
+        if sys.stdin is not None and sys.stdin.isatty():
+            value = getpass.getpass("密码:")
+            if confirm and getpass.getpass("再输入一次密码:") != value:
+                raise UsageError("两次输入的密码不一致,未写入任何文件。")
+        else:
+            line = sys.stdin.readline() if sys.stdin is not None else ""
+            value = line.rstrip("\r\n")
+    crypto.check_password(value)
+    return value
 
 
 def _positive(text):
@@ -172,13 +205,14 @@ def _new(args):
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
+    password = _password(args, confirm=True)
     roster = read_roster(args.roster)
     plan = _plan(defs, roster, args.ballots, args.lookback_ballots)
     refuse_if_open(out)
     identity = book.build(defs, unit, roster, out, plan=plan, book_id=args.id,
-                          created=_created(args.created))
+                          created=_created(args.created), password=password)
     print(f"已生成 {out}:{unit.name},{len(roster.members)} 名党员,"
-          f"工作簿编号 {identity['workbook_id']}")
+          f"工作簿编号 {identity['workbook_id']}" + ("(已加密,打开时需输入密码)" if password else ""))
 
 
 def _plan(defs, roster, specs, lookback):
@@ -210,7 +244,8 @@ def _created(text):
 def _validate(args):
     from .compute import validate_file
 
-    outcome, _ = validate_file(args.book, _defs(args), args.unit)
+    outcome, _ = validate_file(args.book, _defs(args), args.unit, password=_password(args))
+    _note_unused_password(args, outcome)
     _print_findings(args, outcome)
     return 0 if outcome.ok else 1
 
@@ -219,7 +254,8 @@ def _compute(args):
     from .compute import as_json, compute_file
 
     defs = _defs(args)
-    outcome = compute_file(args.book, defs, args.unit)
+    outcome = compute_file(args.book, defs, args.unit, password=_password(args))
+    _note_unused_password(args, outcome)
     if args.json:
         doc = as_json(outcome, defs) if outcome.ok else {}
         doc["findings"] = [f.as_dict() for f in outcome.findings]
@@ -230,11 +266,16 @@ def _compute(args):
         print("有错误,未计算。请改正上述错误后重新运行。", file=sys.stderr)
         return 1
     _print_findings(args, outcome)
-    print(f"已计算并写回 {args.book}:")
+    print(f"已计算并写回 {args.book}" + ("(仍以原密码加密)" if outcome.encrypted else "") + ":")
     members = sorted(outcome.checked.figures.members, key=lambda m: (m.rank is None, m.rank or 0))
     for m in members:
         print(f"  {m.rank or '-':>3}  {m.name}  {_shown(m.composite)}")
     return 0
+
+
+def _note_unused_password(args, outcome):
+    if args.password is not None and not outcome.encrypted:
+        print(f"提醒:{args.book} 没有设置打开密码,--password 未使用。", file=sys.stderr)
 
 
 def _shown(x):
@@ -258,8 +299,10 @@ def _split(args):
     from .split import split
 
     defs = _defs(args)
-    branches = split(defs, args.roster, args.out)
-    print(f"已拆分为 {len(branches)} 个党支部的工作簿:")
+    password = _password(args, confirm=True)
+    branches = split(defs, args.roster, args.out, password=password)
+    print(f"已拆分为 {len(branches)} 个党支部的工作簿" + ("(均已加密,打开时需输入密码)" if password else "")
+          + ":")
     for b in branches:
         note = "" if b.scheduled else "(定义中没有该支部的工作日程,请支部在“工作日程表”中填写时间)"
         print(f"  {b.name}:{b.members} 名党员 → {b.path}{note}")
@@ -268,8 +311,9 @@ def _split(args):
 def _collect(args):
     from .collect import INCLUDED, consolidate
 
-    results, new, db = consolidate(_defs(args), args.definitions, args.inbox, args.out,
-                                   args.workers, _progress)
+    with crypto.inbox_password(_password(args)):  # collect's workers read it (see crypto.py)
+        results, new, db = consolidate(_defs(args), args.definitions, args.inbox, args.out,
+                                       args.workers, _progress)
     print(f"\n共 {len(results)} 个文件,新收 {new} 个;汇总写入 {args.out},档案库 {db}")
     for r in results:
         unit = r.identity.get("unit", "")

@@ -8,20 +8,29 @@ core and included only without errors. Files are read in parallel, a few at a
 time, so memory follows the number of workers, not the size of the inbox.
 """
 
-import concurrent.futures as cf
 import datetime as dt
 import hashlib
+import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import definitions, report
+from . import crypto, definitions, report
 from .compute import validate_file
 from .errors import XlsheetsError
 from .inbox import scan
 from .ooxml import BookFile
+
+# Bounds per file: each is examined in a worker process that may map at most
+# MEMORY_LIMIT bytes more than it had on starting (Linux and macOS; Windows has no
+# such limit) and gets FILE_TIMEOUT seconds. A file that exceeds either is 拒收 with
+# the reason, its worker is replaced, and the rest of the inbox goes on.
+MEMORY_LIMIT = 1 << 30
+FILE_TIMEOUT = 120
 
 # What became of a file.
 INCLUDED, EXCLUDED, SUPERSEDED, DUPLICATE, REJECTED = (
@@ -64,18 +73,23 @@ def examine(item, defs_source):
         result.reason = item.problem
         return result
     try:
-        data = Path(item.path).read_bytes()
+        result.hash, result.size = _digest(item.path)
     except OSError as e:
         result.reason = f"无法读取({e.strerror})"
         return result
-    result.hash, result.size = hashlib.sha256(data).hexdigest(), len(data)
     defs = _defs(defs_source)
     try:
-        outcome, grids = validate_file(item.path, defs)
-        with BookFile.open(item.path) as book:
-            result.modified = _modified(book)
+        # An encrypted return is read from a decrypted private copy, with the password
+        # given to ``collect --password`` (None: refused, saying a password is needed).
+        with crypto.plain_copy(item.path, crypto.inbox_password_now()) as source:
+            outcome, grids = validate_file(source, defs)
+            with BookFile.open(source) as book:
+                result.modified = _modified(book)
     except XlsheetsError as e:
         result.reason = getattr(e, "problem", None) or str(e)
+        return result
+    except MemoryError:
+        result.reason = OUT_OF_MEMORY
         return result
     except Exception as e:  # a bug must not stop the inbox; the file is reported
         result.reason = f"程序内部错误({type(e).__name__}: {e})"
@@ -84,6 +98,20 @@ def examine(item, defs_source):
     result.findings = [f.as_dict() for f in outcome.findings]
     result.branch = _branch_figures(defs, outcome, grids)
     return result
+
+
+OUT_OF_MEMORY = (f"读取时内存不足(每个文件的上限为 {MEMORY_LIMIT >> 20} MB),"
+                 "文件异常庞大或疑似恶意构造,已停止读取")
+
+
+def _digest(path):
+    """(sha256 hex, size) of a file, read in chunks."""
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
 
 
 def _modified(book):
@@ -168,53 +196,187 @@ def decide(results):
                         f"{first['message']}")
         else:
             r.fate = INCLUDED
+            notes = [f["message"].split("。")[0] for f in r.findings if f["code"] in PACKAGE_CODES]
+            if notes:  # kept, but the office should know what else the file carries
+                r.reason = "提醒:" + ";".join(notes)
     return results
+
+
+# Findings about what a workbook carries besides its data (macros, links): a file kept
+# with one of them says so in its reason, in the summary's file list and the archive.
+PACKAGE_CODES = ("vba-project", "external-link")
 
 
 def collect(defs_source, inbox, workers=None, progress=None, skip=()):
     """Examine every workbook of ``inbox``; return the ``FileResult``s with their fates.
 
     ``skip`` names files to leave alone (the summary and archive, if they are
-    written inside the inbox).
+    written inside the inbox). Every file is examined in a worker process, so
+    each is bounded in memory and time (``MEMORY_LIMIT``, ``FILE_TIMEOUT``).
     """
     workers = workers or os.cpu_count() or 1
-    results = []
     with tempfile.TemporaryDirectory(prefix="xlsheets-inbox-") as scratch:
         items = list(scan(inbox, scratch, skip))
-        total = len(items)
-        if workers == 1 or total <= 1:
-            for n, item in enumerate(items, 1):
-                results.append(examine(item, defs_source))
-                if progress:
-                    progress(n, total, item.origin)
-        else:
-            results = _parallel(items, defs_source, workers, progress)
+        results = _parallel(items, defs_source, min(workers, len(items)), progress)
     return decide(results)
 
 
-def _parallel(items, defs_source, workers, progress):
-    """Examine items in worker processes, at most 2 per worker in flight at a time."""
+def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
+    """Examine items in ``workers`` processes, one file at a time each, in order of the items.
+
+    A file that takes longer than ``timeout`` seconds (default FILE_TIMEOUT) or
+    whose worker dies (a native reader aborting when the memory limit is hit)
+    is rejected with the reason; the worker is replaced and the rest goes on.
+    ``task`` (default ``examine``) is what a worker runs on one item.
+    """
+    task = task or examine
+    timeout = FILE_TIMEOUT if timeout is None else timeout
     out = [None] * len(items)
-    pending = {}
+    if not items:
+        return out
     todo = iter(enumerate(items))
-    done_count = 0
-    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
-        def submit():
-            for i, item in todo:
-                pending[pool.submit(examine, item, defs_source)] = (i, item)
-                if len(pending) >= 2 * workers:
-                    return
-        submit()
-        while pending:
-            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in finished:
-                i, item = pending.pop(fut)
-                out[i] = fut.result()
-                done_count += 1
+    pool = [_Worker(defs_source, task) for _ in range(max(1, min(workers, len(items))))]
+    done = 0
+    try:
+        for w in pool:
+            w.next(todo)
+        while any(w.job for w in pool):
+            busy = [w for w in pool if w.job]
+            now = time.monotonic()
+            wait = max(0.0, min(w.started + timeout for w in busy) - now)
+            ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
+            for w in busy:
+                if w.conn in ready:
+                    i, item = w.job
+                    try:
+                        result = w.conn.recv()
+                    except (EOFError, OSError):  # the worker died: killed, or aborted
+                        result = _lost(item, "读取时处理进程意外退出(可能内存不足,或文件异常),已停止读取")
+                        w.restart()
+                    except Exception:  # a result that did not come through in one piece
+                        result = _lost(item, "读取结果无法传回,已停止读取")
+                        w.restart()
+                elif time.monotonic() - w.started >= timeout:
+                    i, item = w.job
+                    result = _lost(item, f"读取超过 {timeout:g} 秒仍未完成,文件异常庞大或疑似恶意构造,"
+                                         "已停止读取")
+                    w.restart()
+                else:
+                    continue
+                out[i] = result
+                done += 1
                 if progress:
-                    progress(done_count, len(items), item.origin)
-            submit()
+                    progress(done, len(items), item.origin)
+                w.next(todo)
+    finally:
+        for w in pool:
+            w.stop(kill=w.job is not None)  # an interrupted run does not wait for files
     return out
+
+
+def _lost(item, reason):
+    """The result of a file whose worker gave none: its hash and size from here."""
+    result = FileResult(item.origin, item.received, reason=reason)
+    if item.path:
+        try:
+            result.hash, result.size = _digest(item.path)
+        except OSError:
+            pass
+    return result
+
+
+class _Worker:
+    """One worker process with its own pipe: one item in, one result out."""
+
+    def __init__(self, defs_source, task):
+        self.defs_source, self.task = defs_source, task
+        self.job, self.started = None, 0.0
+        self._start()
+
+    def _start(self):
+        ctx = multiprocessing.get_context()
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, self.defs_source, self.task,
+                                                        MEMORY_LIMIT), daemon=True)
+        self.process.start()
+        child.close()
+
+    def next(self, todo):
+        """Give the worker the next item, if any (a worker that died idle is replaced)."""
+        self.job = next(todo, None)
+        if self.job is None:
+            return
+        try:
+            self.conn.send(self.job[1])
+        except (OSError, ValueError):
+            self.restart()
+            self.conn.send(self.job[1])
+        self.started = time.monotonic()
+
+    def restart(self):
+        """Kill this worker (stuck or dead) and start a fresh one."""
+        self.stop(kill=True)
+        self._start()
+
+    def stop(self, kill=False):
+        if not kill:
+            try:
+                self.conn.send(None)  # done: the worker returns
+            except (OSError, ValueError):
+                kill = True
+            self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self.conn.close()
+
+
+def _serve(conn, defs_source, task, memory_limit):
+    """A worker's loop: items in, results out, until told to stop."""
+    _limit_memory(memory_limit)
+    while True:
+        try:
+            item = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if item is None:
+            return
+        try:
+            result = task(item, defs_source)
+        except MemoryError:
+            result = FileResult(item.origin, item.received, reason=OUT_OF_MEMORY)
+        except KeyboardInterrupt:
+            return
+        try:
+            conn.send(result)
+        except (OSError, ValueError):
+            return
+
+
+def _limit_memory(limit):
+    """Cap the address space at what the process maps now plus ``limit`` bytes.
+
+    Relative to now, so a worker forked from a large parent is not starved.
+    Skipped where it cannot be set (Windows has no ``resource``; macOS ignores it).
+    """
+    try:
+        import resource
+    except ImportError:
+        return
+    try:
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        mapped = 256 << 20  # no /proc: the interpreter and our modules, roughly
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        want = mapped + limit
+        if hard != resource.RLIM_INFINITY:
+            want = min(want, hard)
+        if soft == resource.RLIM_INFINITY or want < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (ValueError, OSError, AttributeError):
+        pass
 
 
 def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):

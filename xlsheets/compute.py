@@ -5,16 +5,23 @@ remain, otherwise writes the figures into the same file: cached values of
 the formula cells, text-that-is-a-number made numbers, and a 校验结果 sheet
 with the stamp. Only those cells and parts change; the file is replaced
 atomically, so on any failure the original stays as it was.
+
+A workbook with an opening password is read from a decrypted private copy
+(``crypto.plain_copy``) and written back encrypted with the same password.
+``compute_file`` holds the workbook's lock (``locks.workbook_lock``) from the
+first read to the final rename, so two commands never interleave on one file.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from . import report
+from . import crypto, report
 from .cells import figure_values
 from .checks import check
 from .fileio import atomic_output, refuse_if_open
 from .findings import finding, has_errors, sort_key
+from .locks import workbook_lock
 from .numbers import display, round_half_away
 from .ooxml import write_patched
 from .reader import open_book, rc, read_grids
@@ -30,14 +37,28 @@ class Outcome:
     checked: object
     written: bool = False
     current: dict = field(default=None, repr=False)  # sheet name -> reader.FileSheet as read
+    encrypted: bool = False  # the file has an opening password
 
     @property
     def ok(self):
         return not has_errors(self.findings)
 
 
-def validate_file(path, defs, expected_unit=None):
-    """Read and check ``path``; raises BookError when it cannot be used at all."""
+def validate_file(path, defs, expected_unit=None, password=None):
+    """Read and check ``path``; raises BookError when it cannot be used at all.
+
+    An encrypted workbook needs ``password`` (BookError "文件已加密 … --password"
+    without it, PasswordError "密码不正确" for a wrong one); it is decrypted to a
+    private temporary copy, removed afterwards. A plain workbook ignores it.
+    """
+    with crypto.plain_copy(path, password) as source:
+        outcome, grids = _validate(source, defs, expected_unit)
+    if str(source) != str(path):
+        outcome.path, outcome.encrypted, grids.source = str(path), True, str(path)
+    return outcome, grids
+
+
+def _validate(path, defs, expected_unit):
     book, unit, ident = open_book(path, defs)
     current = {}
     with book:
@@ -53,9 +74,24 @@ def validate_file(path, defs, expected_unit=None):
     return Outcome(str(path), unit, findings, checked, current=current), grids
 
 
-def compute_file(path, defs, expected_unit=None, now=None):
-    """Validate, then (without errors) write the figures into ``path`` in place."""
-    outcome, grids = validate_file(path, defs, expected_unit)
+def compute_file(path, defs, expected_unit=None, now=None, password=None):
+    """Validate, then (without errors) write the figures into ``path`` in place.
+
+    Holds the workbook's lock throughout. An encrypted workbook (``password``
+    required) is written back encrypted with the same password; the new file is
+    decrypted once more and must give back what was written before it replaces
+    the original.
+    """
+    with workbook_lock(path), crypto.plain_copy(path, password) as source:
+        outcome, grids = _validate(source, defs, expected_unit)
+        outcome.path = str(path)
+        outcome.encrypted = str(source) != str(path)
+        if outcome.encrypted:
+            grids.source = str(path)
+        return _compute(path, source, password, defs, outcome, grids, now)
+
+
+def _compute(path, source, password, defs, outcome, grids, now):
     outcome.findings = [f for f in outcome.findings if f.code != "stamp-stale"]
     if not outcome.ok:
         return outcome
@@ -69,7 +105,12 @@ def compute_file(path, defs, expected_unit=None, now=None):
     stamp = report.stamp(defs, checked, [n for _, n in grids.roster], when)
     sheet = report.results_sheet(stamp, outcome.findings)
     with atomic_output(path) as tmp:
-        write_patched(path, tmp, updates, {report.SHEET: sheet})
+        if outcome.encrypted:  # patch the private plain copy, then encrypt into place
+            plain = Path(source).with_suffix(".computed.xlsx")
+            write_patched(source, plain, updates, {report.SHEET: sheet})
+            Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
+        else:
+            write_patched(path, tmp, updates, {report.SHEET: sheet})
     outcome.written = True
     return outcome
 

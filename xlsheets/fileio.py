@@ -1,7 +1,10 @@
 """Writing files safely: a temporary file beside the target, then one atomic rename.
 
 A clerk's file is never left half-written: on any error the temporary file is
-removed and the original, if any, is untouched. ``os.replace`` is atomic on
+removed and the original, if any, is untouched. If the process is killed
+outright, the original is still untouched; the temporary file carries the
+process id (``locks.debris_tag``), and the next command that takes over the
+dead process's workbook lock removes it. ``os.replace`` is atomic on
 Windows, macOS and Linux when both paths are on one volume, hence "beside".
 """
 
@@ -14,19 +17,33 @@ from pathlib import Path
 @contextlib.contextmanager
 def atomic_output(path):
     """Yield a temporary path; on success move it over ``path`` in one step."""
+    from .locks import debris_tag
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~xlsheets-", suffix=path.suffix, dir=path.parent)
+    # named after this process, so that a command finding it dead can clear what it left
+    fd, tmp = tempfile.mkstemp(prefix=f".~xlsheets-{debris_tag()}", suffix=path.suffix,
+                               dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:
         yield tmp
+        _flush_to_disk(tmp)
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _flush_to_disk(path):
+    """Make the new content durable before it takes the original's name (best effort)."""
+    try:
+        with open(path, "rb+") as f:
+            os.fsync(f.fileno())
+    except OSError:
+        pass
 
 
 def _mode_for(path):

@@ -20,6 +20,13 @@ CATALOGUE = {
     "identity-set": (ERROR, "工作簿属于定义集 {actual},不是当前使用的 {expected}。请改用对应定义集的工作簿,或用 --definitions 指定其定义文件。"),
     "identity-version": (WARNING, "工作簿按定义集版本 {actual} 生成,当前使用版本 {expected}。如两版表格内容不同,请重新生成工作簿。"),
     "identity-unit": (ERROR, "工作簿属于单位“{actual}”,不是“{expected}”。请核对是否选错了文件。"),
+    # What the package carries besides cells. Warnings, not errors: the tool reads the
+    # values stored in the file, never runs a macro and never opens or refreshes a link,
+    # so the checks and figures are those of the data as it is; but a branch's workbook
+    # never carries either (the office sends plain .xlsx), so the office must know, and
+    # whoever opens the file in Excel must not enable its macros or update its links.
+    "vba-project": (WARNING, "工作簿含有宏({parts})。本程序从不运行宏,表中数据照常校验;镇办公室发出的工作簿不含宏,请不要在 Excel 中对此文件“启用宏”,并请支部把数据录入原工作簿(不含宏的 .xlsx)后重新交回。"),
+    "external-link": (WARNING, "工作簿含有指向其他文件或数据源的外部链接({targets})。本程序只读取文件中保存的数值,不会打开或更新这些链接,但在 Excel 中更新链接后数值可能改变。在 Excel 中打开时如提示“更新链接”,请选择“不更新”;请支部用“数据 → 编辑链接 → 断开链接”后重新交回。"),
     "roster-mismatch": (ERROR, "姓名“{actual}”与名册第 {row} 行的“{expected}”不一致。请不要在名册或汇总表中改动、增删人员;人员有变动请由镇办公室重新生成工作簿。"),
     # 附件3 ballots (R1-R4).
     "score-not-number": (ERROR, "“{item}”的分数“{value}”不是数字。请按测评表填写 0 到 {max} 之间的数字。"),

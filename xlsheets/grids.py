@@ -45,3 +45,5 @@ class Grids:
     levels: list = field(default_factory=list)  # raw values, level order
     schedule: list = field(default_factory=list)  # 工作时间 texts of the nine steps, as typed
     overwritten: list = field(default_factory=list)  # [(sheet, A1, value)] formula cells typed over
+    macros: list = field(default_factory=list)  # parts that carry macros (never run), e.g. xl/vbaProject.bin
+    external_links: list = field(default_factory=list)  # what the workbook links to outside itself

@@ -14,8 +14,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from .ooxml import MAX_RATIO, RATIO_MIN_SIZE, BookError, check_zip_directory
+
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 MAX_MEMBER = 200 * 1024 * 1024  # a workbook inside a zip larger than this is refused
+MAX_ARCHIVE_ENTRIES = 10_000  # an archive listing more entries is refused before reading them
+MAX_MAIL = 300 * 1024 * 1024  # a saved mail larger than this is refused unread
 SPREADSHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.ms-excel.sheet.macroenabled.12")
 
@@ -66,6 +70,14 @@ def _out(scratch, ids, name):
 
 def _from_zip(path, rel, scratch, ids):
     try:
+        with open(path, "rb") as f:
+            check_zip_directory(path, f, MAX_ARCHIVE_ENTRIES)
+    except BookError as e:
+        yield Item(str(path), rel, "", problem=f"压缩包{e.problem.rstrip('。')}")
+        return
+    except OSError:
+        pass  # zipfile below says what is wrong
+    try:
         with zipfile.ZipFile(path) as z:
             infos = [i for i in z.infolist() if not i.is_dir()]
             if not any(_zip_name(i).lower().endswith(WORKBOOK_SUFFIXES) for i in infos):
@@ -79,6 +91,14 @@ def _from_zip(path, rel, scratch, ids):
                     continue
                 if info.file_size > MAX_MEMBER:
                     yield Item("", origin, when, problem="压缩包中的文件过大,已拒收")
+                    continue
+                if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * info.compress_size:
+                    yield Item("", origin, when, problem=f"压缩包中的文件压缩比异常(超过 {MAX_RATIO} 倍),"
+                                                         "疑似恶意构造的压缩炸弹,未解压,已拒收")
+                    continue
+                if info.flag_bits & 0x1:
+                    yield Item("", origin, when, problem="压缩包中的文件设置了解压密码,无法解出;"
+                                                         "请直接发送工作簿,或发送不加密码的压缩包")
                     continue
                 target = _out(scratch, ids, name)
                 try:
@@ -119,6 +139,10 @@ def _copy_bounded(src, dst):
 
 def _from_mail(path, rel, scratch, ids, mtime):
     try:
+        if path.stat().st_size > MAX_MAIL:
+            yield Item(str(path), rel, mtime, problem=f"邮件文件超过 {MAX_MAIL >> 20} MB,"
+                                                      "疑似异常文件,未读取,已拒收")
+            return
         with open(path, "rb") as fh:
             msg = email.message_from_binary_file(fh, policy=email.policy.default)
     except (OSError, ValueError) as e:

@@ -35,7 +35,7 @@ from defusedxml.common import DefusedXmlException
 
 from .errors import XlsheetsError
 
-__all__ = ["BookError", "Cell", "BookFile", "write_patched", "sheet_xml"]
+__all__ = ["BookError", "Cell", "BookFile", "write_patched", "sheet_xml", "check_zip_directory"]
 
 # Zip-bomb guards, all checked from the central directory before inflating anything.
 MAX_ENTRIES = 10_000
@@ -43,6 +43,15 @@ MAX_TOTAL_SIZE = 1 << 30  # declared uncompressed bytes, all entries
 MAX_RATIO = 200
 RATIO_MIN_SIZE = 10 << 20  # the ratio guard applies to entries above this size
 MAX_CENTRAL_DIR = 64 << 20
+# One XML part we (or python-calamine) parse, declared uncompressed bytes. A branch's
+# largest sheet is a few MB; 200,000 full ballot rows would be about 100 MB.
+MAX_PART_SIZE = 128 << 20
+# Per sheet, checked from its XML before python-calamine or the formula scan reads it.
+# calamine builds a dense grid from A1 to the last cell, so a single cell far away
+# (XFD150000) would cost gigabytes. No branch has anywhere near this many ballot rows.
+MAX_SMALL_PART = 16 << 20  # parts parsed into a whole tree: workbook, relationships, properties
+MAX_SHEET_ROWS = 200_000
+MAX_SHEET_CELLS = 6_000_000  # rows x columns of that grid (200,000 rows x A:Z fit)
 
 _MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -215,6 +224,8 @@ def _check_xml(book, part, data):
     except expat.ExpatError as e:
         raise BookError(book, f"其中的 {part} 不是有效的 XML(第 {e.lineno} 行第 {e.offset + 1} 列出错),"
                               "文件可能已损坏,请用 Excel 或 WPS 打开后另存一次再试。") from None
+    except (LookupError, ValueError, UnicodeError):
+        raise BookError(book, f"其中的 {part} 编码无法识别,文件可能已损坏。") from None
 
 
 _FORMULA_OPEN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s/>]')
@@ -252,6 +263,14 @@ def _parse_small(book, part, data):
         line, col = getattr(e, "position", (0, 0))
         raise BookError(book, f"其中的 {part} 不是有效的 XML(第 {line} 行第 {col + 1} 列出错),"
                               "文件可能已损坏,请用 Excel 或 WPS 打开后另存一次再试。") from None
+    except (LookupError, ValueError, UnicodeError):  # an encoding Python does not know, say
+        raise BookError(book, f"其中的 {part} 编码无法识别,文件可能已损坏。") from None
+
+
+def _printable(text, limit=120):
+    """A text from the file made safe to show in one line of a message."""
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", "", text).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _local(tag):
@@ -330,6 +349,7 @@ class BookFile:
         self._members = members  # name -> ZipInfo, in zip order
         self._lower = {n.lower(): n for n in members}
         self._sst = None
+        self._screened_parts = False
         self._load_workbook()
 
     # opening and guards
@@ -383,11 +403,18 @@ class BookFile:
     def has_part(self, name):
         return self._member(name) is not None
 
-    def part(self, name):
-        """Uncompressed bytes of a zip member; KeyError when absent."""
+    def part(self, name, limit=MAX_PART_SIZE):
+        """Uncompressed bytes of a zip member; KeyError when absent.
+
+        A member declared larger than ``limit`` is refused before inflating it
+        (zipfile never inflates more than the declared size).
+        """
         member = self._member(name)
         if member is None:
             raise KeyError(name)
+        if self._members[member].file_size > limit:
+            raise BookError(self.path, f"其中的 {member} 解压后超过 {limit >> 20} MB,"
+                                       "疑似损坏或恶意构造的文件,已拒绝读取。")
         try:
             return self._zip.read(self._members[member])
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError,
@@ -400,17 +427,22 @@ class BookFile:
         return data
 
     def _tree(self, name):
-        return _parse_small(self.path, name, self.part(name))
+        return _parse_small(self.path, name, self.part(name, MAX_SMALL_PART))
 
-    def _rels(self, part):
-        """{Id: (Type, target part name)} of a part's relationships (none if no .rels)."""
+    def _rel_elements(self, part):
+        """The ``<Relationship>`` elements of a part's .rels (none if it has none)."""
         folder, base = posixpath.split(part)
         rels_name = posixpath.join(folder, "_rels", base + ".rels")
         if not self.has_part(rels_name):
-            return {}
+            return []
+        return [rel for rel in self._tree(rels_name) if _local(rel.tag) == "Relationship"]
+
+    def _rels(self, part):
+        """{Id: (Type, target part name)} of a part's relationships (none if no .rels)."""
+        folder = posixpath.dirname(part)
         out = {}
-        for rel in self._tree(rels_name):
-            if _local(rel.tag) != "Relationship" or rel.get("TargetMode") == "External":
+        for rel in self._rel_elements(part):
+            if rel.get("TargetMode") == "External":
                 continue
             target = unquote(rel.get("Target", "")).replace("\\", "/")
             if target.startswith("/"):
@@ -475,18 +507,65 @@ class BookFile:
             out[name] = text
         return out
 
+    def _screened(self, name):
+        """Bytes of an XML part about to be parsed, by us or by python-calamine.
+
+        Its size is bounded (``part``) and it is refused if it declares a DTD or
+        entities: a quick byte search, with expat's full check only when the
+        search finds something or the part is not plain UTF-8 (UTF-16, a BOM).
+        """
+        data = self.part(name)
+        if b"<!DOCTYPE" in data or b"<!ENTITY" in data \
+                or not data[:4096].lstrip().startswith(b"<"):
+            _check_xml(self.path, name, data)  # raises with the precise reason
+        return data
+
+    def screen_for_reading(self):
+        """Check what python-calamine parses when it opens the file, before it does.
+
+        Shared strings and styles: size bounded, no DTD or entities (calamine would
+        not expand entities, but it would stop with an English parser error).
+        The workbook part and its relationships were parsed, defused, on opening.
+        """
+        if self._screened_parts:
+            return
+        for typ in ("/sharedStrings", "/styles"):
+            for t, part in self._wb_rels.values():
+                if t.endswith(typ) and self.has_part(part):
+                    self._screened(part)
+        for name in ("xl/sharedStrings.xml", "xl/styles.xml"):
+            if self.has_part(name):
+                self._screened(name)
+        self._screened_parts = True
+
+    def sheet_data(self, name):
+        """(part, bytes) of the sheet called ``name``, checked before anything reads it.
+
+        Besides the checks of every parsed part, the sheet's extent is bounded
+        (``MAX_SHEET_ROWS``, ``MAX_SHEET_CELLS``): a BookError names the sheet.
+        """
+        part = self.sheet_part(name)
+        data = self._screened(part)
+        rows, cols = _sheet_extent(self.path, part, data)
+        if rows > MAX_SHEET_ROWS:
+            raise BookError(self.path, f"工作表“{name}”有 {rows:,} 行,超过 {MAX_SHEET_ROWS:,} 行的上限"
+                                       "(任何支部的测评票都不会有这么多行),疑似损坏或恶意构造的文件,"
+                                       "已拒绝读取。如是误操作,请删除多余的行后另存再交。")
+        if rows * cols > MAX_SHEET_CELLS:
+            raise BookError(self.path, f"工作表“{name}”的数据范围达 {rows:,} 行 × {cols:,} 列,"
+                                       f"超过 {MAX_SHEET_CELLS:,} 个单元格的上限,疑似损坏或恶意构造的文件,"
+                                       f"已拒绝读取。如是误操作(如在很远的单元格中输入过内容),"
+                                       "请删除多余的行和列后另存再交。")
+        return part, data
+
     def formula_addresses(self, name):
         """The A1 addresses of the sheet's cells that hold a formula.
 
         A quick scan for ``<c ...><f`` rather than a full parse: values come
         from python-calamine, which does not report formulas. The part is
-        still refused if it declares a DTD or entities.
+        checked first (``sheet_data``): no DTD or entities, bounded extent.
         """
-        part = self.sheet_part(name)
-        data = self.part(part)
-        head = data[:4096]
-        if b"<!DOCTYPE" in data or b"<!ENTITY" in data or not head.lstrip().startswith(b"<"):
-            _check_xml(self.path, part, data)  # raises with the precise reason
+        part, data = self.sheet_data(name)
         out = set()
         for m in _FORMULA_OPEN.finditer(data):
             start = data.rfind(b"<", 0, m.start())  # the tag just before <f>: its <c ...>
@@ -507,6 +586,55 @@ class BookFile:
             if _local(prop.tag) == "property" and prop.get("name") is not None:
                 value = next(iter(prop), None)
                 out[prop.get("name")] = (value.text or "") if value is not None else ""
+        return out
+
+    # what the package carries besides cells
+
+    def macro_parts(self):
+        """Parts showing that the workbook carries macros, sorted; [] for a plain .xlsx.
+
+        A VBA project (``vbaProject.bin`` anywhere), Excel 4.0 macro sheets, or a
+        macro-enabled content type for the workbook. Nothing here is ever run.
+        """
+        found = set()
+        for name in self._members:
+            low = name.lower()
+            if posixpath.basename(low) == "vbaproject.bin" or low.startswith("xl/macrosheets/"):
+                found.add(name)
+        ct = self._member("[Content_Types].xml")
+        if ct is not None:
+            for el in self._tree(ct):
+                kind = (el.get("ContentType") or "").lower()
+                if "macroenabled" in kind or "vbaproject" in kind:
+                    found.add(ct)
+        return sorted(found)
+
+    def external_links(self):
+        """What the workbook links to outside itself, in order; [] when nothing.
+
+        Targets of links to other workbooks (``xl/externalLinks/*`` and their
+        relationships), external relationships of the workbook part, and data
+        connections (``xl/connections.xml``). Nothing is ever opened or fetched.
+        """
+        out = []
+
+        def add(text):
+            if text not in out:
+                out.append(text)
+
+        links = [n for n in self._members
+                 if posixpath.dirname(n).lower().endswith("externallinks") and n.lower().endswith(".xml")]
+        for part in links:
+            targets = [rel.get("Target") or "" for rel in self._rel_elements(part)
+                       if rel.get("TargetMode") == "External"]
+            for target in targets or [part]:
+                add(_printable(unquote(target)))
+        for rel in self._rel_elements(self._wb_part):
+            if rel.get("TargetMode") == "External":
+                add(_printable(unquote(rel.get("Target") or "")))
+        connections = [n for n in self._members if posixpath.basename(n).lower() == "connections.xml"]
+        for part in connections:
+            add(f"数据连接 {part}")
         return out
 
     # cells
@@ -535,16 +663,19 @@ class BookFile:
 
     def _read_sst_slow(self, data):
         out = []
-        for _, el in DET.iterparse(_Bytes(data), forbid_dtd=True):
-            if _local(el.tag) == "si":
-                out.append(_rst_text(el))
-                el.clear()
+        try:
+            for _, el in DET.iterparse(_Bytes(data), forbid_dtd=True):
+                if _local(el.tag) == "si":
+                    out.append(_rst_text(el))
+                    el.clear()
+        except (DET.ParseError, DefusedXmlException, LookupError, ValueError):
+            raise BookError(self.path, "其中的共享字符串表无法解析,文件可能已损坏。") from None
         return out
 
     def cells(self, name):
         """{A1 address: Cell} for every ``<c>`` of the sheet, in document order."""
-        part = self.sheet_part(name)
-        data = self._xml(part)
+        part, data = self.sheet_data(name)
+        _check_xml(self.path, part, data)
         text, _ = _decode(self.path, part, data)
         p = _root_prefix(text)
         region = _sheet_data(text, p)
@@ -661,7 +792,7 @@ class BookFile:
                     el.clear()
                 elif tag == "row":
                     el.clear()
-        except (DET.ParseError, DefusedXmlException, ValueError, IndexError, TypeError,
+        except (DET.ParseError, DefusedXmlException, LookupError, ValueError, IndexError, TypeError,
                 AttributeError):
             raise BookError(self.path, f"其中的 {part} 无法解析,文件可能已损坏。") from None
         return out
@@ -719,6 +850,117 @@ def _sheet_data(text, p):
         return None
     end = text.find(f"</{p}sheetData>", gt)
     return None if end < 0 else (gt + 1, end)
+
+
+# A sheet part written the way Excel, WPS, LibreOffice, openpyxl and XlsxWriter write
+# it: every cell ``<c r="...`` and every row ``<row r="...``, no prefix. Then the
+# extent follows from searches that start at literal text (milliseconds for megabytes).
+_ODD_TAG = re.compile(rb'<(?:c|row)(?:[>/\t\n\r]| (?!r="))')
+_PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")
+_BIG_ROW = re.compile(rb'<row r="0*([1-9][0-9]{5,})"')
+# cells beyond column Z or row 99,999: (column letters, row digits)
+_FAR_CELL = re.compile(rb'<c r="\$?(?:([A-Za-z]{2,3})\$?([0-9]+)|[A-Za-z]\$?0*([1-9][0-9]{5,}))"')
+_ANY_ROW = re.compile(rb'<row r="([0-9]+)"')
+_ANY_CELL_ROW = re.compile(rb'<c r="\$?[A-Za-z]{1,3}\$?([0-9]+)"')
+
+
+def _sheet_extent(book, part, data):
+    """(last row, last column), 1-based, of the grid a reader builds from a sheet part.
+
+    Cells without a value count too (a conservative bound). Exact enough to
+    refuse: rows are exact above 99,999; every row is looked at only when a
+    cell lies beyond column Z. Unusual markup (prefixes, cells without ``r``)
+    takes a streaming pass that places cells as python-calamine does.
+    """
+    if _ODD_TAG.search(data) or _PREFIXED_TAG.search(data):
+        return _extent_by_parse(book, part, data)
+    rows, cols = 0, 1
+    for m in _BIG_ROW.finditer(data):
+        rows = max(rows, int(m[1]))
+        if rows > MAX_SHEET_ROWS:
+            return _last_row(data, rows), cols
+    for m in _FAR_CELL.finditer(data):
+        if m[1]:
+            rows, cols = max(rows, int(m[2])), max(cols, col_number(m[1].decode("ascii")))
+        else:
+            rows = max(rows, int(m[3]))
+        if rows > MAX_SHEET_ROWS:
+            return _last_row(data, rows), cols
+    if cols <= 26:
+        return max(rows, 1), 26  # A:Z: within MAX_SHEET_CELLS whatever the rows
+    for pattern in (_ANY_ROW, _ANY_CELL_ROW):  # far columns: the true last row matters
+        for m in pattern.finditer(data):
+            rows = max(rows, int(m[1]))
+    return rows, cols
+
+
+def _last_row(data, seen):
+    """The number of the last row element (rows come in order), for the message."""
+    m = _ANY_ROW.match(data, max(data.rfind(b'<row r="'), 0))
+    return max(seen, int(m[1])) if m else seen
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _extent_by_parse(book, part, data):
+    """The extent by expat, cells without ``r`` placed after the previous one."""
+    p = expat.ParserCreate()
+    p.StartDoctypeDeclHandler = _forbid
+    p.EntityDeclHandler = _forbid
+    p.UnparsedEntityDeclHandler = _forbid
+    p.ExternalEntityRefHandler = _forbid
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    at = [0, 0, 0, 0]  # row, column, last row, last column
+
+    def start(tag, attrs):
+        tag = tag.rpartition(":")[2]
+        if tag == "row":
+            r = (attrs.get("r") or "").strip()
+            at[0], at[1] = (int(r) if r.isdigit() else at[0] + 1), 0
+            at[2] = max(at[2], at[0])
+        elif tag == "c":
+            m = _A1.fullmatch((attrs.get("r") or "").strip())
+            row, at[1] = (int(m[2]), col_number(m[1])) if m else (at[0], at[1] + 1)
+            at[2], at[3] = max(at[2], row), max(at[3], at[1])
+        else:
+            return
+        if at[2] > MAX_SHEET_ROWS or at[2] * at[3] > MAX_SHEET_CELLS:
+            raise _TooBig
+
+    p.StartElementHandler = start
+    try:
+        p.Parse(data, True)
+    except _TooBig:
+        pass
+    except _Forbidden:
+        raise BookError(book, f"其中的 {part} 含有 DTD 或实体声明,出于安全原因拒绝读取。") from None
+    except expat.ExpatError as e:
+        raise BookError(book, f"其中的 {part} 不是有效的 XML(第 {e.lineno} 行第 {e.offset + 1} 列出错),"
+                              "文件可能已损坏,请用 Excel 或 WPS 打开后另存一次再试。") from None
+    except (LookupError, ValueError, UnicodeError):
+        raise BookError(book, f"其中的 {part} 编码无法识别,文件可能已损坏。") from None
+    return max(at[2], 1), max(at[3], 1)
+
+
+def check_zip_directory(path, f, max_entries=MAX_ENTRIES):
+    """Refuse a zip whose end record lists too many entries or a huge directory.
+
+    Read from the end record alone, before zipfile builds a ZipInfo per entry.
+    BookError when refused; nothing when the record cannot be found (zipfile
+    then says what is wrong).
+    """
+    try:
+        end = zipfile._EndRecData(f)
+    except (AttributeError, OSError, struct.error):  # private helper gone or unreadable
+        return
+    if end is None:
+        return
+    if end[zipfile._ECD_ENTRIES_TOTAL] > max_entries:
+        raise BookError(path, f"内含条目超过 {max_entries:,} 个,疑似损坏或恶意构造的文件,已拒绝打开。")
+    if end[zipfile._ECD_SIZE] > MAX_CENTRAL_DIR:
+        raise BookError(path, "目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。")
 
 
 def _guard_central_directory(path, f):

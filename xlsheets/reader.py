@@ -113,23 +113,47 @@ def read_grids(book, defs, unit, identity, cache=None):
             cache[name] = _file_sheet(book, name, values)
         return cache[name]
 
-    return grids_from(book.path, list(book.sheet_names), sheet, defs, identity)
+    grids = grids_from(book.path, list(book.sheet_names), sheet, defs, identity)
+    grids.macros = book.macro_parts()
+    grids.external_links = book.external_links()
+    return grids
 
 
 def _calamine(book):
+    book.screen_for_reading()  # what calamine parses on opening: no DTD, bounded size
     try:
         return CalamineWorkbook.from_path(book.path)
-    except CalamineError as e:
-        raise BookError(book.path, f"无法读取单元格内容({e}),文件可能已损坏。") from None
+    except BaseException as e:
+        raise _calamine_error(book, e, "无法读取单元格内容") from None
 
 
 def _file_sheet(book, name, workbook=None):
+    # The formula scan first: it refuses a sheet too large, or with a DTD, before
+    # calamine builds its grid (a cell at XFD150000 alone would cost gigabytes).
+    formulas = book.formula_addresses(name)
     workbook = workbook or _calamine(book)
     try:
         rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except CalamineError as e:
-        raise BookError(book.path, f"工作表“{name}”无法读取({e}),文件可能已损坏。") from None
-    return FileSheet(rows, book.formula_addresses(name))
+    except BaseException as e:
+        raise _calamine_error(book, e, f"工作表“{name}”无法读取") from None
+    return FileSheet(rows, formulas)
+
+
+def _calamine_error(book, error, what):
+    """A BookError for what python-calamine raised; anything else is raised as it was.
+
+    calamine's errors carry an English parser message: it follows the Chinese
+    message as a detail for a technician. A panic in the Rust code (pyo3's PanicException,
+    a BaseException) is a file calamine cannot read, not a reason to stop.
+    """
+    if isinstance(error, MemoryError):
+        return BookError(book.path, f"{what}:内存不足,文件过大或疑似恶意构造,已拒绝读取。")
+    if isinstance(error, (CalamineError, ValueError, TypeError, OSError, UnicodeError)) \
+            or type(error).__name__ == "PanicException":
+        detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        return BookError(book.path, f"{what},文件可能已损坏。请用 Excel 或 WPS 打开后另存一次再试。"
+                                    f"(技术细节:{detail})")
+    raise error
 
 
 def grids_from(source, names, sheet, defs, identity):

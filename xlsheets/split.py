@@ -2,15 +2,18 @@
 
 The town roster has the columns 姓名, 职务 and 支部; each 支部 gets its own
 workbook, named after it, ready to attach to an email. A 支部 the definitions
-give no schedule gets a schedule to fill in, and the caller is told.
+give no schedule gets a schedule to fill in, and the caller is told. With a
+password every workbook is written encrypted (and proven to open with it).
+Nothing is written while any of the target files is open in Excel or WPS.
 """
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import book
+from . import book, crypto
 from .errors import RosterError
+from .fileio import refuse_if_open
 from .roster import Roster, read_roster
 
 BRANCH = "支部"
@@ -49,20 +52,29 @@ def file_name(town, branch):
     return f"{town}_{_UNSAFE.sub('_', branch).strip(' .')}_民主评议工作簿.xlsx"
 
 
-def split(defs, roster_path, outbox, created=None):
-    """Write one branch workbook per 支部 into ``outbox``; return the ``Branch`` list."""
+def split(defs, roster_path, outbox, created=None, password=None):
+    """Write one branch workbook per 支部 into ``outbox``; return the ``Branch`` list.
+
+    password: an opening password for every workbook (agile encryption); None for plain.
+    """
+    crypto.check_password(password)
     roster = read_roster(roster_path)
     outbox = Path(outbox)
-    written, used = [], set()
+    plan, used = [], set()
     for name, members in branches(roster).items():
-        unit = defs.unit_or_unscheduled(name)
         path = outbox / file_name(defs.town, name)
         n = 1
         while path.name.casefold() in used:  # 新村:一组 and 新村?一组 must not share a file
             n += 1
             path = outbox / file_name(defs.town, f"{name}_{n}")
         used.add(path.name.casefold())
-        identity = book.build(defs, unit, members, path, created=created)
+        plan.append((name, members, path))
+    for _, _, path in plan:  # an open target stops the split before anything is written
+        refuse_if_open(path)
+    written = []
+    for name, members, path in plan:
+        unit = defs.unit_or_unscheduled(name)
+        identity = book.build(defs, unit, members, path, created=created, password=password)
         written.append(Branch(name, path, len(members.members), unit.scheduled,
                               identity["workbook_id"]))
     return written

@@ -3,19 +3,23 @@
 ``build()`` writes one macro-free .xlsx with XlsxWriter. Every formula carries
 its cached value, computed by the same core that ``compute`` uses, so email
 previews and ``pandas.read_excel`` see numbers. The same inputs give the same
-bytes: no clock is written unless ``created`` is given.
+bytes: no clock is written unless ``created`` is given. With a ``password`` the
+package is built in memory and only its encrypted form reaches the disk.
 """
 
 import datetime as dt
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import xlsxwriter
 
-from .. import __version__, layout as L
+from .. import __version__, crypto, layout as L
 from ..entries import Entries
 from ..fileio import atomic_output
+from ..locks import workbook_lock
 from .. import figures
 from . import ballots, intro, lookback_sheet, opinion, roster_sheet, satisfaction_sheet
 from . import schedule_sheet, summary
@@ -50,7 +54,8 @@ def workbook_id(defs, unit, roster):
     return str(uuid.uuid5(_ID_NAMESPACE, h.hexdigest()))
 
 
-def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, created=None):
+def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, created=None,
+          password=None):
     """Write a branch workbook to ``path`` (atomically) and return its identity.
 
     Args:
@@ -62,6 +67,8 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         entries: typed-in data to fill (the demo, tests); blank if None.
         book_id: the workbook id; derived from the inputs if None.
         created: a ``datetime`` to record as the making time; none if None.
+        password: an opening password: the file is written with agile encryption
+            (and proven to decrypt) instead of as a plain .xlsx; None for plain.
     Returns:
         the identity dict written to 说明 and the document properties.
     """
@@ -81,8 +88,10 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         "created": created.isoformat(timespec="seconds") if created else "",
         "generator": f"xlsheets {__version__}",
     }
-    with atomic_output(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {
+    crypto.check_password(password)
+    with workbook_lock(path, create_folder=True), atomic_output(path) as tmp:
+        target = io.BytesIO() if password is not None else str(tmp)
+        wb = xlsxwriter.Workbook(target, {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             "default_format_properties": {"font_name": FONT, "font_size": FONT_SIZE},
         })
@@ -102,6 +111,8 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         lookback_sheet.write_form(wb, ctx, last, ctx.figures.lookback)
         satisfaction_sheet.write(wb, ctx, ctx.figures.satisfaction)
         wb.close()
+        if password is not None:
+            Path(tmp).write_bytes(crypto.encrypt_bytes(target.getvalue(), password, path))
     return identity
 
 
