@@ -362,9 +362,6 @@ def test_collect_password_reaches_the_workers(monkeypatch):
     assert crypto.inbox_password_now() is None
 
 
-@pytest.mark.xfail(reason="needs the 3-line wiring in collect.examine (crypto.plain_copy with "
-                          "crypto.inbox_password_now()); remove this mark once it is in",
-                   strict=False)
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_collect_with_password_includes_an_encrypted_return(tmp_path, capsys, workers):
     inbox = tmp_path / "收件箱"

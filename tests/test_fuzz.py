@@ -245,3 +245,85 @@ def test_validate_and_compute_survive_mutated_workbooks(base, capsys):
         print(f"\nfuzz: {total} mutated workbooks through validate and compute in {seconds:.1f} s "
               f"({summary})")
     assert total >= min(EXAMPLES, 50)
+
+
+# --- the extent guard against python-calamine's grid ---------------------------------------
+
+def _minimal_book(path, sheet_xml):
+    """A one-sheet .xlsx around ``sheet_xml`` (bytes)."""
+    main_ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel_ns = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml",
+                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package'
+                   '.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+                   '</Types>')
+        z.writestr("_rels/.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                   f'Type="{rel_ns}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<workbook xmlns="{main_ns}" xmlns:r="{rel_ns}"><sheets>'
+                   '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{pkg}"><Relationship '
+                   f'Id="rId1" Type="{rel_ns}/worksheet" Target="worksheets/sheet1.xml"/>'
+                   "</Relationships>")
+        z.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+
+
+ROWS = st.lists(st.tuples(
+    st.one_of(st.none(), st.integers(1, 400)),  # the row's r, or none
+    st.lists(st.tuples(st.one_of(st.none(), st.integers(1, 60)),  # the cell's column, or no r
+                       st.one_of(st.none(), st.integers(1, 400)),  # its row if not the row's
+                       st.booleans()),  # a value, or a cell with a style only
+             max_size=6)), min_size=1, max_size=8)
+
+
+def test_the_extent_guard_never_underestimates_calamines_grid(tmp_path, capsys):
+    """Rows and cells with and without ``r``, any order, with or without a prefix: the
+    extent ``sheet_data`` checks is never less than the grid python-calamine builds
+    where it matters for the bounds."""
+    from python_calamine import CalamineWorkbook
+
+    from xlsheets.ooxml import _ODD_TAG, _PREFIXED_TAG, _extent_by_parse, _sheet_extent
+
+    count = Counter()
+
+    @settings(max_examples=min(EXAMPLES, 300), deadline=None, database=None,
+              derandomize=bool(os.environ.get("CI")),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(ROWS, st.booleans(), st.booleans())
+    def case(rows, prefixed, regular):
+        p = "x:" if prefixed else ""
+        if regular:  # as Excel writes it: every row and cell with its r
+            rows = [(r or 1, [(col or 1, row, value) for col, row, value in cells])
+                    for r, cells in rows]
+        out = [f'<{p}worksheet xmlns{":x" if prefixed else ""}="http://schemas.openxmlformats.org/'
+               f'spreadsheetml/2006/main"><{p}sheetData>']
+        for r, cells in rows:
+            out.append(f'<{p}row r="{r}">' if r else f"<{p}row>")
+            for col, row, value in cells:
+                ref = f' r="{col_name(col)}{row or r or 1}"' if col else ""
+                out.append(f"<{p}c{ref}><{p}v>7</{p}v></{p}c>" if value else f'<{p}c{ref} s="1"/>')
+            out.append(f"</{p}row>")
+        out.append(f"</{p}sheetData></{p}worksheet>")
+        xml = "".join(out).encode()
+        path = tmp_path / "s.xlsx"
+        _minimal_book(path, xml)
+        try:
+            grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S").to_python(
+                skip_empty_area=False)
+        except Exception:
+            count["calamine refuses"] += 1
+            return
+        height, width = len(grid), max((len(r) for r in grid), default=0)
+        exact = _extent_by_parse("s.xlsx", "xl/worksheets/sheet1.xml", xml)
+        assert exact[0] >= height and exact[1] >= width, (xml, exact, height, width)
+        # The quick path is exact in columns beyond Z (and then in rows) and in rows
+        # from 100,000; below that A:Z x any rows fits MAX_SHEET_CELLS anyway.
+        rows, cols = _sheet_extent("s.xlsx", "xl/worksheets/sheet1.xml", xml)
+        assert cols >= width and (rows >= height or cols == 26), (xml, rows, cols, height, width)
+        count["streamed" if _ODD_TAG.search(xml) or _PREFIXED_TAG.search(xml) else "quick"] += 1
+
+    case()
+    with capsys.disabled():
+        print(f"\nextent guard: {dict(count)}")

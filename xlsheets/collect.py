@@ -26,8 +26,8 @@ from .inbox import scan
 from .ooxml import BookFile
 
 # Bounds per file: each is examined in a worker process that may map at most
-# MEMORY_LIMIT bytes more than it had on starting (Linux and macOS; Windows has no
-# such limit) and gets FILE_TIMEOUT seconds. A file that exceeds either is 拒收 with
+# MEMORY_LIMIT bytes more than it had on starting (RLIMIT_AS: enforced on Linux; macOS
+# accepts but ignores it; Windows has no such limit) and gets FILE_TIMEOUT seconds. A file that exceeds either is 拒收 with
 # the reason, its worker is replaced, and the rest of the inbox goes on.
 MEMORY_LIMIT = 1 << 30
 FILE_TIMEOUT = 120

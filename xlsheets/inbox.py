@@ -45,8 +45,9 @@ def scan(inbox, scratch, skip=()):
     for path in sorted(p for p in inbox.rglob("*") if p.is_file()):
         rel = path.relative_to(inbox).as_posix()
         suffix = path.suffix.lower()
-        if path.name.startswith(("~$", ".~lock.")) or path.resolve() in skip:
-            continue  # owner files of open workbooks, and our own output
+        if (path.name.startswith(("~$", ".~lock.", ".~xlsheets-"))
+                or path.name.endswith(".xlsheets-lock") or path.resolve() in skip):
+            continue  # owner files of open workbooks, our locks, temp files and output
         mtime = _iso(dt.datetime.fromtimestamp(path.stat().st_mtime))
         if suffix in WORKBOOK_SUFFIXES:
             yield Item(str(path), rel, mtime)

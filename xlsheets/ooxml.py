@@ -46,10 +46,10 @@ MAX_CENTRAL_DIR = 64 << 20
 # One XML part we (or python-calamine) parse, declared uncompressed bytes. A branch's
 # largest sheet is a few MB; 200,000 full ballot rows would be about 100 MB.
 MAX_PART_SIZE = 128 << 20
+MAX_SMALL_PART = 16 << 20  # parts parsed into a whole tree: workbook, relationships, properties
 # Per sheet, checked from its XML before python-calamine or the formula scan reads it.
 # calamine builds a dense grid from A1 to the last cell, so a single cell far away
 # (XFD150000) would cost gigabytes. No branch has anywhere near this many ballot rows.
-MAX_SMALL_PART = 16 << 20  # parts parsed into a whole tree: workbook, relationships, properties
 MAX_SHEET_ROWS = 200_000
 MAX_SHEET_CELLS = 6_000_000  # rows x columns of that grid (200,000 rows x A:Z fit)
 
@@ -602,7 +602,7 @@ class BookFile:
             if posixpath.basename(low) == "vbaproject.bin" or low.startswith("xl/macrosheets/"):
                 found.add(name)
         ct = self._member("[Content_Types].xml")
-        if ct is not None:
+        if not found and ct is not None:  # macro-enabled by its content type alone
             for el in self._tree(ct):
                 kind = (el.get("ContentType") or "").lower()
                 if "macroenabled" in kind or "vbaproject" in kind:
