@@ -209,14 +209,20 @@ def _forbid(*_args):
     raise _Forbidden
 
 
-def _check_xml(book, part, data):
-    """Prove ``data`` is well-formed XML without DTD or entity declarations."""
+def _safe_parser():
+    """An expat parser that raises on any DTD or entity declaration."""
     p = expat.ParserCreate()
     p.StartDoctypeDeclHandler = _forbid
     p.EntityDeclHandler = _forbid
     p.UnparsedEntityDeclHandler = _forbid
     p.ExternalEntityRefHandler = _forbid
     p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    return p
+
+
+def _check_xml(book, part, data):
+    """Prove ``data`` is well-formed XML without DTD or entity declarations."""
+    p = _safe_parser()
     try:
         p.Parse(data, True)
     except _Forbidden:
@@ -906,12 +912,7 @@ class _TooBig(Exception):
 
 def _extent_by_parse(book, part, data):
     """The extent by expat, cells without ``r`` placed after the previous one."""
-    p = expat.ParserCreate()
-    p.StartDoctypeDeclHandler = _forbid
-    p.EntityDeclHandler = _forbid
-    p.UnparsedEntityDeclHandler = _forbid
-    p.ExternalEntityRefHandler = _forbid
-    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    p = _safe_parser()
     at = [0, 0, 0, 0]  # row, column, last row, last column
 
     def start(tag, attrs):
