@@ -62,15 +62,7 @@ def make_book(tmp_path, ballots=None, cells=None, *, lookback=None, categories=N
     updates = {}
     if ballots:
         with BookFile.open(path) as b:
-            for key, sheet_ballots in ballots.items():
-                sheet = SHEET[key]
-                rows = entry_rows(b, sheet)
-                for no, ballot in enumerate(sheet_ballots, start=1):
-                    for name, scores in ballot.items():
-                        r = rows[(no, name)]
-                        for k, s in enumerate(scores):
-                            if s is not None:
-                                updates.setdefault(sheet, {})[L.a1(r, 2 + k)] = s
+            ballot_updates(b, ballots, updates)
     for i, scores in enumerate(lookback or []):
         for k, s in enumerate(scores):
             if s is not None:
@@ -95,6 +87,20 @@ def worked_book(tmp_path, ballots=None, cells=None, **kw) -> Path:
     kw.setdefault("categories", F.CATEGORIES)
     kw.setdefault("levels", F.LEVELS)
     return make_book(tmp_path, worked_ballots() if ballots is None else ballots, cells, **kw)
+
+
+def ballot_updates(bookfile, ballots, updates):
+    """Add to ``updates`` the cells that type ``ballots`` {group: [{name: scores}]} in."""
+    for key, sheet_ballots in ballots.items():
+        sheet = SHEET[key]
+        rows = entry_rows(bookfile, sheet)
+        for no, ballot in enumerate(sheet_ballots, start=1):
+            for name, scores in ballot.items():
+                r = rows[(no, name)]
+                for k, s in enumerate(scores):
+                    if s is not None:
+                        updates.setdefault(sheet, {})[L.a1(r, 2 + k)] = s
+    return updates
 
 
 def entry_rows(bookfile, sheet):

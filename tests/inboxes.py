@@ -20,7 +20,7 @@ import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 
-from books import entry_rows
+from books import ballot_updates, entry_rows
 from filling import split_total
 from xlsheets import definitions, layout as L
 from xlsheets.cells import category_cells, level_cells
@@ -75,15 +75,7 @@ def fill_branch(path, ballots, *, lookback=(), categories=None, levels=None, dat
     """
     updates = {}
     with BookFile.open(path) as b:
-        for key, sheet_ballots in ballots.items():
-            sheet = SHEET[key]
-            rows = entry_rows(b, sheet)
-            for no, ballot in enumerate(sheet_ballots, start=1):
-                for name, scores in ballot.items():
-                    r = rows[(no, name)]
-                    for k, s in enumerate(scores):
-                        if s is not None:
-                            updates.setdefault(sheet, {})[L.a1(r, 2 + k)] = s
+        ballot_updates(b, ballots, updates)
         schedule = next((s for s in b.sheet_names if s.endswith("工作日程表")), None)
     for i, scores in enumerate(lookback):
         for k, s in enumerate(scores):

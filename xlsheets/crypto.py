@@ -29,7 +29,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .ooxml import BookError
+from .ooxml import BookError, read_error
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_ENCRYPTED = 200 * 1024 * 1024  # larger encrypted files are refused before decrypting
@@ -94,14 +94,8 @@ def decrypt(path, password):
         if size > MAX_ENCRYPTED:
             raise BookError(path, f"加密文件超过 {MAX_ENCRYPTED >> 20} MB,疑似损坏或恶意构造,已拒绝打开。")
         data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise BookError(path, "找不到该文件。") from None
-    except IsADirectoryError:
-        raise BookError(path, "这是一个文件夹,不是工作簿文件。") from None
-    except PermissionError:
-        raise BookError(path, "没有读取该文件的权限。") from None
-    except OSError:
-        raise BookError(path, "无法读取该文件(可能正被其他程序占用)。") from None
+    except OSError as e:
+        raise read_error(path, e) from None
     return decrypt_bytes(data, password, path)
 
 

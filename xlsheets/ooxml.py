@@ -62,6 +62,17 @@ _WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.wor
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+def read_error(path, error):
+    """The BookError for an OSError met while opening ``path``, in the clerk's words."""
+    if isinstance(error, FileNotFoundError):
+        return BookError(path, "找不到该文件。")
+    if isinstance(error, IsADirectoryError):
+        return BookError(path, "这是一个文件夹,不是工作簿文件。")
+    if isinstance(error, PermissionError):
+        return BookError(path, "没有读取该文件的权限。")
+    return BookError(path, "无法读取该文件(可能正被其他程序占用)。")
+
+
 class BookError(XlsheetsError):
     """A workbook file cannot be read or patched; the message names the file."""
 
@@ -222,7 +233,11 @@ def _safe_parser():
 
 def _check_xml(book, part, data):
     """Prove ``data`` is well-formed XML without DTD or entity declarations."""
-    p = _safe_parser()
+    _parse(book, part, _safe_parser(), data)
+
+
+def _parse(book, part, p, data):
+    """Feed ``data`` to parser ``p``; refusals and XML errors become BookError."""
     try:
         p.Parse(data, True)
     except _Forbidden:
@@ -371,16 +386,10 @@ class BookFile:
                                           "请在 Excel 或 WPS 中取消密码,并另存为 .xlsx 后再试。")
                 _guard_central_directory(path, f)
             zf = zipfile.ZipFile(path)
-        except FileNotFoundError:
-            raise BookError(path, "找不到该文件。") from None
-        except IsADirectoryError:
-            raise BookError(path, "这是一个文件夹,不是工作簿文件。") from None
-        except PermissionError:
-            raise BookError(path, "没有读取该文件的权限。") from None
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error):
             raise BookError(path, "不是有效的 .xlsx 工作簿(文件已损坏,或并非 Excel 文件)。") from None
-        except OSError:
-            raise BookError(path, "无法读取该文件(可能正被其他程序占用)。") from None
+        except OSError as e:
+            raise read_error(path, e) from None
         try:
             members = _guard_members(path, zf.infolist())
             return cls(path, zf, members)
@@ -932,16 +941,9 @@ def _extent_by_parse(book, part, data):
 
     p.StartElementHandler = start
     try:
-        p.Parse(data, True)
+        _parse(book, part, p, data)
     except _TooBig:
         pass
-    except _Forbidden:
-        raise BookError(book, f"其中的 {part} 含有 DTD 或实体声明,出于安全原因拒绝读取。") from None
-    except expat.ExpatError as e:
-        raise BookError(book, f"其中的 {part} 不是有效的 XML(第 {e.lineno} 行第 {e.offset + 1} 列出错),"
-                              "文件可能已损坏,请用 Excel 或 WPS 打开后另存一次再试。") from None
-    except (LookupError, ValueError, UnicodeError):
-        raise BookError(book, f"其中的 {part} 编码无法识别,文件可能已损坏。") from None
     return max(at[2], 1), max(at[3], 1)
 
 
