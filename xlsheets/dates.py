@@ -42,3 +42,40 @@ def parse_range(text, year):
     except ValueError:
         return None
     return start, end
+
+
+_ISO = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def read_day(value, year):
+    """One day from a cell: a date, an Excel serial number, or a text such as
+    ``2005-8-20``, ``2005年8月20日`` or ``8月20日`` (in ``year``). None if it is none."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):  # a date cell read without its format
+        if 1 <= value < 2958466 and float(value).is_integer():
+            return _EXCEL_EPOCH + dt.timedelta(days=int(value))
+        return None
+    if not isinstance(value, str):
+        return None
+    clean = unicodedata.normalize("NFKC", value).replace(" ", "")
+    m = _ISO.match(clean)
+    if m:
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
+    rng = parse_range(clean, year)
+    if rng is None or rng[0] != rng[1]:
+        return None
+    return rng[0]
+
+
+def shown(day):
+    """A date as a clerk reads it: ``2005年8月20日``."""
+    return f"{day.year}年{day.month}月{day.day}日"

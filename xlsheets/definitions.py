@@ -47,6 +47,37 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Process:
+    """The registers of steps 2-5 and 9: their texts, drop-down lists and numbers."""
+
+    phase_months: int  # R14
+    announce_days: int  # R15
+    roles: tuple  # 镇党委负责人, 班子成员, 部门负责人, 支部书记 (in that meaning)
+    flag_value: str  # 名册 “群众反映问题较多” when set
+    opinions: MappingProxyType
+    talks: MappingProxyType
+    materials: MappingProxyType
+    meetings: MappingProxyType
+    checklist: MappingProxyType
+
+    @property
+    def secretary(self):
+        return self.roles[0]
+
+    @property
+    def leader(self):
+        return self.roles[1]
+
+    @property
+    def head(self):
+        return self.roles[2]
+
+    @property
+    def branch_secretary(self):
+        return self.roles[3]
+
+
+@dataclass(frozen=True)
 class Unit:
     name: str
     attachment: str
@@ -78,6 +109,7 @@ class Definitions:
     schedule: MappingProxyType
     steps: tuple
     units: tuple
+    process: Process
 
     def unit(self, name):
         """The unit called ``name``, or None."""
@@ -255,6 +287,8 @@ def _parse(path, data):
                           averaging, reweight))
     r.unique([u.name for u in units], "units.name")
 
+    process = _process(r, r.get(tree, "process", dict, ""))
+
     ballot, opinion, lookback, sat, schedule = (
         _frozen(t) for t in (ballot, opinion, lookback, sat, schedule))
     return Definitions(
@@ -263,8 +297,51 @@ def _parse(path, data):
         town=r.get(head, "town", str, "set"), issuer=r.get(head, "issuer", str, "set"),
         issued=issued, year=year, ballot=ballot, items=items, groups=tuple(groups),
         opinion=opinion, lookback=lookback, lookback_items=lb_items, satisfaction=sat,
-        schedule=schedule, steps=tuple(steps), units=tuple(units),
+        schedule=schedule, steps=tuple(steps), units=tuple(units), process=process,
     )
+
+
+# Each register's keys: texts (str), lists (list of str), and the list a value
+# must be one of ({key: list key}).
+_PROCESS = {
+    "opinions": (("title", "summary_title", "member_target", "feedback_done",
+                  "feedback_withheld", "attack_value"), ("channels", "targets", "feedback"),
+                 {"feedback_done": "feedback", "feedback_withheld": "feedback"}),
+    "talks": (("title", "matrix_title", "masses_label"), ("forms",), {}),
+    "materials": (("title", "leadership", "exempt_value", "signed"), ("reviewed",),
+                  {"signed": "reviewed"}),
+    "meetings": (("title", "branch", "leadership", "absent", "official", "health", "yes"),
+                 ("attendance", "reasons"),
+                 {"absent": "attendance", "official": "reasons", "health": "reasons"}),
+    "checklist": (("title", "failed"), ("checks", "results"), {"failed": "results"}),
+}
+
+
+def _process(r, tree):
+    """The ``[process]`` table: registers of steps 2-5 and 9 (R14-R18)."""
+    numbers = {}
+    for key in ("phase_months", "announce_days"):
+        numbers[key] = r.get(tree, key, int, "process")
+        if numbers[key] < 0:
+            r.fail(f"process.{key}", "不能小于 0")
+    roles = _strings(r, r.get(tree, "roles", list, "process"), "process.roles", 4)
+    tables = {}
+    for name, (texts, lists, member_of) in _PROCESS.items():
+        where = f"process.{name}"
+        t = r.get(tree, name, dict, "process")
+        for k in texts:
+            r.get(t, k, str, where)
+        for k in lists:
+            _strings(r, r.get(t, k, list, where), f"{where}.{k}")
+        for k, within in member_of.items():
+            if t[k] not in t[within]:
+                r.fail(f"{where}.{k}", f"“{t[k]}”应是 {within} 中的一项")
+        tables[name] = _frozen(t)
+    for k in ("leadership_minimum", "member_minimum"):
+        if r.get(tree["materials"], k, int, "process.materials") <= 0:
+            r.fail(f"process.materials.{k}", "应大于 0")
+    return Process(numbers["phase_months"], numbers["announce_days"], roles,
+                   r.get(tree, "flag_value", str, "process"), **tables)
 
 
 def _frozen(table):

@@ -18,9 +18,25 @@ class Entries:
         lookback: returned 附件5 ballots, one list of item scores each.
         categories: 附件6 participant counts per category, or None.
         levels: 附件6 counts per satisfaction level, or None.
+        opinions: rows of 征求意见登记, one list of values per opinion in the
+            order of ``layout.OPINION_HEADERS`` (dates as ``datetime.date``).
+        talks: rows of 谈心记录, in the order of ``layout.TALK_HEADERS``.
+        materials: name (or the leadership's label) -> the values typed from
+            字数 on: 字数, 免写, 口头总结记录人, 审阅人, 审阅意见, 备注 (最低字数
+            is the form's own).
+        meetings: meeting name -> [公示日期, 召开日期, 备注].
+        attendance: (name, meeting name) -> [出席情况, 缺席原因, 事先提交党性分析材料,
+            代为发言人, 补课日期, 备注].
+        checklist: per “四查四看” check, [检查结果, 情况及佐证材料].
     """
 
     ballots: dict = field(default_factory=dict)
     lookback: list = field(default_factory=list)
     categories: list | None = None
     levels: list | None = None
+    opinions: list = field(default_factory=list)
+    talks: list = field(default_factory=list)
+    materials: dict = field(default_factory=dict)
+    meetings: dict = field(default_factory=dict)
+    attendance: dict = field(default_factory=dict)
+    checklist: list = field(default_factory=list)

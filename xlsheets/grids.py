@@ -28,6 +28,14 @@ class LookbackRow:
 
 
 @dataclass
+class Line:
+    """One row of a register sheet (steps 2-5 and 9): its 0-based row and raw values."""
+
+    row: int
+    values: list
+
+
+@dataclass
 class Grids:
     """Everything the checks and figures need from one workbook."""
 
@@ -44,6 +52,15 @@ class Grids:
     categories: list = field(default_factory=list)  # raw values, category order
     levels: list = field(default_factory=list)  # raw values, level order
     schedule: list = field(default_factory=list)  # 工作时间 texts of the nine steps, as typed
+    schedule_steps: list = field(default_factory=list)  # 工作环节 texts, as typed
+    roles: list = field(default_factory=list)  # [Line] of 名册: 姓名, 角色, 分管领导, 问题较多
+    registers: dict = field(default_factory=dict)  # Grids attribute (roles, opinions, ...) -> header as typed
+    opinions: list = field(default_factory=list)  # [Line] of 征求意见登记
+    talks: list = field(default_factory=list)  # [Line] of 谈心记录
+    materials: list = field(default_factory=list)  # [Line] of 党性分析材料
+    meetings: list = field(default_factory=list)  # [Line] of 会议情况's meetings
+    attendance: list = field(default_factory=list)  # [Line] of 会议情况's attendance
+    checklist: list = field(default_factory=list)  # [Line] of 四查四看
     overwritten: list = field(default_factory=list)  # [(sheet, A1, value)] formula cells typed over
     macros: list = field(default_factory=list)  # parts that carry macros (never run), e.g. xl/vbaProject.bin
     external_links: list = field(default_factory=list)  # what the workbook links to outside itself

@@ -66,6 +66,49 @@ SAT_LEVEL_SPAN = 2
 # 工作日程表: label, title, header, then one row per step: 工作环节 | 工作时间 | 内容.
 SCHEDULE_FIRST_ROW = 3
 
+# 名册: 姓名 | 职务 | the three role columns | every other column of the roster file.
+ROSTER_ROLE_HEADERS = ("角色", "分管领导", "群众反映问题较多")
+ROSTER_ROLE_COL = 2  # 角色; 分管领导 and 群众反映问题较多 follow
+
+# The registers of steps 2-5 and 9. Each has its title in row 1 and its header
+# in row 2; a clerk's rows start in row 3 (0-based 2). The registers clerks add
+# rows to have REGISTER_ROWS rows, which the summary formulas cover.
+OPINIONS = "征求意见登记"
+OPINION_SUMMARY = "征求意见汇总"
+TALKS = "谈心记录"
+TALK_MATRIX = "谈心情况表"
+MATERIALS = "党性分析材料"
+MEETINGS = "会议情况"
+CHECKLIST = "四查四看"
+REGISTER_HEADER_ROW = 1
+REGISTER_FIRST_ROW = 2
+REGISTER_ROWS = 500
+REGISTER_LAST_ROW = REGISTER_FIRST_ROW + REGISTER_ROWS - 1
+
+OPINION_HEADERS = ("日期", "征求方式", "提出人类别", "意见对象", "意见内容",
+                   "是否属人身攻击、发泄私愤", "反馈情况", "反馈日期")
+TALK_HEADERS = ("日期", "谈心人", "谈心对象(党员)", "谈心对象(群众)", "谈心形式", "主要内容")
+MATERIAL_HEADERS = ("姓名", "类别", "字数", "最低字数", "免写(经支部同意)", "口头总结记录人",
+                    "审阅人", "审阅意见", "备注")
+MEETING_HEADERS = ("会议", "公示日期", "召开日期", "备注")
+ATTENDANCE_HEADERS = ("姓名", "会议", "出席情况", "缺席原因", "事先提交党性分析材料",
+                      "代为发言人", "补课日期", "备注")
+CHECKLIST_HEADERS = ("检查内容", "检查结果", "情况及佐证材料")
+
+# 征求意见汇总: header in row 2, one row per target (the collective ones, then each
+# member), then 合计; columns: 意见对象 | one per channel | 合计 | 已反馈 | 不反馈.
+# 会议情况: the meetings from row 3, a blank row, the attendance header, its rows.
+MEETING_FIRST_ROW = 2
+MEETING_ROWS = 2  # 支部专题组织生活会, 班子专题民主生活会
+ATTENDANCE_HEADER_ROW = MEETING_FIRST_ROW + MEETING_ROWS + 1
+ATTENDANCE_FIRST_ROW = ATTENDANCE_HEADER_ROW + 1
+OPINION_SUMMARY_FIRST_ROW = 2
+# 谈心情况表: header in row 2 (姓名, then the names across, 群众, 合计), one row
+# per member from row 3; the counts are written by the core, not formulas (a live
+# member-by-member count would be n² array formulas over the whole log).
+MATRIX_FIRST_ROW = 2
+MATERIAL_KINDS = ("班子", "党员")  # 类别 of the leadership's row and of a member's
+
 
 def summary_columns(groups):
     """汇总's 0-based columns: (count, mean) per group, composite, rank, remark."""

@@ -11,7 +11,7 @@ import functools
 import re
 
 from . import cells as C, layout as L
-from .grids import EntryRow, Grids, LookbackRow
+from .grids import EntryRow, Grids, Line, LookbackRow
 from python_calamine import CalamineError, CalamineWorkbook
 
 from .ooxml import BookError, BookFile
@@ -167,6 +167,14 @@ def grids_from(source, names, sheet, defs, identity):
         s = sheet(schedule)
         g.schedule = [_text(s.value(L.SCHEDULE_FIRST_ROW + k, 1)) or ""
                       for k in range(len(defs.steps))]
+        g.schedule_steps = [_text(s.value(L.SCHEDULE_FIRST_ROW + k, 0)) or ""
+                            for k in range(len(defs.steps))]
+    if L.ROSTER in present:
+        s = sheet(L.ROSTER)
+        g.registers["roles"] = _row(s, 0, L.ROSTER_ROLE_COL + len(L.ROSTER_ROLE_HEADERS))
+        g.roles = [Line(r, [name, *_row(s, r, L.ROSTER_ROLE_COL + 3)[L.ROSTER_ROLE_COL:]])
+                   for r, name in g.roster]
+    _registers(g, present, sheet)
     if L.SUMMARY in present:
         g.summary = _column(sheet(L.SUMMARY), 1, L.SUMMARY_FIRST_ROW)
     if L.OPINION in present:
@@ -208,6 +216,35 @@ def grids_from(source, names, sheet, defs, identity):
             if not s.is_formula(r, c):
                 g.overwritten.append((name, a, s.value(r, c)))
     return g
+
+
+REGISTERS = (  # sheet, header columns, Grids attribute, first row, last row (None: to the end)
+    (L.OPINIONS, L.OPINION_HEADERS, "opinions", L.REGISTER_FIRST_ROW, None),
+    (L.TALKS, L.TALK_HEADERS, "talks", L.REGISTER_FIRST_ROW, None),
+    (L.MATERIALS, L.MATERIAL_HEADERS, "materials", L.REGISTER_FIRST_ROW, None),
+    (L.MEETINGS, L.MEETING_HEADERS, "meetings", L.MEETING_FIRST_ROW,
+     L.MEETING_FIRST_ROW + L.MEETING_ROWS - 1),
+    (L.MEETINGS, L.ATTENDANCE_HEADERS, "attendance", L.ATTENDANCE_FIRST_ROW, None),
+    (L.CHECKLIST, L.CHECKLIST_HEADERS, "checklist", L.REGISTER_FIRST_ROW, None),
+)
+
+
+def _registers(g, present, sheet):
+    """The register sheets of steps 2-5 and 9: their headers and non-empty rows."""
+    for name, headers, attr, first, last in REGISTERS:
+        if name not in present:
+            continue
+        s = sheet(name)
+        n = len(headers)
+        head = L.ATTENDANCE_HEADER_ROW if attr == "attendance" else L.REGISTER_HEADER_ROW
+        g.registers[attr] = _row(s, head, n)
+        end = s.last_row(n - 1) if last is None else last
+        lines = []
+        for r in range(first, end + 1):
+            values = _row(s, r, n)
+            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
+                lines.append(Line(r, values))
+        setattr(g, attr, lines)
 
 
 def _row(s, r, ncols):
