@@ -351,7 +351,7 @@ def test_identity_set(tmp_path):
 
 
 def test_identity_version(tmp_path):
-    other = _other_defs(tmp_path, 'version = "1.0.0"', 'version = "1.1.0"')
+    other = _other_defs(tmp_path, 'version = "1.1.0"', 'version = "1.2.0"')
     path = worked_book(tmp_path, defs=other)
     outcome = expect(path, [("identity-version", INTRO, "B5")])
     assert outcome.ok

@@ -72,7 +72,7 @@ def test_identity_readable_back(tmp_path, capsys):
     dest = wb.defined_names[L.IDENTITY_NAME].destinations
     sheet, rng = next(iter(dest))
     table = {row[0].value: row[1].value for row in wb[sheet][rng.replace("$", "")]}
-    assert table == {"单位": "机关", "定义集": "guanba-2005", "定义版本": "1.0.0",
+    assert table == {"单位": "机关", "定义集": "guanba-2005", "定义版本": "1.1.0",
                      "工作簿编号": "book-42", "生成时间": "2005-08-20T09:00:00",
                      "生成程序": table["生成程序"]}
     props = {p.name: p.value for p in wb.custom_doc_props.props}

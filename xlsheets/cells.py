@@ -4,7 +4,7 @@ Shared by ``compute`` (file shell) and the Excel add-in: both refresh exactly
 these cells with the core's figures, and both report any of them typed over.
 """
 
-from . import layout as L
+from . import layout as L, opinions, talks
 from .figures import cached
 
 
@@ -35,11 +35,37 @@ def formula_cells(defs, members, entry_rows):
     out[L.SATISFACTION] = [_a1(L.SAT_CATEGORY_ROW, 1)] + [
         _a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k) for k in range(len(levels))] + [
         _a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * len(levels))]
+    rows = len(defs.process.opinions["targets"]) + members + 1  # the targets, then 合计
+    out[L.OPINION_SUMMARY] = [_a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c) for r in range(rows)
+                              for c in range(summary_width(defs))]
     return out
 
 
+def summary_width(defs):
+    """征求意见汇总's formula columns: one per channel, 合计, 已反馈, 不反馈."""
+    return len(defs.process.opinions["channels"]) + 3
+
+
+def register_values(defs, names, opinion_lines, talk_lines):
+    """What 征求意见汇总's formulas show and 谈心情况表's counts: {sheet: {A1: value}}.
+
+    The summary's rows follow ``opinions.targets``; the matrix has no formulas
+    (see ``layout.MATRIX_FIRST_ROW``), its counts are written as values.
+    """
+    summary = {}
+    for r, row in enumerate(opinions.summary(defs, names, opinion_lines)):
+        for c, value in enumerate(row):
+            summary[_a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c)] = value
+    matrix = {}
+    for r, row in enumerate(talks.matrix(defs, names, talk_lines)):
+        for c, value in enumerate(row):
+            if value is not None:
+                matrix[_a1(L.MATRIX_FIRST_ROW + r, 1 + c)] = value
+    return {L.OPINION_SUMMARY: summary, L.TALK_MATRIX: matrix}
+
+
 def figure_values(defs, figures, entry_rows):
-    """The cached value of every formula cell: {sheet: {A1: value}}.
+    """The cached value of every formula cell, and the talk matrix: {sheet: {A1: value}}.
 
     ``entry_rows`` are the entry sheets' 0-based rows, in the order of
     ``figures.entry_totals``.
@@ -77,6 +103,7 @@ def figure_values(defs, figures, entry_rows):
     six[_a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * len(levels))] = cached(
         None if sat.rate is None else sat.rate / 100)
     out[L.SATISFACTION] = six
+    out.update(getattr(figures, "registers", None) or {})
     return out
 
 

@@ -5,11 +5,12 @@ values the figures are computed from. Clerks' data never raises here; every
 problem is a ``Finding`` on a cell.
 """
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from . import figures as F, layout as L
-from .cells import category_cells, level_cells
+from . import figures as F, layout as L, process
+from .cells import category_cells, level_cells, register_values
 from .findings import finding
 from .values import BAD, BLANK, TEXT_NUMBER, read_number, show
 
@@ -26,10 +27,15 @@ class Checked:
     levels: list
     fixes: dict = field(default_factory=dict)  # {sheet: {A1: number or None}} text made number
     figures: object = None  # figures.Figures
+    process: object = None  # process.Process: the steps' registers
 
 
-def check(defs, unit, grids, expected_unit=None):
-    """Check ``grids`` against ``defs``; compute the figures from the clean values."""
+def check(defs, unit, grids, expected_unit=None, counted=None):
+    """Check ``grids`` against ``defs``; compute the figures from the clean values.
+
+    ``counted`` (a ``wordcount.Counted``) gives the self-analysis lengths counted
+    from the members' files, which then override the typed ones.
+    """
     out = []
     fixes = {}
     _identity(defs, grids, expected_unit, out)
@@ -37,6 +43,7 @@ def check(defs, unit, grids, expected_unit=None):
     missing = _sheets(defs, unit, grids, out)
     names = [n for _, n in grids.roster]
     _roster(grids, names, out)
+    steps = process.check(defs, unit, grids, out, fixes, counted)
     rows_by_group, entry_rows, outside = {}, {}, set()
     for g in defs.groups:
         sheet = L.entry_sheet(g)
@@ -78,9 +85,12 @@ def check(defs, unit, grids, expected_unit=None):
 
     figs = F.compute(defs, unit, names, rows_by_group, lookback, categories or None,
                      levels or None)
+    figs = dataclasses.replace(figs, registers=register_values(
+        defs, names, grids.opinions, grids.talks))
     if L.SUMMARY not in missing:
         _composites(defs, unit, figs, out)
-    return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs)
+    return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs,
+                   steps)
 
 
 def _read(raw):
@@ -129,9 +139,10 @@ def _listed(items, most=3):
 
 
 def _sheets(defs, unit, grids, out):
-    required = [L.INTRO, L.ROSTER, L.schedule_sheet(unit), L.BALLOT_FORM,
+    required = [L.INTRO, L.ROSTER, L.schedule_sheet(unit), L.OPINIONS, L.OPINION_SUMMARY,
+                L.TALKS, L.TALK_MATRIX, L.MATERIALS, L.MEETINGS, L.BALLOT_FORM,
                 *(L.entry_sheet(g) for g in defs.groups), L.SUMMARY, L.OPINION,
-                L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION]
+                L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION, L.CHECKLIST]
     missing = [s for s in required if s not in grids.sheets]
     for s in missing:
         out.append(finding("sheet-missing", s, "", name=s))

@@ -287,7 +287,7 @@ def _parse(path, data):
                           averaging, reweight))
     r.unique([u.name for u in units], "units.name")
 
-    process = _process(r, r.get(tree, "process", dict, ""))
+    process = _process(r, r.get(tree, "process", dict, ""), len(steps))
 
     ballot, opinion, lookback, sat, schedule = (
         _frozen(t) for t in (ballot, opinion, lookback, sat, schedule))
@@ -317,7 +317,7 @@ _PROCESS = {
 }
 
 
-def _process(r, tree):
+def _process(r, tree, steps):
     """The ``[process]`` table: registers of steps 2-5 and 9 (R14-R18)."""
     numbers = {}
     for key in ("phase_months", "announce_days"):
@@ -337,6 +337,10 @@ def _process(r, tree):
             if t[k] not in t[within]:
                 r.fail(f"{where}.{k}", f"“{t[k]}”应是 {within} 中的一项")
         tables[name] = _frozen(t)
+    for table, key in (("opinions", "feedback_before_step"), ("meetings", "step")):
+        n = r.get(tree[table], key, int, f"process.{table}")
+        if not 1 <= n <= steps:
+            r.fail(f"process.{table}.{key}", f"应为 1 到 {steps} 之间的环节序号")
     for k in ("leadership_minimum", "member_minimum"):
         if r.get(tree["materials"], k, int, "process.materials") <= 0:
             r.fail(f"process.materials.{k}", "应大于 0")

@@ -56,6 +56,7 @@ class Figures:
     members: tuple  # MemberFigures in roster order
     lookback: object  # lookback.LookbackResult
     satisfaction: object  # satisfaction.SatisfactionResult
+    registers: dict = None  # {sheet: {A1: value}} of 征求意见汇总 and 谈心情况表 (cells.register_values)
 
 
 def compute(defs, unit, names, rows_by_group, lookback_rows, categories, levels):

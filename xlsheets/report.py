@@ -22,8 +22,10 @@ def fingerprint(checked, roster):
 
     The checks hand over whole numbers as ints, so 8 typed as 8.0 hashes alike.
     """
+    registers = getattr(checked.figures, "registers", None) or {}
     data = (roster, sorted(checked.rows_by_group.items()), checked.lookback,
-            checked.categories, checked.levels)
+            checked.categories, checked.levels,
+            sorted((sheet, sorted(cells.items())) for sheet, cells in registers.items()))
     return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()[:16]
 
 
