@@ -37,9 +37,10 @@ def test_new_from_csv(tmp_path, capsys, encoding):
     assert code == 0, err
     assert "3 名党员" in stdout
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames[:4] == [L.INTRO, L.ROSTER, "附件1 工作日程表", L.BALLOT_FORM]
+    assert wb.sheetnames[:4] == [L.INTRO, L.ROSTER, "附件1 工作日程表", L.OPINIONS]
+    assert L.BALLOT_FORM in wb.sheetnames
     ws = wb[L.ROSTER]
-    assert [c.value for c in ws[1]] == ["姓名", "职务", "备注"]  # other columns kept
+    assert [c.value for c in ws[1]] == ["姓名", "职务", *L.ROSTER_ROLE_HEADERS, "备注"]  # other columns kept
     assert [ws.cell(r, 1).value for r in range(2, 5)] == ["张三", "李四", "王五"]
 
 

@@ -231,7 +231,7 @@ def test_split_writes_one_workbook_per_branch_and_notes_unscheduled(tmp_path, ca
         ident = {intro.cell(r, 1).value: intro.cell(r, 2).value for r in range(3, 9)}
         assert ident["单位"] == unit
         ws = wb[L.ROSTER]
-        assert [c.value for c in ws[1]] == ["姓名", "职务"]  # 支部 is the file, not a column
+        assert [c.value for c in ws[1]] == ["姓名", "职务", *L.ROSTER_ROLE_HEADERS]  # 支部 is the file, not a column
         assert [(ws.cell(r, 1).value, ws.cell(r, 2).value)
                 for r in range(2, ws.max_row + 1)] == members
         schedules = [s for s in wb.sheetnames if s.endswith("工作日程表")]

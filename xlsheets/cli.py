@@ -119,6 +119,9 @@ def _parser():
         c.add_argument("book", metavar="工作簿", help="要处理的工作簿(.xlsx)")
         c.add_argument("--unit", help="核对工作簿是否属于该单位")
         c.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        c.add_argument("--materials", metavar="文件夹",
+                       help="党性分析材料所在的文件夹(每人一个 .docx 或 .txt 文件,以姓名命名,"
+                            "班子的以“领导班子”命名):按文件统计字数(不计空白字符),代替手填的字数")
         _password_option(c, "加密工作簿的打开密码" + (";计算结果仍以同一密码加密写回"
                                                   if name == "compute" else ""))
         c.set_defaults(run=run)
@@ -244,7 +247,8 @@ def _created(text):
 def _validate(args):
     from .compute import validate_file
 
-    outcome, _ = validate_file(args.book, _defs(args), args.unit, password=_password(args))
+    outcome, _ = validate_file(args.book, _defs(args), args.unit, password=_password(args),
+                               materials=args.materials)
     _note_unused_password(args, outcome)
     _print_findings(args, outcome)
     return 0 if outcome.ok else 1
@@ -254,7 +258,8 @@ def _compute(args):
     from .compute import as_json, compute_file
 
     defs = _defs(args)
-    outcome = compute_file(args.book, defs, args.unit, password=_password(args))
+    outcome = compute_file(args.book, defs, args.unit, password=_password(args),
+                           materials=args.materials)
     _note_unused_password(args, outcome)
     if args.json:
         doc = as_json(outcome, defs) if outcome.ok else {}

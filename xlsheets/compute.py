@@ -44,26 +44,34 @@ class Outcome:
         return not has_errors(self.findings)
 
 
-def validate_file(path, defs, expected_unit=None, password=None):
+def validate_file(path, defs, expected_unit=None, password=None, materials=None):
     """Read and check ``path``; raises BookError when it cannot be used at all.
+
+    ``materials`` is a folder of the members' self-analysis files (张三.docx,
+    领导班子.txt): their lengths are counted and override the typed ones.
 
     An encrypted workbook needs ``password`` (BookError "文件已加密 … --password"
     without it, PasswordError "密码不正确" for a wrong one); it is decrypted to a
     private temporary copy, removed afterwards. A plain workbook ignores it.
     """
     with crypto.plain_copy(path, password) as source:
-        outcome, grids = _validate(source, defs, expected_unit)
+        outcome, grids = _validate(source, defs, expected_unit, materials)
     if str(source) != str(path):
         outcome.path, outcome.encrypted, grids.source = str(path), True, str(path)
     return outcome, grids
 
 
-def _validate(path, defs, expected_unit):
+def _validate(path, defs, expected_unit, materials=None):
     book, unit, ident = open_book(path, defs)
     current = {}
     with book:
         grids = read_grids(book, defs, unit, ident, current)
-        checked = check(defs, unit, grids, expected_unit)
+        counted = None
+        if materials is not None:
+            from .wordcount import count_folder
+            counted = count_folder(materials, [n for _, n in grids.roster],
+                                   defs.process.materials["leadership"])
+        checked = check(defs, unit, grids, expected_unit, counted)
         findings = list(checked.findings)
         previous = report.read_stamp(book)
     if previous and previous.get("fingerprint") != report.fingerprint(
@@ -74,7 +82,7 @@ def _validate(path, defs, expected_unit):
     return Outcome(str(path), unit, findings, checked, current=current), grids
 
 
-def compute_file(path, defs, expected_unit=None, now=None, password=None):
+def compute_file(path, defs, expected_unit=None, now=None, password=None, materials=None):
     """Validate, then (without errors) write the figures into ``path`` in place.
 
     Holds the workbook's lock throughout. An encrypted workbook (``password``
@@ -83,7 +91,7 @@ def compute_file(path, defs, expected_unit=None, now=None, password=None):
     the original.
     """
     with workbook_lock(path), crypto.plain_copy(path, password) as source:
-        outcome, grids = _validate(source, defs, expected_unit)
+        outcome, grids = _validate(source, defs, expected_unit, materials)
         outcome.path = str(path)
         outcome.encrypted = str(source) != str(path)
         if outcome.encrypted:

@@ -114,6 +114,8 @@ def read_grids(book, defs, unit, identity, cache=None):
         return cache[name]
 
     grids = grids_from(book.path, list(book.sheet_names), sheet, defs, identity)
+    if L.TALK_MATRIX in book.sheet_names:
+        sheet(L.TALK_MATRIX)  # its counts as they are: compute writes only those that differ
     grids.macros = book.macro_parts()
     grids.external_links = book.external_links()
     return grids

@@ -18,6 +18,7 @@ traceback (XLSHEETS_DEBUG=1 prints it to stderr for developers); nothing is
 written before every read and check has succeeded.
 """
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import definitions, layout as L, report
-from ..cells import figure_values, formula_cells
+from ..cells import figure_values, formula_cells, summary_width
 from ..checks import check
 from ..errors import UsageError, XlsheetsError
 from ..findings import finding, has_errors, sort_key
@@ -180,7 +181,12 @@ def formula_results(defs, unit, grids, checked):
     names = [n for _, n in grids.roster]
     figs = figures(defs, unit, names, rows, lookback, checked.categories or None,
                    checked.levels or None)
-    shown = figure_values(defs, figs, checked.entry_rows)
+    registers = dict(checked.figures.registers or {})
+    registers.pop(L.TALK_MATRIX, None)  # counts, not formulas
+    if fixes.get(L.OPINIONS):  # the summary's COUNTIFS see the cells as typed
+        registers[L.OPINION_SUMMARY] = None
+    shown = figure_values(defs, dataclasses.replace(figs, registers=registers),
+                          checked.entry_rows)
     if fixes.get(L.SATISFACTION):
         shown[L.SATISFACTION] = None
     return shown
@@ -246,6 +252,13 @@ def typed_over(defs, blocks, shown, checked):
         for k in range(levels):
             differs(L.SATISFACTION, L.a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k))
         differs(L.SATISFACTION, L.a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * levels))
+    width = summary_width(defs)
+    targets = len(defs.process.opinions["targets"]) + members
+    counts_ok = not any([differs(L.OPINION_SUMMARY, L.a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c))
+                         for r in range(targets) for c in range(width)])
+    if counts_ok:  # the 合计 row sums the rows above
+        for c in range(width):
+            differs(L.OPINION_SUMMARY, L.a1(L.OPINION_SUMMARY_FIRST_ROW + targets, 1 + c))
     return typed
 
 
@@ -432,6 +445,8 @@ def compute_book(book, defs, expected_unit=None, now=None):
             xb.write_block(sheet, row, col, values, text=text)
         for sheet, cells in singles.items():
             xb.write_cells(sheet, cells)
+        if L.TALK_MATRIX in read.sheets and roster:
+            xb.write_block(L.TALK_MATRIX, L.MATRIX_FIRST_ROW, 1, _matrix(defs, roster, read))
         if report.SHEET in read.sheets:
             xb.clear_sheet(report.SHEET)
         else:
@@ -443,6 +458,14 @@ def compute_book(book, defs, expected_unit=None, now=None):
     message = _compute_message(checked.figures, findings, fixed)
     xb.alert(message, TITLE)
     return Result(findings, ch, message, computed=True, read=read)
+
+
+def _matrix(defs, roster, read):
+    """谈心情况表's counts as one block (values, not formulas: see layout.MATRIX_FIRST_ROW)."""
+    from ..talks import matrix
+
+    return [["—" if v is None else v for v in row]
+            for row in matrix(defs, roster, read.grids.talks)]
 
 
 def _fix_writes(defs, read):
