@@ -439,3 +439,31 @@ def test_every_step_code_has_a_case():
     assert len(mine) > 40
     if len(PRODUCED) > 20:  # the whole module ran
         assert mine - PRODUCED == set()
+
+
+# --- the town summary's 各环节情况 ---------------------------------------------------------
+
+def test_the_town_summary_shows_each_branchs_steps(tmp_path):
+    import openpyxl
+
+    from xlsheets.cli import main
+    from xlsheets.process import SUMMARY_COLUMNS
+
+    inbox = tmp_path / "收件箱"
+    steps_book(inbox, clear_talk(2))  # 机关: one compulsory talk missing, so not included
+    steps_book(inbox, registers=False, unit="兴隆街社区", filename="兴隆街社区.xlsx")
+    out = tmp_path / "全镇汇总.xlsx"
+    assert main(["collect", str(inbox), "--out", str(out)]) == 0
+    ws = openpyxl.load_workbook(out)["各环节情况"]
+    header = [c.value for c in ws[3]]
+    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert header[2:2 + len(SUMMARY_COLUMNS)] == [label for label, _ in SUMMARY_COLUMNS]
+    organs, community = rows["机关"], rows["兴隆街社区"]
+    assert organs["汇总结果"] == "未汇总(有错误)" and community["汇总结果"] == "已汇总"
+    assert (organs["工作日程"], community["工作日程"]) == ("不足一个月", "符合要求")
+    assert (organs["征求意见(条)"], organs["谈心(次)"], organs["必须谈未谈(项)"]) == (3, 4, 1)
+    assert (organs["应谈未谈(项)"], organs["党性分析材料未达要求(份)"], organs["四查四看"]) == (
+        0, 0, "符合要求")
+    assert (organs["各环节错误"], organs["各环节提醒"]) == (1, 1)
+    assert community["谈心(次)"] == community["四查四看"] == "未填写"
+    assert community["各环节错误"] == 0

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import crypto, definitions, report
+from . import crypto, definitions, process, report
 from .compute import validate_file
 from .errors import XlsheetsError
 from .inbox import scan
@@ -163,6 +163,7 @@ def _branch_figures(defs, outcome, grids):
         "satisfaction": {"total": sat.total, "levels": list(outcome.checked.levels),
                          "shares": [num(s) for s in sat.shares], "rate": num(sat.rate)},
         "schedule": f"{dates[0]}至{dates[-1]}" if dates else "(未填写)",
+        "steps": process.summary(defs, unit, [f.as_dict() for f in outcome.findings], grids),
     }
 
 

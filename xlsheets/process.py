@@ -53,3 +53,74 @@ def _roles_named(defs, people, out):
     if not people.having(p.branch_secretary):
         out.append(finding("role-missing", L.ROSTER, cell, role=p.branch_secretary,
                            what="支部书记谈心和党员党性分析材料的审阅"))
+
+
+# The town summary's 各环节情况: per branch, what its registers hold and what is
+# missing, as counts of rows and of findings by code.
+SUMMARY_COLUMNS = (
+    ("工作日程", None),
+    ("征求意见(条)", "opinions"),
+    ("意见未按时反馈(条)", ("opinion-not-fed-back", "opinion-fed-back-late")),
+    ("谈心(次)", "talks"),
+    ("必须谈未谈(项)", ("talk-must-missing",)),
+    ("应谈未谈(项)", ("talk-should-missing",)),
+    ("党性分析材料未达要求(份)", ("material-length-missing", "material-too-short",
+                             "material-exempt-no-record", "material-exempt-not-allowed")),
+    ("审阅问题(项)", ("material-reviewer-missing", "material-reviewer-wrong",
+                    "material-self-review", "material-not-signed", "material-returned")),
+    ("会议公示不足(次)", ("meeting-announced-late",)),
+    ("缺席未补课(人)", ("absence-no-makeup",)),
+    ("四查四看", None),
+)
+STEP_SHEETS = (L.OPINIONS, L.OPINION_SUMMARY, L.TALKS, L.TALK_MATRIX, L.MATERIALS,
+               L.MEETINGS, L.CHECKLIST, L.ROSTER)
+
+
+def summary(defs, unit, findings, grids):
+    """One branch's row of 各环节情况: [value per ``SUMMARY_COLUMNS``, 错误, 提醒].
+
+    ``findings`` are dicts (as ``Finding.as_dict``); a register not started
+    shows 未填写 instead of counts that would read as “nothing missing”.
+    """
+    codes = [f["code"] for f in findings]
+    blank = {f["sheet"] for f in findings if f["code"] == "register-empty"}
+    schedule_sheet = L.schedule_sheet(unit)
+    on_schedule = [f for f in findings if f["sheet"] == schedule_sheet]
+    if any(f["severity"] == "error" for f in on_schedule):
+        plan = "有误"
+    elif "schedule-empty" in codes:
+        plan = "未填写"
+    elif "schedule-too-short" in codes:
+        plan = "不足一个月"
+    else:
+        plan = "符合要求"
+    sheet_of = {"opinions": L.OPINIONS, "talks": L.TALKS}
+    row = []
+    for label, what in SUMMARY_COLUMNS:
+        if label == "工作日程":
+            row.append(plan)
+        elif label == "四查四看":
+            row.append(_checklist(defs, grids, codes, L.CHECKLIST in blank))
+        elif isinstance(what, str):
+            row.append("未填写" if sheet_of[what] in blank else len(getattr(grids, what)))
+        else:
+            sheets = {_sheet_of(c) for c in what}
+            row.append("未填写" if sheets & blank else sum(codes.count(c) for c in what))
+    steps = [f for f in findings if f["sheet"] in STEP_SHEETS or f["sheet"] == schedule_sheet]
+    errors = sum(f["severity"] == "error" for f in steps)
+    return row + [errors, len(steps) - errors]
+
+
+def _sheet_of(code):
+    return {"opinion": L.OPINIONS, "talk": L.TALKS, "material": L.MATERIALS,
+            "meeting": L.MEETINGS, "absence": L.MEETINGS}[code.split("-")[0]]
+
+
+def _checklist(defs, grids, codes, blank):
+    if blank:
+        return "未填写"
+    failed = codes.count("checklist-failed")
+    missing = codes.count("checklist-result-missing")
+    if missing:
+        return f"{missing} 项未填"
+    return f"{failed} 项不符合要求" if failed else "符合要求"

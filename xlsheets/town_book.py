@@ -1,7 +1,8 @@
 """The town summary workbook that ``collect`` writes.
 
 Per branch: members, ballots per group, mean composite, look-back total,
-satisfaction shares and 满意率, schedule; every member with the composite and
+satisfaction shares and 满意率, schedule; each branch's registers of steps
+2-5 and 9 (what they hold, what is missing); every member with the composite and
 ranks within the branch and the town; every file and what became of it; and
 native charts (distribution of composites, satisfaction per unit) that open
 in Excel, WPS and LibreOffice. Figures are the core's, as each branch
@@ -14,10 +15,11 @@ from statistics import fmean
 import xlsxwriter
 
 from .book.formats import FONT, FONT_SIZE, a4
-from .collect import included, town_ranks
+from .collect import EXCLUDED, INCLUDED, included, town_ranks
+from .process import SUMMARY_COLUMNS
 from .fileio import atomic_output
 
-BRANCHES, MEMBERS, FILES, CHARTS = "各支部汇总", "党员得分", "文件清单", "图表"
+BRANCHES, STEPS, MEMBERS, FILES, CHARTS = "各支部汇总", "各环节情况", "党员得分", "文件清单", "图表"
 BINS = ((None, 60, "60分以下"), (60, 70, "60-70分"), (70, 80, "70-80分"),
         (80, 90, "80-90分"), (90, None, "90分及以上"))
 
@@ -35,6 +37,7 @@ def write(defs, results, path):
                            "created": created})
         fmt = _formats(wb)
         _branches(wb, fmt, defs, kept)
+        _steps(wb, fmt, defs, results)
         _members(wb, fmt, defs, results)
         _files(wb, fmt, results)
         _charts(wb, fmt, defs, kept, results)
@@ -91,6 +94,23 @@ def _branches(wb, fmt, defs, kept):
              *("pct" for _ in levels), "pct", "text", "text"]
     widths = [14, 8, *(9 for _ in defs.groups), 10, 10, 10, *(9 for _ in levels), 9, 22, 36]
     last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
+
+
+def _steps(wb, fmt, defs, results):
+    """Each branch's registers of steps 2-5 and 9, included or not (its newest version)."""
+    ws = wb.add_worksheet(STEPS)
+    ws.write_string(0, 0, f"{defs.town}先进性教育活动分析评议阶段各环节完成情况", fmt["title"])
+    latest = sorted((r for r in results if r.fate in (INCLUDED, EXCLUDED) and "steps" in r.branch),
+                    key=lambda r: r.identity["unit"])
+    headers = ["支部", "汇总结果", *(label for label, _ in SUMMARY_COLUMNS), "各环节错误",
+               "各环节提醒"]
+    rows = [[r.identity["unit"], "已汇总" if r.fate == INCLUDED else "未汇总(有错误)",
+             *r.branch["steps"]] for r in latest]
+    kinds = ["text", "text", *("int" for _ in SUMMARY_COLUMNS), "int", "int"]
+    widths = [14, 12, 11, *(10 for _ in SUMMARY_COLUMNS[1:]), 9, 9]
+    last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    ws.set_row(2, 45)
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
 
 
