@@ -698,3 +698,29 @@ def test_array_sheet_with_formulas():
     assert blind.is_formula(1, 0) and blind.last_row(0) == 2
     blind.typed = {"A2"}
     assert not blind.is_formula(1, 0) and blind.is_formula(2, 0)
+
+
+# --- the steps beyond the ballots: the same checks behind 校验, the talk matrix by 计算 ------
+
+def test_the_steps_registers_are_checked_and_the_talk_matrix_written(tmp_path):
+    import steps as S
+    from test_steps import clear_talk, matrix_cell
+
+    path = S.steps_book(tmp_path, clear_talk(1))  # the town secretary never talked with 吴晓燕
+    outcome, _ = validate_file(path, DEFS)
+    must = [f for f in outcome.findings if f.code == "talk-must-missing"]
+    assert [(f.sheet, f.cell) for f in must] == [(L.TALK_MATRIX, matrix_cell(S.SECRETARY,
+                                                                               S.FLAGGED))]
+    result, acts = press(lambda b: h.validate_book(b, DEFS), path)
+    assert [f.as_dict() for f in result.findings] == [f.as_dict() for f in outcome.findings]
+    assert (L.TALK_MATRIX, must[0].cell) in colours_of(acts, sheets_of(path))
+
+    clean = S.steps_book(tmp_path / "clean")
+    cli = remote.copy(clean, tmp_path / "cli")
+    assert compute_file(cli, DEFS, now=NOW).written
+    result, acts = press(lambda b: h.compute_book(b, DEFS, now=NOW), clean)
+    assert result.computed, result.message
+    remote.apply(acts, clean, remote.Excel())
+    got, want = remote.sheet_values(clean, L.TALK_MATRIX), remote.sheet_values(cli, L.TALK_MATRIX)
+    assert got == want
+    assert got[matrix_cell(S.SECRETARY, S.LEADER)] == 1 and got[matrix_cell(S.PLAIN, S.FLAGGED)] == 0
