@@ -50,18 +50,18 @@ def register_values(defs, names, opinion_lines, talk_lines):
     """What 征求意见汇总's formulas show and 谈心情况表's counts: {sheet: {A1: value}}.
 
     The summary's rows follow ``opinions.targets``; the matrix has no formulas
-    (see ``layout.MATRIX_FIRST_ROW``), its counts are written as values.
+    (see ``layout.MATRIX_FIRST_ROW``), its counts are written as values. A 200-member
+    matrix is 40,000 cells: their addresses are built from column letters made once.
     """
-    summary = {}
-    for r, row in enumerate(opinions.summary(defs, names, opinion_lines)):
-        for c, value in enumerate(row):
-            summary[_a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c)] = value
-    matrix = {}
-    for r, row in enumerate(talks.matrix(defs, names, talk_lines)):
-        for c, value in enumerate(row):
-            if value is not None:
-                matrix[_a1(L.MATRIX_FIRST_ROW + r, 1 + c)] = value
-    return {L.OPINION_SUMMARY: summary, L.TALK_MATRIX: matrix}
+    def cells(first_row, rows):
+        width = max((len(r) for r in rows), default=0)
+        letters = [L.col(1 + c) for c in range(width)]
+        return {f"{letters[c]}{first_row + r + 1}": v for r, row in enumerate(rows)
+                for c, v in enumerate(row) if v is not None}
+
+    return {L.OPINION_SUMMARY: cells(L.OPINION_SUMMARY_FIRST_ROW,
+                                     opinions.summary(defs, names, opinion_lines)),
+            L.TALK_MATRIX: cells(L.MATRIX_FIRST_ROW, talks.matrix(defs, names, talk_lines))}
 
 
 def figure_values(defs, figures, entry_rows):

@@ -1,4 +1,4 @@
-"""The branch workbook: all six attachment forms, entry sheets and live formulas.
+"""The branch workbook: all six attachment forms, the step registers, entry sheets, formulas.
 
 ``build()`` writes one macro-free .xlsx with XlsxWriter. Every formula carries
 its cached value, computed by the same core that ``compute`` uses, so email
@@ -21,8 +21,9 @@ from ..entries import Entries
 from ..fileio import atomic_output
 from ..locks import workbook_lock
 from .. import figures
-from . import ballots, intro, lookback_sheet, opinion, roster_sheet, satisfaction_sheet
-from . import schedule_sheet, summary
+from . import ballots, checklist_sheet, intro, lookback_sheet, materials_sheet, meetings_sheet
+from . import opinion, opinions_sheet, roster_sheet, satisfaction_sheet, schedule_sheet, summary
+from . import talks_sheet
 from .formats import FONT, FONT_SIZE, Formats
 
 _ID_NAMESPACE = uuid.UUID("5b0f4d0e-8d2c-4a53-9a8e-6f1f0c2a2005")
@@ -102,6 +103,12 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         intro.write(wb, ctx, identity)
         roster_sheet.write(wb, ctx)
         schedule_sheet.write(wb, ctx)
+        opinions_sheet.write_register(wb, ctx)
+        opinions_sheet.write_summary(wb, ctx)
+        talks_sheet.write_register(wb, ctx)
+        talks_sheet.write_matrix(wb, ctx)
+        materials_sheet.write(wb, ctx)
+        meetings_sheet.write(wb, ctx)
         ballots.write_form(wb, ctx)
         for g in defs.groups:
             ctx.entry_last[g.key] = ballots.write_entry(wb, ctx, g)
@@ -110,6 +117,7 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         last = lookback_sheet.write_entry(wb, ctx)
         lookback_sheet.write_form(wb, ctx, last, ctx.figures.lookback)
         satisfaction_sheet.write(wb, ctx, ctx.figures.satisfaction)
+        checklist_sheet.write(wb, ctx)
         wb.close()
         if password is not None:
             Path(tmp).write_bytes(crypto.encrypt_bytes(target.getvalue(), password, path))
