@@ -422,25 +422,6 @@ def test_a_materials_folder_with_strays(tmp_path):
             ("material-file-failed", L.MATERIALS, "")} <= where(found)
 
 
-def test_every_step_code_has_a_case():
-    """Every code test_checks.py leaves to this module is asserted here, and was produced."""
-    from pathlib import Path
-    import re
-
-    from xlsheets.findings import CATALOGUE
-
-    def quoted(name):
-        source = (Path(__file__).parent / name).read_text(encoding="utf-8")
-        return set(re.findall(r'"([a-z-]+)"', source)) & set(CATALOGUE)
-
-    checks = Path(__file__).with_name("test_checks.py").read_text(encoding="utf-8")
-    theirs = set(re.findall(r'\("([a-z-]+)", ', checks)) | set(re.findall(r'\["([a-z-]+)"', checks))
-    mine = quoted("test_steps.py") - theirs
-    assert len(mine) > 40
-    if len(PRODUCED) > 20:  # the whole module ran
-        assert mine - PRODUCED == set()
-
-
 # --- the town summary's 各环节情况 ---------------------------------------------------------
 
 def test_the_town_summary_shows_each_branchs_steps(tmp_path):
@@ -467,3 +448,34 @@ def test_the_town_summary_shows_each_branchs_steps(tmp_path):
     assert (organs["各环节错误"], organs["各环节提醒"]) == (1, 1)
     assert community["谈心(次)"] == community["四查四看"] == "未填写"
     assert community["各环节错误"] == 0
+
+
+def test_roles_named_after_the_book_was_made(tmp_path):
+    rows = [(n, duty, "支部书记" if n == BRANCH else "", "", "") for n, duty, *_ in S.ROSTER]
+    first_member = L.REGISTER_FIRST_ROW  # no 领导班子 row: nobody was leadership when made
+    cells = {L.ROSTER: {L.a1(1, L.ROSTER_ROLE_COL): "镇党委负责人"},
+             L.MATERIALS: {L.a1(first_member, 2): 2500},
+             L.MEETINGS: {"B3": day(8, 22)}}
+    found = step_findings(steps_book(tmp_path, cells, registers=False, rows=rows))
+    assert {("role-after-build", L.MATERIALS, "A3"),
+            ("role-after-build", L.MEETINGS, L.a1(L.ATTENDANCE_HEADER_ROW, 0))} <= where(found)
+
+
+# Last, so every case above has run.
+def test_every_step_code_has_a_case():
+    """Every code test_checks.py leaves to this module is asserted here, and was produced."""
+    from pathlib import Path
+    import re
+
+    from xlsheets.findings import CATALOGUE
+
+    def quoted(name):
+        source = (Path(__file__).parent / name).read_text(encoding="utf-8")
+        return set(re.findall(r'"([a-z-]+)"', source)) & set(CATALOGUE)
+
+    checks = Path(__file__).with_name("test_checks.py").read_text(encoding="utf-8")
+    theirs = set(re.findall(r'\("([a-z-]+)", ', checks)) | set(re.findall(r'\["([a-z-]+)"', checks))
+    mine = quoted("test_steps.py") - theirs
+    assert len(mine) > 40
+    if len(PRODUCED) > 20:  # the whole module ran
+        assert mine - PRODUCED == set()

@@ -66,6 +66,7 @@ CATALOGUE = {
     "role-unknown": (ERROR, "角色“{value}”不是可选的角色({roles})。多个角色请用“、”分隔。"),
     "role-supervisor-unknown": (ERROR, "分管领导“{value}”不在名册中,或在名册中没有标明为班子成员。请填写名册中班子成员的姓名。"),
     "role-flag-bad": (ERROR, "“群众反映问题较多”一栏应填“{flag}”或留空,现为“{value}”。"),
+    "role-after-build": (WARNING, "名册中标明了{who},但本表没有{what}的行(生成工作簿时名册中还没有这一角色)。请镇办公室按现在的名册重新生成工作簿,或由支部在备注中说明。"),
     "role-missing": (WARNING, "名册“角色”列中没有标明“{role}”,无法核对{what}。请在名册中标明。"),
     # The registers of steps 2-5 and 9.
     "register-empty": (WARNING, "“{what}”还没有填写。{hint}"),

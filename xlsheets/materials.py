@@ -15,7 +15,7 @@ and the branch secretary's own materials go to someone other than themselves
 from . import layout as L
 from .findings import finding
 from .registers import Sheet, blank, empty, header
-from .roles import text
+from .roles import leadership, text
 from .values import BAD, BLANK, NUMBER, TEXT_NUMBER, read_number, show
 
 NAME, KIND, LENGTH, MINIMUM, EXEMPT, RECORDER, REVIEWER, REVIEW, REMARK = range(9)
@@ -65,12 +65,16 @@ def check(defs, grids, people, out, fixes, counted=None):
         empty(L.MATERIALS, "党性分析材料登记", "请登记每份党性分析材料的字数、审阅人和审阅意见。", out,
               L.a1(L.REGISTER_FIRST_ROW, LENGTH))
         return False
+    if leadership(defs, people) and not any(text(ln.values[NAME]) == m["leadership"]
+                                            for ln in lines):
+        out.append(finding("role-after-build", L.MATERIALS, L.a1(L.REGISTER_FIRST_ROW, NAME),
+                           who="班子成员", what=f"“{m['leadership']}”"))
     for ln in lines:
         v, name = ln.values, text(ln.values[NAME])
-        leadership = name == m["leadership"]
+        collective = name == m["leadership"]
         exempt = sheet.choice(ln, EXEMPT, (m["exempt_value"], "否")) == m["exempt_value"]
         if exempt:
-            role = m["leadership"] if leadership else next(
+            role = m["leadership"] if collective else next(
                 (r for r in (p.secretary, p.leader, p.head) if people.has(name, r)), None)
             if role:
                 sheet.add("material-exempt-not-allowed", ln.row, EXEMPT, name=name, role=role)
@@ -78,13 +82,13 @@ def check(defs, grids, people, out, fixes, counted=None):
                 sheet.add("material-exempt-no-record", ln.row, RECORDER, name=name)
             continue
         length = _length(sheet, ln, counts.get(name))
-        minimum = m["leadership_minimum"] if leadership else m["member_minimum"]
+        minimum = m["leadership_minimum"] if collective else m["member_minimum"]
         if length is None:
             sheet.add("material-length-missing", ln.row, LENGTH, name=name)
         elif length < minimum:
             sheet.add("material-too-short", ln.row, LENGTH, name=name, count=length,
-                      minimum=minimum, kind="领导班子" if leadership else "每个党员")
-        _review(defs, sheet, ln, people, name, leadership)
+                      minimum=minimum, kind="领导班子" if collective else "每个党员")
+        _review(defs, sheet, ln, people, name, collective)
     return True
 
 

@@ -59,6 +59,12 @@ def check(defs, grids, people, ranges, out, fixes):
                       range=f"{shown(window[0])}至{shown(window[1])}")
     for ln in grids.attendance:
         _attendance(defs, rows, ln, people, held_on)
+    listed = {text(ln.values[NAME]) for ln in grids.attendance
+              if text(ln.values[WHICH]) == mt["leadership"]}
+    unlisted = [n for n in leadership(defs, people) if n not in listed]
+    if unlisted:
+        sheet.add("role-after-build", L.ATTENDANCE_HEADER_ROW, NAME, who="、".join(unlisted),
+                  what=f"{mt['leadership']}出席情况")
     return True
 
 
