@@ -461,6 +461,27 @@ def test_roles_named_after_the_book_was_made(tmp_path):
             ("role-after-build", L.MEETINGS, L.a1(L.ATTENDANCE_HEADER_ROW, 0))} <= where(found)
 
 
+
+def test_split_carries_the_roles_of_a_town_roster(tmp_path):
+    import csv
+
+    from xlsheets.cli import main
+
+    town = tmp_path / "全镇名册.csv"
+    with open(town, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["姓名", "职务", "支部", *L.ROSTER_ROLE_HEADERS])
+        w.writerows([(n, d, "机关", role, boss, flag) for n, d, role, boss, flag in S.ROSTER])
+        w.writerow(["蒋德明", "支部书记", "兴隆街社区", "支部书记", "", ""])
+    assert main(["split", "--roster", str(town), "--out", str(tmp_path / "发出")]) == 0
+    organs = next((tmp_path / "发出").glob("*机关*.xlsx"))
+    with BookFile.open(organs) as b:
+        roster = b.cells(L.ROSTER)
+        materials = b.cells(L.MATERIALS)
+    assert roster["C2"].value == "镇党委负责人" and roster["D4"].value == LEADER
+    assert materials["A3"].value == "领导班子"  # the leadership's row, from the roles
+
+
 # Last, so every case above has run.
 def test_every_step_code_has_a_case():
     """Every code test_checks.py leaves to this module is asserted here, and was produced."""
