@@ -25,10 +25,8 @@ def check(defs, grids, out, fixes):
             continue
         if not started:
             continue
-        result = sheet.choice(ln, RESULT, c["results"])
-        if not result and blank(ln.values[RESULT]):
-            sheet.add("checklist-result-missing", row, RESULT, check=want)
-        elif result == c["failed"]:
+        result = sheet.choice(ln, RESULT, c["results"], "checklist-result-missing", check=want)
+        if result == c["failed"]:
             sheet.add("checklist-failed", row, RESULT, check=want, result=result)
         if result and blank(ln.values[EVIDENCE]):
             sheet.add("checklist-evidence-missing", row, EVIDENCE, check=want)

@@ -163,7 +163,8 @@ def _branch_figures(defs, outcome, grids):
         "satisfaction": {"total": sat.total, "levels": list(outcome.checked.levels),
                          "shares": [num(s) for s in sat.shares], "rate": num(sat.rate)},
         "schedule": f"{dates[0]}至{dates[-1]}" if dates else "(未填写)",
-        "steps": process.summary(defs, unit, [f.as_dict() for f in outcome.findings], grids),
+        "steps": process.summary(defs, unit, [f.as_dict() for f in outcome.findings],
+                                 outcome.checked.process),
     }
 
 

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import book, layout as L
+from . import book, layout as L, process
 from .entries import Entries
 from .roster import read_roster
 from .compute import compute_file
@@ -117,6 +117,10 @@ def _print_scores(defs, unit, outcome, echo):
     sat = outcome.checked.figures.satisfaction
     echo(f"  “回头看”合计 {_shown(outcome.checked.figures.lookback.total)};"
          f"满意率 {_shown(sat.rate)}%(参加测评 {sat.total} 人)")
+    row = process.summary(defs, unit, [f.as_dict() for f in outcome.findings],
+                          outcome.checked.process)
+    labels = [label for label, _ in process.SUMMARY_COLUMNS]
+    echo("  各环节:" + ";".join(f"{label} {value}" for label, value in zip(labels, row)))
 
 
 def _shown(x):

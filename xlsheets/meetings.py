@@ -73,17 +73,13 @@ def _attendance(defs, rows, ln, people, held_on):
     name, which = text(ln.values[NAME]), text(ln.values[WHICH])
     if not name:
         return
-    status = rows.choice(ln, STATUS, mt["attendance"])
-    if not status:
-        if blank(ln.values[STATUS]):
-            rows.add("attendance-missing", ln.row, STATUS, name=name, meeting=which)
-        return
+    status = rows.choice(ln, STATUS, mt["attendance"], "attendance-missing", name=name,
+                         meeting=which)
     if status != mt["absent"]:
         return
-    reason = rows.choice(ln, REASON, mt["reasons"])
+    reason = rows.choice(ln, REASON, mt["reasons"], "absence-reason-missing", name=name,
+                         meeting=which)
     if not reason:
-        if blank(ln.values[REASON]):
-            rows.add("absence-reason-missing", ln.row, REASON, name=name, meeting=which)
         return
     if reason == mt["official"]:
         if rows.choice(ln, HANDED_IN, (mt["yes"], "否")) != mt["yes"]:

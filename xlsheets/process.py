@@ -19,6 +19,7 @@ class Process:
     ranges: list  # (start, end) or None per step, from the workbook's schedule
     started: dict = field(default_factory=dict)  # register sheet -> bool
     people: object = None  # roles.People
+    rows: dict = field(default_factory=dict)  # register sheet -> rows typed (opinions, talks)
 
 
 def check(defs, unit, grids, out, fixes, counted=None):
@@ -31,7 +32,8 @@ def check(defs, unit, grids, out, fixes, counted=None):
     if grids.roles and L.ROSTER in grids.sheets:
         header(L.ROSTER, grids.registers.get("roles", []),
                ["姓名", "职务", *L.ROSTER_ROLE_HEADERS], out, row=0)
-    result = Process(ranges, people=people)
+    result = Process(ranges, people=people,
+                     rows={L.OPINIONS: len(grids.opinions), L.TALKS: len(grids.talks)})
     opinions.check(defs, grids, people, ranges, out, fixes)
     result.started[L.OPINIONS] = bool(grids.opinions)
     result.started[L.TALKS] = talks.check(defs, grids, people, out, fixes)
@@ -76,8 +78,10 @@ STEP_SHEETS = (L.OPINIONS, L.OPINION_SUMMARY, L.TALKS, L.TALK_MATRIX, L.MATERIAL
                L.MEETINGS, L.CHECKLIST, L.ROSTER)
 
 
-def summary(defs, unit, findings, grids):
+def summary(defs, unit, findings, steps):
     """One branch's row of 各环节情况: [value per ``SUMMARY_COLUMNS``, 错误, 提醒].
+
+    ``steps`` is the ``Process`` that ``check`` returned (``Checked.process``).
 
     ``findings`` are dicts (as ``Finding.as_dict``); a register not started
     shows 未填写 instead of counts that would read as “nothing missing”.
@@ -100,9 +104,10 @@ def summary(defs, unit, findings, grids):
         if label == "工作日程":
             row.append(plan)
         elif label == "四查四看":
-            row.append(_checklist(defs, grids, codes, L.CHECKLIST in blank))
+            row.append(_checklist(codes, L.CHECKLIST in blank))
         elif isinstance(what, str):
-            row.append("未填写" if sheet_of[what] in blank else len(getattr(grids, what)))
+            sheet = sheet_of[what]
+            row.append("未填写" if sheet in blank else steps.rows.get(sheet, 0))
         else:
             sheets = {_sheet_of(c) for c in what}
             row.append("未填写" if sheets & blank else sum(codes.count(c) for c in what))
@@ -116,7 +121,7 @@ def _sheet_of(code):
             "meeting": L.MEETINGS, "absence": L.MEETINGS}[code.split("-")[0]]
 
 
-def _checklist(defs, grids, codes, blank):
+def _checklist(codes, blank):
     if blank:
         return "未填写"
     failed = codes.count("checklist-failed")

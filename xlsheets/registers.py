@@ -33,9 +33,14 @@ class Sheet:
             self.add("register-date-bad", line.row, col, label=self.headers[col], value=show(raw))
         return day
 
-    def choice(self, line, col, choices):
-        """The cell's text if it is one of ``choices``; '' for blank or a bad value."""
+    def choice(self, line, col, choices, missing=None, **fields):
+        """The cell's text if it is one of ``choices``; '' for blank or a bad value.
+
+        ``missing``: a finding code (with ``fields``) for a blank cell, which must be filled.
+        """
         value = self.trimmed(line, col)
+        if not value and missing and blank(line.values[col]):
+            self.add(missing, line.row, col, **fields)
         if value and value not in choices:
             self.add("register-choice-bad", line.row, col, label=self.headers[col], value=value,
                      choices="、".join(f"“{c}”" for c in choices))
