@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import crypto, report
+from . import crypto, layout as L, report
 from .cells import figure_values
 from .checks import check
 from .fileio import atomic_output, refuse_if_open
@@ -61,11 +61,14 @@ def validate_file(path, defs, expected_unit=None, password=None, materials=None)
     return outcome, grids
 
 
-def _validate(path, defs, expected_unit, materials=None):
+def _validate(path, defs, expected_unit, materials=None, writing=False):
+    """Read and check; ``writing``: also read what compute compares before writing
+    (the talk matrix's counts, which no check needs)."""
     book, unit, ident = open_book(path, defs)
     current = {}
     with book:
-        grids = read_grids(book, defs, unit, ident, current)
+        grids = read_grids(book, defs, unit, ident, current,
+                           also=(L.TALK_MATRIX,) if writing else ())
         counted = None
         if materials is not None:
             from .wordcount import count_folder
@@ -91,7 +94,7 @@ def compute_file(path, defs, expected_unit=None, now=None, password=None, materi
     the original.
     """
     with workbook_lock(path), crypto.plain_copy(path, password) as source:
-        outcome, grids = _validate(source, defs, expected_unit, materials)
+        outcome, grids = _validate(source, defs, expected_unit, materials, writing=True)
         outcome.path = str(path)
         outcome.encrypted = str(source) != str(path)
         if outcome.encrypted:

@@ -99,11 +99,12 @@ def open_book(path, defs):
     return book, unit, ident
 
 
-def read_grids(book, defs, unit, identity, cache=None):
+def read_grids(book, defs, unit, identity, cache=None, also=()):
     """Read every region the checks need from an open ``BookFile``.
 
     ``cache`` (a dict) keeps the sheets read, for a caller that needs their
-    current values afterwards (compute writes only what differs).
+    current values afterwards (compute writes only what differs); ``also`` names
+    sheets to read into it besides those the checks need.
     """
     cache = {} if cache is None else cache
     values = _calamine(book)
@@ -114,8 +115,9 @@ def read_grids(book, defs, unit, identity, cache=None):
         return cache[name]
 
     grids = grids_from(book.path, list(book.sheet_names), sheet, defs, identity)
-    if L.TALK_MATRIX in book.sheet_names:
-        sheet(L.TALK_MATRIX)  # its counts as they are: compute writes only those that differ
+    for name in also:
+        if name in book.sheet_names:
+            sheet(name)
     grids.macros = book.macro_parts()
     grids.external_links = book.external_links()
     return grids

@@ -23,9 +23,11 @@ def fingerprint(checked, roster):
     The checks hand over whole numbers as ints, so 8 typed as 8.0 hashes alike.
     """
     registers = getattr(checked.figures, "registers", None) or {}
+    # The registers' counts, zeros left out: the roster already fixes which cells exist.
     data = (roster, sorted(checked.rows_by_group.items()), checked.lookback,
             checked.categories, checked.levels,
-            sorted((sheet, sorted(cells.items())) for sheet, cells in registers.items()))
+            sorted((sheet, sorted((a, v) for a, v in cells.items() if v))
+                   for sheet, cells in registers.items()))
     return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()[:16]
 
 

@@ -11,7 +11,7 @@ are warnings: the branch secretary with every member; every ordinary member with
 another member and with the masses.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from . import layout as L
 from .findings import finding
@@ -33,24 +33,25 @@ class Talks:
     """The talks of a log, as pairs and per person."""
 
     def __init__(self, rows):
-        self.pairs = Counter()  # frozenset({a, b}) -> talks
+        self.pairs = defaultdict(Counter)  # a -> b -> talks, both ways round
         self.masses = Counter()  # talker -> talks that included the masses
         self.total = Counter()  # name -> talks he took part in
         for talkers, members, masses in rows:
             for a in talkers:
                 for b in members:
                     if a != b:
-                        self.pairs[frozenset((a, b))] += 1
+                        self.pairs[a][b] += 1
+                        self.pairs[b][a] += 1
                 if masses:
                     self.masses[a] += 1
             for name in set(talkers) | set(members):
                 self.total[name] += 1
 
     def between(self, a, b):
-        return self.pairs[frozenset((a, b))]
+        return self.pairs[a][b] if a in self.pairs else 0
 
     def with_members(self, name):
-        return sum(n for pair, n in self.pairs.items() if name in pair)
+        return sum(self.pairs[name].values()) if name in self.pairs else 0
 
 
 def _parsed(lines):
@@ -61,8 +62,12 @@ def _parsed(lines):
 def matrix(defs, names, lines):
     """谈心情况表: per member, talks with each member (None on the diagonal), 群众, 合计."""
     talks = Talks(_parsed([ln for ln in lines if ln.row <= L.REGISTER_LAST_ROW]))
-    return [[None if a == b else talks.between(a, b) for b in names]
-            + [talks.masses[a], talks.total[a]] for a in names]
+    rows = []
+    for a in names:
+        mine = talks.pairs.get(a, {})
+        rows.append([None if a == b else mine.get(b, 0) for b in names]
+                    + [talks.masses[a], talks.total[a]])
+    return rows
 
 
 def check(defs, grids, people, out, fixes):
