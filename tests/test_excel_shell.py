@@ -724,3 +724,31 @@ def test_the_steps_registers_are_checked_and_the_talk_matrix_written(tmp_path):
     got, want = remote.sheet_values(clean, L.TALK_MATRIX), remote.sheet_values(cli, L.TALK_MATRIX)
     assert got == want
     assert got[matrix_cell(S.SECRETARY, S.LEADER)] == 1 and got[matrix_cell(S.PLAIN, S.FLAGGED)] == 0
+
+
+def test_the_talk_matrix_is_written_while_its_sheet_is_unprotected(tmp_path, monkeypatch):
+    """谈心情况表 is protected: desktop Excel refuses a write unless 计算得分 lifts it first."""
+    import contextlib
+
+    import steps as S
+
+    lifted, writes = [], []
+    unprotected, write_block = Workbook.unprotected, Workbook.write_block
+
+    @contextlib.contextmanager
+    def spy_unprotected(self, names):
+        lifted.append(set(names))
+        with unprotected(self, names):
+            yield
+        lifted.pop()
+
+    def spy_write(self, name, row, col, rows, text=False):
+        writes.append((name, set().union(*lifted)))
+        return write_block(self, name, row, col, rows, text)
+
+    monkeypatch.setattr(Workbook, "unprotected", spy_unprotected)
+    monkeypatch.setattr(Workbook, "write_block", spy_write)
+    result, _ = press(lambda b: h.compute_book(b, DEFS, now=NOW), S.steps_book(tmp_path))
+    assert result.computed, result.message
+    matrix = [open_sheets for name, open_sheets in writes if name == L.TALK_MATRIX]
+    assert matrix and all(L.TALK_MATRIX in open_sheets for open_sheets in matrix)

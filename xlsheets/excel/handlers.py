@@ -438,14 +438,16 @@ def compute_book(book, defs, expected_unit=None, now=None):
     rows, links = report.results_rows(stamp, findings)
     blocks, singles = _fix_writes(defs, read)
     fixed = sum(len(v) for v in checked.fixes.values())
-    touched = sorted(set(_touched(ch)) | {b[0] for b in blocks} | set(singles))
+    matrix = L.TALK_MATRIX in read.sheets and bool(roster)
+    touched = sorted(set(_touched(ch)) | {b[0] for b in blocks} | set(singles)
+                     | ({L.TALK_MATRIX} if matrix else set()))
     with _writing(xb, touched):
         _write_marks(read, ch)
         for sheet, row, col, values, text in blocks:
             xb.write_block(sheet, row, col, values, text=text)
         for sheet, cells in singles.items():
             xb.write_cells(sheet, cells)
-        if L.TALK_MATRIX in read.sheets and roster:
+        if matrix:  # a protected sheet: in ``touched``, so unprotected while written
             xb.write_block(L.TALK_MATRIX, L.MATRIX_FIRST_ROW, 1, _matrix(defs, roster, read))
         if report.SHEET in read.sheets:
             xb.clear_sheet(report.SHEET)
