@@ -84,6 +84,14 @@ def test_a_bad_schedule_date_is_an_error_on_its_cell(tmp_path, step, text, code)
     assert severity(found, code) == {"error"}
 
 
+def test_a_day_excel_turned_into_a_date_still_reads(tmp_path):
+    typed = [*SPELLINGS[:5], day(9, 6), *SPELLINGS[6:]]  # “9月6日”, stored by Excel as a date
+    cells = {"工作日程表": {L.a1(L.SCHEDULE_FIRST_ROW + k, 1): t for k, t in enumerate(typed)}}
+    path = steps_book(tmp_path, cells, unit="新华村", filename="新华村.xlsx")
+    found = step_findings(path)
+    assert not [f for f in found if f.code.startswith("schedule-")]
+
+
 def test_an_unscheduled_branch_with_no_dates_gets_one_warning(tmp_path):
     found = step_findings(steps_book(tmp_path, unit="新华村", filename="新华村.xlsx"))
     assert [f.code for f in found if f.code.startswith("schedule-")] == ["schedule-empty"]
@@ -197,14 +205,19 @@ def test_the_leadership_needs_4000(tmp_path):
 
 
 def test_an_exempt_member_without_an_oral_record(tmp_path):
-    cells = material(FLAGGED, 4, "是")
+    cells = material(FLAGGED, 4, "是")  # in a 社区: “社区年老体弱或者书写有困难的党员”
     cells[L.MATERIALS][L.a1(material_row(FLAGGED), 2)] = None
-    found = step_findings(steps_book(tmp_path, cells))
-    assert where(found) - {("schedule-too-short", SCHEDULE, "B12")} == {
+    community = dict(unit="兴隆街社区", filename="兴隆街社区.xlsx")
+    found = step_findings(steps_book(tmp_path, cells, **community))
+    assert {f for f in where(found) if f[0].startswith("material-")} == {
         ("material-exempt-no-record", L.MATERIALS, L.a1(material_row(FLAGGED), 5))}
     cells[L.MATERIALS][L.a1(material_row(FLAGGED), 5)] = PLAIN
-    found = step_findings(steps_book(tmp_path / "recorded", cells))
+    found = step_findings(steps_book(tmp_path / "recorded", cells, **community))
     assert not [f for f in found if f.code.startswith("material-")]
+    # the same member of the town organs (机关) may not be exempted at all
+    found = step_findings(steps_book(tmp_path / "organs", cells))
+    assert ("material-exempt-not-allowed", L.MATERIALS, L.a1(material_row(FLAGGED), 4)) in \
+        where(found)
 
 
 def test_leadership_cannot_be_exempt(tmp_path):
@@ -292,6 +305,11 @@ def test_a_personal_attack_is_never_fed_back(tmp_path):
     assert severity(found, "opinion-attack-fed-back") == {"error"}
 
 
+def test_only_opinions_about_a_member_must_be_fed_back(tmp_path):
+    found = step_findings(steps_book(tmp_path, opinion(0, 6, "不反馈")))  # about the leadership
+    assert not [f for f in found if f.code.startswith("opinion-")]
+
+
 def test_opinions_about_a_member_are_fed_back_before_step_7(tmp_path):
     found = step_findings(steps_book(tmp_path, opinion(1, 7, day(8, 29))))
     assert ("opinion-fed-back-late", L.OPINIONS, "H4") in where(found)
@@ -377,7 +395,8 @@ def test_the_cli_counts_materials_from_a_folder(tmp_path):
     ({L.TALKS: {"E3": None}}, "talk-incomplete", "A3"),
     ({L.TALKS: {"A9": day(8, 30), "B9": PLAIN}}, "talk-incomplete", "A9"),
     ({L.TALKS: {"B503": PLAIN, "C503": FLAGGED}}, "register-row-outside", "A503"),
-    ({L.OPINIONS: {"G3": "不反馈"}}, "opinion-withheld", "G3"),
+    ({L.OPINIONS: {"G4": "不反馈"}}, "opinion-withheld", "G4"),
+    ({L.MEETINGS: {"B3": day(8, 26)}}, "meeting-announced-after", "B3"),
     ({L.MEETINGS: {"C3": None}}, "meeting-date-missing", "C3"),
     ({L.CHECKLIST: {"B3": "不符合要求"}}, "checklist-failed", "B3"),
     ({L.CHECKLIST: {"A4": "二查党性分析"}}, "checklist-changed", "A4"),
@@ -480,6 +499,51 @@ def test_split_carries_the_roles_of_a_town_roster(tmp_path):
         materials = b.cells(L.MATERIALS)
     assert roster["C2"].value == "镇党委负责人" and roster["D4"].value == LEADER
     assert materials["A3"].value == "领导班子"  # the leadership's row, from the roles
+
+
+
+def test_a_name_with_a_space_inside_is_one_name(tmp_path):
+    padded = "欧阳　修"  # a full-width space, as rosters pad names to line up
+    rows = [*S.ROSTER, (padded, "科员", "", "", "")]
+    r = talk_row(5)
+    cells = {L.TALKS: {L.a1(r, 0): day(8, 24), L.a1(r, 1): BRANCH, L.a1(r, 2): f"{padded}、{PLAIN}",
+                       L.a1(r, 4): "一对多"}}
+    path = steps_book(tmp_path, cells, rows=rows)
+    found = step_findings(path)
+    assert not [f for f in found if f.code in ("talk-member-unknown", "register-names-separated")]
+    assert not [f for f in found if f.code == "talk-should-missing" and padded in f.message
+                and BRANCH in f.message]
+
+
+@pytest.mark.parametrize("typed, length", [("2100字", 2100), ("2,100", 2100), ("2，100字", 2100)])
+def test_a_length_typed_with_its_unit_or_a_thousands_comma(tmp_path, typed, length):
+    path = steps_book(tmp_path, material(PLAIN, 2, typed))
+    assert not [f for f in step_findings(path) if f.code.startswith("material-")]
+    assert compute_file(path, DEFS).written
+    with BookFile.open(path) as b:
+        assert b.cells(L.MATERIALS)[L.a1(material_row(PLAIN), 2)].value == length
+
+
+def test_a_length_that_is_no_count_is_reported_once(tmp_path):
+    found = step_findings(steps_book(tmp_path, material(PLAIN, 2, "9" * 400)))
+    assert [f.code for f in found if f.cell == L.a1(material_row(PLAIN), 2)] == [
+        "material-length-bad"]
+
+
+def test_a_day_of_1900_in_a_date_cell_is_no_date(tmp_path):
+    found = step_findings(steps_book(tmp_path, {L.MEETINGS: {"B3": 8.22}}))
+    assert ("register-date-bad", L.MEETINGS, "B3") in where(found)
+
+
+def test_members_in_a_talk_the_masses_joined_talked_with_the_masses(tmp_path):
+    r = talk_row(4)  # 周国平 and 吴晓燕 with the masses, now as 李志强's members
+    cells = {L.TALKS: {L.a1(r, 1): BRANCH, L.a1(r, 2): f"{PLAIN}、{FLAGGED}", L.a1(r, 4): "一对多"}}
+    found = step_findings(steps_book(tmp_path, cells))
+    assert not [f for f in found if f.code.startswith("talk-")]
+    r2 = {L.TALKS: {L.a1(r, 1): f"{PLAIN}、{FLAGGED}", L.a1(r, 2): BRANCH, L.a1(r, 3): None,
+                    L.a1(r, 4): "多对多"}}  # several talkers with one: the seed's 多对多
+    found = step_findings(steps_book(tmp_path / "one", r2))
+    assert "talk-form-mismatch" not in {f.code for f in found}
 
 
 # Last, so every case above has run.

@@ -308,7 +308,7 @@ _PROCESS = {
                   "feedback_withheld", "attack_value"), ("channels", "targets", "feedback"),
                  {"feedback_done": "feedback", "feedback_withheld": "feedback"}),
     "talks": (("title", "matrix_title", "masses_label"), ("forms",), {}),
-    "materials": (("title", "leadership", "exempt_value", "signed"), ("reviewed",),
+    "materials": (("title", "leadership", "exempt_value", "signed"), ("reviewed", "exempt_units"),
                   {"signed": "reviewed"}),
     "meetings": (("title", "branch", "leadership", "absent", "official", "health", "yes"),
                  ("attendance", "reasons"),

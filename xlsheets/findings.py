@@ -107,6 +107,7 @@ CATALOGUE = {
     # 专题组织生活会 / 专题民主生活会 (step 5, R15).
     "meeting-date-missing": (ERROR, "“{meeting}”的{label}未填写。"),
     "meeting-announced-late": (WARNING, "“{meeting}”于{announced}公示、{held}召开,只提前了 {days} 天;应提前{required}天公示会议时间、内容和要求。"),
+    "meeting-announced-after": (ERROR, "“{meeting}”的公示日期{announced}晚于召开日期{held}。请核对两个日期。"),
     "meeting-outside-schedule": (WARNING, "“{meeting}”的召开日期{held}不在工作日程表“{step}”的时间({range})内。"),
     "attendance-missing": (ERROR, "“{name}”参加{meeting}的出席情况未填写。"),
     "absence-reason-missing": (ERROR, "“{name}”缺席{meeting},但没有填写缺席原因。"),

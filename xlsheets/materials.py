@@ -12,6 +12,9 @@ and the branch secretary's own materials go to someone other than themselves
 (the plan names nobody). The reviewer signs; returned material is revised.
 """
 
+import math
+import unicodedata
+
 from . import layout as L
 from .findings import finding
 from .registers import Sheet, blank, empty, header
@@ -46,7 +49,7 @@ def reviewer(defs, people, name, leadership):
     return [n for n in people.having(p.branch_secretary) if n != name], RULES[2]
 
 
-def check(defs, grids, people, out, fixes, counted=None):
+def check(defs, unit, grids, people, out, fixes, counted=None):
     """The register's rows; ``counted`` (a ``wordcount.Counted``) overrides typed lengths.
 
     Returns whether the register is started.
@@ -76,16 +79,18 @@ def check(defs, grids, people, out, fixes, counted=None):
         if exempt:
             role = m["leadership"] if collective else next(
                 (r for r in (p.secretary, p.leader, p.head) if people.has(name, r)), None)
+            if role is None and not any(w in unit.name for w in m["exempt_units"]):
+                role = f"{unit.name}的党员"
             if role:
                 sheet.add("material-exempt-not-allowed", ln.row, EXEMPT, name=name, role=role)
             if blank(v[RECORDER]):
                 sheet.add("material-exempt-no-record", ln.row, RECORDER, name=name)
             continue
-        length = _length(sheet, ln, counts.get(name))
+        length, bad = _length(sheet, ln, counts.get(name))
         minimum = m["leadership_minimum"] if collective else m["member_minimum"]
-        if length is None:
+        if length is None and not bad:
             sheet.add("material-length-missing", ln.row, LENGTH, name=name)
-        elif length < minimum:
+        elif length is not None and length < minimum:
             sheet.add("material-too-short", ln.row, LENGTH, name=name, count=length,
                       minimum=minimum, kind="领导班子" if collective else "每个党员")
         _review(defs, sheet, ln, people, name, collective)
@@ -93,26 +98,40 @@ def check(defs, grids, people, out, fixes, counted=None):
 
 
 def _length(sheet, ln, counted):
-    """The material's length: the file's count when there is one, else the typed number."""
+    """The material's length: the file's count when there is one, else the typed number.
+
+    Returns ``(length or None, typed but not a length)``.
+    """
     raw, cell = ln.values[LENGTH], L.a1(ln.row, LENGTH)
+    kind, value = _typed_length(raw)
     if counted is not None:
         count, filename = counted
-        kind, typed = read_number(raw)
-        if kind != BLANK and typed != count:
+        if kind != BLANK and value != count:
             sheet.add("material-counted", ln.row, LENGTH, file=filename, count=count,
                       typed=show(raw))
-        if typed != count or kind != NUMBER:
+        if value != count or kind != NUMBER:
             sheet.fixes.setdefault(sheet.name, {})[cell] = count
-        return count
-    kind, value = read_number(raw)
+        return count, False
     if kind == BLANK:
-        return None
-    if kind == BAD or value < 0 or value != int(value):
+        return None, False
+    if kind == BAD:
         sheet.add("material-length-bad", ln.row, LENGTH, value=show(raw))
-        return None
+        return None, True
     if kind == TEXT_NUMBER:
-        sheet.fixes.setdefault(sheet.name, {})[cell] = int(value)
-    return int(value)
+        sheet.fixes.setdefault(sheet.name, {})[cell] = value
+    return value, False
+
+
+def _typed_length(raw):
+    """``read_number`` for a count of characters: “2100字” and “2,100” are 2100; a
+    count is a whole number >= 0 (and finite: a 400-digit text is no count)."""
+    if isinstance(raw, str):
+        raw = unicodedata.normalize("NFKC", raw).strip().removesuffix("字").replace(",", "")
+    kind, value = read_number(raw)
+    if kind in (NUMBER, TEXT_NUMBER) and (not math.isfinite(value) or value < 0
+                                          or value != int(value)):
+        return BAD, None
+    return kind, (int(value) if value is not None else None)
 
 
 def _review(defs, sheet, ln, people, name, leadership):

@@ -48,7 +48,10 @@ def check(defs, grids, people, ranges, out, fixes):
         if held is None:
             continue
         held_on[name] = held
-        if announced is not None and (held - announced).days < defs.process.announce_days:
+        if announced is not None and announced > held:
+            sheet.add("meeting-announced-after", ln.row, ANNOUNCED, meeting=name,
+                      announced=shown(announced), held=shown(held))
+        elif announced is not None and (held - announced).days < defs.process.announce_days:
             sheet.add("meeting-announced-late", ln.row, ANNOUNCED, meeting=name,
                       announced=shown(announced), held=shown(held),
                       days=(held - announced).days, required=_days(defs))

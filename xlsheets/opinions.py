@@ -78,7 +78,7 @@ def check(defs, grids, people, ranges, out, fixes):
         if attack and feedback == o["feedback_done"]:
             sheet.add("opinion-attack-fed-back", ln.row, FEEDBACK, value=feedback,
                       withheld=o["feedback_withheld"])
-        elif feedback == o["feedback_withheld"] and not attack:
+        elif feedback == o["feedback_withheld"] and not attack and target in people.rows:
             sheet.add("opinion-withheld", ln.row, FEEDBACK, value=feedback)
         elif target in people.rows and not attack:
             when = dict(step=defs.steps[step].name,

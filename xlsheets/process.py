@@ -37,7 +37,7 @@ def check(defs, unit, grids, out, fixes, counted=None):
     opinions.check(defs, grids, people, ranges, out, fixes)
     result.started[L.OPINIONS] = bool(grids.opinions)
     result.started[L.TALKS] = talks.check(defs, grids, people, out, fixes)
-    result.started[L.MATERIALS] = materials.check(defs, grids, people, out, fixes, counted)
+    result.started[L.MATERIALS] = materials.check(defs, unit, grids, people, out, fixes, counted)
     result.started[L.MEETINGS] = meetings.check(defs, grids, people, ranges, out, fixes)
     result.started[L.CHECKLIST] = checklist.check(defs, grids, out, fixes)
     if result.started[L.TALKS] or result.started[L.MATERIALS]:

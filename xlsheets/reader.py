@@ -11,6 +11,7 @@ import functools
 import re
 
 from . import cells as C, layout as L
+from .dates import read_day
 from .grids import EntryRow, Grids, Line, LookbackRow
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -169,7 +170,7 @@ def grids_from(source, names, sheet, defs, identity):
     schedule = next((n for n in names if n.endswith("工作日程表")), None)
     if schedule is not None:
         s = sheet(schedule)
-        g.schedule = [_text(s.value(L.SCHEDULE_FIRST_ROW + k, 1)) or ""
+        g.schedule = [_schedule_text(s.value(L.SCHEDULE_FIRST_ROW + k, 1), defs.year) or ""
                       for k in range(len(defs.steps))]
         g.schedule_steps = [_text(s.value(L.SCHEDULE_FIRST_ROW + k, 0)) or ""
                             for k in range(len(defs.steps))]
@@ -266,6 +267,15 @@ def rc(addr):
 def _rc(addr):
     m = _ADDR.match(addr)
     return int(m.group(2)) - 1, _col_index(m.group(1))
+
+
+def _schedule_text(value, year):
+    """A 工作时间 cell as text; a day Excel made a date of (“9月12日” typed into a
+    General cell: a date, or its day number) reads the way the schedules write days."""
+    day = read_day(value, year) if not isinstance(value, str) else None
+    if day is not None and abs(day.year - year) <= 1:
+        return f"{day.year}年{day.month}月{day.day}日"
+    return _text(value)
 
 
 def _text(value):

@@ -29,6 +29,8 @@ class Sheet:
         if blank(raw):
             return None
         day = read_day(raw, self.year)
+        if day is not None and abs(day.year - self.year) > 1:
+            day = None  # “8.22” or 25 in a date cell: a day of 1900, not of the campaign
         if day is None:
             self.add("register-date-bad", line.row, col, label=self.headers[col], value=show(raw))
         return day
@@ -56,10 +58,11 @@ class Sheet:
             self.fixes.setdefault(self.name, {})[L.a1(line.row, col)] = value
         return value
 
-    def names(self, line, col):
-        """The names in a cell; a cell not written with “、” is written back so."""
+    def names(self, line, col, known=()):
+        """The names in a cell (``known`` ones may hold spaces); a cell not written
+        with “、” is written back so."""
         raw = line.values[col]
-        names = split_names(raw)
+        names = split_names(raw, known)
         joined = "、".join(names)
         if isinstance(raw, str) and names and raw != joined:
             if len(names) > 1:

@@ -14,18 +14,30 @@ from dataclasses import dataclass, field
 from . import layout as L
 from .findings import finding
 
-# Clerks separate names and roles with 、 (the form's own), commas, semicolons,
-# slashes or spaces, in half- or full-width.
-_SEPARATORS = re.compile(r"[、,，;；/／\s\u3000]+")
+# Clerks separate names and roles with 、 (the form's own), commas, semicolons or
+# slashes, in half- or full-width, or with spaces, which a name itself may hold
+# (“周　平”, padded to line up with three-character names).
+_SEPARATORS = re.compile(r"[、,，;；/／]+")
+_SPACES = re.compile(r"[\s\u3000]+")
 
 
-def split_names(value):
-    """The names in a cell, in order, without blanks: ``'张三,李四 '`` -> ``['张三', '李四']``."""
+def split_names(value, known=()):
+    """The names in a cell, in order, without blanks: ``'张三,李四 '`` -> ``['张三', '李四']``.
+
+    A part with spaces inside is one name when ``known`` has it, else several.
+    """
     if value is None:
         return []
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return [n for n in _SEPARATORS.split(str(value).strip()) if n]
+    out = []
+    for part in _SEPARATORS.split(str(value)):
+        part = part.strip()
+        if part in known or not _SPACES.search(part):
+            out += [part] if part else []
+        else:
+            out += [n for n in _SPACES.split(part) if n]
+    return out
 
 
 def text(value):

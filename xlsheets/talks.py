@@ -42,10 +42,10 @@ class Talks:
                     if a != b:
                         self.pairs[a][b] += 1
                         self.pairs[b][a] += 1
-                if masses:
-                    self.masses[a] += 1
             for name in set(talkers) | set(members):
                 self.total[name] += 1
+                if masses:  # everyone in a talk the masses joined talked with them
+                    self.masses[name] += 1
 
     def between(self, a, b):
         return self.pairs[a][b] if a in self.pairs else 0
@@ -54,14 +54,14 @@ class Talks:
         return sum(self.pairs[name].values()) if name in self.pairs else 0
 
 
-def _parsed(lines):
-    return [(split_names(ln.values[TALKERS]), split_names(ln.values[MEMBERS]),
+def _parsed(lines, known):
+    return [(split_names(ln.values[TALKERS], known), split_names(ln.values[MEMBERS], known),
              not blank(ln.values[MASSES])) for ln in lines]
 
 
 def matrix(defs, names, lines):
     """谈心情况表: per member, talks with each member (None on the diagonal), 群众, 合计."""
-    talks = Talks(_parsed([ln for ln in lines if ln.row <= L.REGISTER_LAST_ROW]))
+    talks = Talks(_parsed([ln for ln in lines if ln.row <= L.REGISTER_LAST_ROW], set(names)))
     rows = []
     for a in names:
         mine = talks.pairs.get(a, {})
@@ -92,7 +92,7 @@ def check(defs, grids, people, out, fixes):
             sheet.add("talk-incomplete", ln.row, TALKERS if "谈心人" in missing else 0,
                       missing="、".join(missing))
         sheet.day(ln, DATE)
-        talkers, members = sheet.names(ln, TALKERS), sheet.names(ln, MEMBERS)
+        talkers, members = sheet.names(ln, TALKERS, roster), sheet.names(ln, MEMBERS, roster)
         for name in talkers:
             if name not in roster:
                 sheet.add("talk-talker-unknown", ln.row, TALKERS, name=name)
@@ -111,13 +111,14 @@ def check(defs, grids, people, out, fixes):
 
 
 def _form(defs, sheet, ln, form, talkers, others):
-    """一对一 is one with one, 一对多 one with several, 多对多 several with several."""
+    """一对一 is one with one, 一对多 one with several, 多对多 several talkers (with
+    one or several: the seed has no 多对一)."""
     forms = defs.process.talks["forms"]
     if not form or not talkers or not others:
         return
     fits = {forms[0]: talkers == 1 and others == 1,
             forms[1]: talkers == 1 and others > 1,
-            forms[2]: talkers > 1 and others > 1}
+            forms[2]: talkers > 1}
     if not fits.get(form, True):
         sheet.add("talk-form-mismatch", ln.row, FORM, form=form, talkers=talkers, others=others)
 

@@ -47,6 +47,9 @@ class Formats:
                                     **center})
         self.entry_text = wb.add_format({"locked": False, "bg_color": ENTRY_FILL, "text_wrap": True,
                                          **border})
+        # Kept as typed: Excel would make “9月12日” a date, and a range like “8月16—19日” text.
+        self.entry_as_typed = wb.add_format({"locked": False, "bg_color": ENTRY_FILL,
+                                             "num_format": "@", **center})
         self.entry_top = wb.add_format({"locked": False, "bg_color": ENTRY_FILL, "text_wrap": True,
                                         "border": 1, "valign": "top"})
         self.entry_box = wb.add_format({"locked": False, "text_wrap": True, "border": 1,

@@ -27,7 +27,7 @@ def write(wb, ctx):
         if unit.scheduled:
             ws.write_string(row, 1, date, f.text_center)
         else:  # no dates in the definitions: the branch types its own
-            ws.write_blank(row, 1, None, f.entry)
+            ws.write_blank(row, 1, None, f.entry_as_typed)
         ws.write_string(row, 2, step.text, f.text)
         row += 1
     a4(ws, repeat=(0, 2), area=(0, 0, row - 1, 2))
