@@ -59,7 +59,7 @@ _REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships"
            "http://purl.oclc.org/ooxml/officeDocument/relationships")
 _WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 _WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def read_error(path, error):
@@ -212,15 +212,15 @@ def _value_kind(value):
 
 # --- XML safety and decoding -------------------------------------------------------------
 
-class _Forbidden(Exception):
+class Forbidden(Exception):
     pass
 
 
 def _forbid(*_args):
-    raise _Forbidden
+    raise Forbidden
 
 
-def _safe_parser():
+def safe_parser():
     """An expat parser that raises on any DTD or entity declaration."""
     p = expat.ParserCreate()
     p.StartDoctypeDeclHandler = _forbid
@@ -233,14 +233,14 @@ def _safe_parser():
 
 def _check_xml(book, part, data):
     """Prove ``data`` is well-formed XML without DTD or entity declarations."""
-    _parse(book, part, _safe_parser(), data)
+    _parse(book, part, safe_parser(), data)
 
 
 def _parse(book, part, p, data):
     """Feed ``data`` to parser ``p``; refusals and XML errors become BookError."""
     try:
         p.Parse(data, True)
-    except _Forbidden:
+    except Forbidden:
         raise BookError(book, f"其中的 {part} 含有 DTD 或实体声明,出于安全原因拒绝读取。") from None
     except expat.ExpatError as e:
         raise BookError(book, f"其中的 {part} 不是有效的 XML(第 {e.lineno} 行第 {e.offset + 1} 列出错),"
@@ -381,7 +381,7 @@ class BookFile:
         path = os.fspath(path)
         try:
             with open(path, "rb") as f:
-                if f.read(4) == _CFB_MAGIC[:4]:
+                if f.read(4) == CFB_MAGIC[:4]:
                     raise BookError(path, "文件已加密(设置了打开密码),或是旧版 .xls 格式。"
                                           "请在 Excel 或 WPS 中取消密码,并另存为 .xlsx 后再试。")
                 _guard_central_directory(path, f)
@@ -391,7 +391,7 @@ class BookFile:
         except OSError as e:
             raise read_error(path, e) from None
         try:
-            members = _guard_members(path, zf.infolist())
+            members = guard_members(path, zf.infolist())
             return cls(path, zf, members)
         except BaseException:
             zf.close()
@@ -921,7 +921,7 @@ class _TooBig(Exception):
 
 def _extent_by_parse(book, part, data):
     """The extent by expat, cells without ``r`` placed after the previous one."""
-    p = _safe_parser()
+    p = safe_parser()
     at = [0, 0, 0, 0]  # row, column, last row, last column
 
     def start(tag, attrs):
@@ -980,7 +980,7 @@ def _guard_central_directory(path, f):
         raise BookError(path, "压缩包目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。")
 
 
-def _guard_members(path, infos):
+def guard_members(path, infos):
     """Refuse zip bombs and packages we cannot copy faithfully, from declared sizes only."""
     if len(infos) > MAX_ENTRIES:
         raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。")

@@ -63,7 +63,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .errors import XlsheetsError
-from .ooxml import _CFB_MAGIC, BookError, _Forbidden, _guard_members, _safe_parser, \
+from .ooxml import CFB_MAGIC, BookError, Forbidden, guard_members, safe_parser, \
     check_zip_directory, read_error
 from .roster import ENCODINGS
 
@@ -170,10 +170,10 @@ def _count_txt(path, f):
 
 def _count_docx(path, f):
     """Characters of the body of a .docx, from an open binary file."""
-    magic = f.read(len(_CFB_MAGIC))
+    magic = f.read(len(CFB_MAGIC))
     if not magic:
         raise WordCountError(path, "文件是空的(0 字节)。")
-    if magic == _CFB_MAGIC:
+    if magic == CFB_MAGIC:
         raise WordCountError(path, "文件已加密(设置了打开密码),或其实是旧版 .doc 格式。"
                                    "请在 Word 或 WPS 中取消密码,并“另存为” .docx 格式后再试。")
     if not magic.startswith(b"PK"):
@@ -187,7 +187,7 @@ def _count_docx(path, f):
         raise WordCountError(path, _NOT_DOCX) from None
     with zf:
         try:
-            members = _guard_members(path, zf.infolist())
+            members = guard_members(path, zf.infolist())
         except BookError as e:
             raise WordCountError(path, e.problem) from None
         lower = {name.lower(): info for name, info in members.items()}
@@ -219,7 +219,7 @@ def _main_part(path, zf, lower):
                 and attrs.get("TargetMode", "Internal") == "Internal"):
             targets.append(attrs.get("Target", ""))
 
-    p = _safe_parser()
+    p = safe_parser()
     p.StartElementHandler = start
     _stream(path, zf, rels, p)
     if not targets:
@@ -236,7 +236,7 @@ def _stream(path, zf, info, p):
             while chunk := stream.read(CHUNK):
                 p.Parse(chunk, False)
         p.Parse(b"", True)
-    except _Forbidden:
+    except Forbidden:
         raise WordCountError(path, f"其中的 {part} 含有 DTD 或实体声明,出于安全原因拒绝读取。") from None
     except _TooDeep:
         raise WordCountError(path, f"其中的 {part} 嵌套超过 {MAX_DEPTH:,} 层,"
@@ -272,7 +272,7 @@ class _BodyReader:
         self.skip = 0  # depth inside an element whose text does not count
         self.text = 0  # depth inside w:t
         self.root = True
-        p = self.parser = _safe_parser()
+        p = self.parser = safe_parser()
         p.buffer_text = True
         p.StartElementHandler = self.start
         p.EndElementHandler = self.end
