@@ -130,6 +130,18 @@ def test_docx_counts_accepted_text_only(tmp_path):
     assert count_file(write_docx(tmp_path / "a.docx", body)) == 7
 
 
+def test_docx_hidden_text_does_not_pad_a_material(tmp_path):
+    body = ("<w:p>"
+            '<w:r><w:t>看得见</w:t></w:r>'  # 3
+            '<w:r><w:rPr><w:b/><w:vanish/></w:rPr><w:t>隐藏的凑字数文字</w:t></w:r>'
+            '<w:r><w:rPr><w:vanish w:val="0"/></w:rPr><w:t>不隐藏</w:t></w:r>'  # 3
+            '<w:r><w:rPr><w:vanish w:val="false"/></w:rPr><w:t>也不</w:t></w:r>'  # 2
+            '<w:r><w:t>尾</w:t></w:r>'  # 1: a hidden run hides itself only
+            "</w:p>"
+            '<w:p><w:pPr><w:rPr><w:vanish/></w:rPr></w:pPr><w:r><w:t>段落标记隐藏</w:t></w:r></w:p>')  # 6
+    assert count_file(write_docx(tmp_path / "a.docx", body)) == 15
+
+
 def test_docx_text_box_counted_once(tmp_path):
     box = '<w:txbxContent><w:p><w:r><w:t>文本框里的字</w:t></w:r></w:p></w:txbxContent>'
     body = ('<w:p><w:r><mc:AlternateContent>'

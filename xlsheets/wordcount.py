@@ -17,7 +17,9 @@ What is counted:
   text; of a ``mc:AlternateContent`` only the first branch is read, since Word
   stores each text box twice (the DrawingML choice and its VML fallback).
   Tabs and line breaks are white space, field codes are not text, a symbol
-  (``w:sym``) is not counted, hidden text (``w:vanish``) is.
+  (``w:sym``) is not counted, and neither is text a run's own properties hide
+  (``w:vanish``: it does not print, so it cannot pad a material to length; text
+  hidden through a character style still counts).
 * ``.doc`` and ``.wps`` (old binary formats) are refused: save as .docx.
 
 A .docx arrives by email and is untrusted: the zip is screened from its
@@ -271,6 +273,7 @@ class _BodyReader:
         self.chosen = []  # per open AlternateContent: whether a branch was taken
         self.skip = 0  # depth inside an element whose text does not count
         self.text = 0  # depth inside w:t
+        self.hidden = False  # inside a run whose own properties hide it (w:vanish)
         self.root = True
         p = self.parser = safe_parser()
         p.buffer_text = True
@@ -297,11 +300,19 @@ class _BodyReader:
             self.root = False
             self.is_word = uri in _W_NS and local == "document"
         if uri in _W_NS:
+            parent = self.kinds[-1] if self.kinds else None
             if local == "t":
                 kind = "t"
                 self.text += 1
             elif local in ("del", "moveFrom"):
                 kind = "skip"
+            elif local == "r":
+                kind, self.hidden = "r", False
+            elif local == "rPr" and parent == "r":
+                kind = "rpr"
+            elif local == "vanish" and parent == "rpr":
+                value = next((v for k, v in attrs.items() if k.rpartition(":")[2] == "val"), "1")
+                self.hidden = value.strip().lower() not in ("0", "false", "off")
         elif uri == _MC_NS:
             if local == "AlternateContent":
                 kind = "ac"
@@ -324,6 +335,8 @@ class _BodyReader:
         kind = self.kinds.pop()
         if kind == "t":
             self.text -= 1
+        elif kind == "r":
+            self.hidden = False
         elif kind == "ac":
             self.chosen.pop()
         self._restore()
@@ -334,7 +347,7 @@ class _BodyReader:
             self.ns = outer
 
     def data(self, text):
-        if self.text and not self.skip:
+        if self.text and not self.skip and not self.hidden:
             self.count += count_text(text)
 
 
