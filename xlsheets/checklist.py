@@ -8,12 +8,11 @@ CHECK, RESULT, EVIDENCE = range(3)
 
 
 def check(defs, grids, out, fixes):
-    """The four rows: unchanged texts, a result each, evidence each. Returns whether started."""
+    """The four rows: unchanged texts, a result each, evidence each."""
     c = defs.process.checklist
-    if L.CHECKLIST not in grids.sheets:
-        return False
-    if not header(L.CHECKLIST, grids.registers.get("checklist", []), L.CHECKLIST_HEADERS, out):
-        return False
+    if L.CHECKLIST not in grids.sheets or not header(
+            L.CHECKLIST, grids.registers.get("checklist", []), L.CHECKLIST_HEADERS, out):
+        return
     sheet = Sheet(L.CHECKLIST, L.CHECKLIST_HEADERS, defs.year, out, fixes)
     lines = {ln.row: ln for ln in grids.checklist}
     started = any(not blank(ln.values[k]) for ln in lines.values() for k in (RESULT, EVIDENCE))
@@ -33,4 +32,3 @@ def check(defs, grids, out, fixes):
     if not started:
         empty(L.CHECKLIST, "四查四看", "开展“回头看”时,请逐项填写检查结果和情况及佐证材料。", out,
               L.a1(L.REGISTER_FIRST_ROW, RESULT))
-    return started

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from . import figures as F, layout as L, process
 from .cells import category_cells, level_cells, register_values
 from .findings import finding
+from .registers import header
 from .values import BAD, BLANK, TEXT_NUMBER, read_number, show
 
 
@@ -50,7 +51,7 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
         if sheet in missing:
             rows_by_group[g.key], entry_rows[g.key] = [], []
             continue
-        _header(sheet, grids.entry_headers.get(g.key, []), _entry_header(defs), out)
+        header(sheet, grids.entry_headers.get(g.key, []), _entry_header(defs), out, row=0)
         typed = grids.entries.get(g.key, [])
         end = max((er.row for er in typed if er.total_is_formula), default=L.ENTRY_FIRST_ROW - 1)
         for er in typed:
@@ -64,8 +65,8 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
         entry_rows[g.key] = [r for r, _, _ in rows]
     lookback = []
     if L.LOOKBACK_ENTRY not in missing:
-        _header(L.LOOKBACK_ENTRY, grids.lookback_header,
-                ["票号", *(i.name for i in defs.lookback_items)], out)
+        header(L.LOOKBACK_ENTRY, grids.lookback_header,
+               ["票号", *(i.name for i in defs.lookback_items)], out, row=0)
         inside = []
         for lr in grids.lookback:
             if lr.row <= L.LOOKBACK_LAST_ROW:
@@ -147,15 +148,6 @@ def _sheets(defs, unit, grids, out):
     for s in missing:
         out.append(finding("sheet-missing", s, "", name=s))
     return set(missing)
-
-
-def _header(sheet, actual, expected, out):
-    for c, want in enumerate(expected):
-        got = actual[c] if c < len(actual) else None
-        if (got.strip() if isinstance(got, str) else got) != want:
-            out.append(finding("header-changed", sheet, L.a1(0, c), expected=want,
-                               actual="" if got is None else show(got)))
-            return
 
 
 def _roster(grids, names, out):

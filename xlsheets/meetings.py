@@ -17,14 +17,14 @@ NAME, WHICH, STATUS, REASON, HANDED_IN, PRESENTER, MAKEUP = range(7)
 
 
 def check(defs, grids, people, ranges, out, fixes):
-    """Both meetings' dates and every attendance row. Returns whether the sheet is started."""
+    """Both meetings' dates and every attendance row."""
     mt = defs.process.meetings
     if L.MEETINGS not in grids.sheets:
-        return False
+        return
     if not (header(L.MEETINGS, grids.registers.get("meetings", []), L.MEETING_HEADERS, out)
             and header(L.MEETINGS, grids.registers.get("attendance", []), L.ATTENDANCE_HEADERS,
                        out, L.ATTENDANCE_HEADER_ROW)):
-        return False
+        return
     sheet = Sheet(L.MEETINGS, L.MEETING_HEADERS, defs.year, out, fixes)
     rows = Sheet(L.MEETINGS, L.ATTENDANCE_HEADERS, defs.year, out, fixes)
     started = any(not blank(ln.values[c]) for ln in grids.meetings for c in (ANNOUNCED, HELD)) \
@@ -32,13 +32,13 @@ def check(defs, grids, people, ranges, out, fixes):
     if not started:
         empty(L.MEETINGS, "会议情况", "请填写支部专题组织生活会(和班子专题民主生活会)的公示日期、召开日期和每名党员的出席情况。",
               out, L.a1(L.MEETING_FIRST_ROW, ANNOUNCED))
-        return False
-    has_leadership = bool(leadership(defs, people))
+        return
+    leaders = leadership(defs, people)
     step = mt["step"] - 1
     held_on = {}
     for ln in grids.meetings:
         name = text(ln.values[MEETING])
-        if name == mt["leadership"] and not has_leadership:
+        if name == mt["leadership"] and not leaders:
             continue
         announced, held = sheet.day(ln, ANNOUNCED), sheet.day(ln, HELD)
         for col, day in ((ANNOUNCED, announced), (HELD, held)):
@@ -64,11 +64,10 @@ def check(defs, grids, people, ranges, out, fixes):
         _attendance(defs, rows, ln, people, held_on)
     listed = {text(ln.values[NAME]) for ln in grids.attendance
               if text(ln.values[WHICH]) == mt["leadership"]}
-    unlisted = [n for n in leadership(defs, people) if n not in listed]
+    unlisted = [n for n in leaders if n not in listed]
     if unlisted:
         sheet.add("role-after-build", L.ATTENDANCE_HEADER_ROW, NAME, who="、".join(unlisted),
                   what=f"{mt['leadership']}出席情况")
-    return True
 
 
 def _attendance(defs, rows, ln, people, held_on):

@@ -1,8 +1,9 @@
 """The checks of the nine steps beyond the ballots: schedule, registers, roles.
 
 One entry point for ``checks.check``: it runs R13-R18 and the register
-checks on ``Grids`` and returns what compute writes back: the fixes (cells
-typed in a form the formulas cannot match) and the talk matrix.
+checks on ``Grids``, putting findings and write-backs (cells typed in a form
+the formulas cannot match) where the caller says; ``summary`` gives the town
+summary's row of one branch.
 """
 
 from dataclasses import dataclass, field
@@ -14,11 +15,8 @@ from .registers import header
 
 @dataclass
 class Process:
-    """What the process checks found: per step whether its register is started."""
+    """What the step checks hand on: how many rows the counted registers hold."""
 
-    ranges: list  # (start, end) or None per step, from the workbook's schedule
-    started: dict = field(default_factory=dict)  # register sheet -> bool
-    people: object = None  # roles.People
     rows: dict = field(default_factory=dict)  # register sheet -> rows typed (opinions, talks)
 
 
@@ -32,17 +30,14 @@ def check(defs, unit, grids, out, fixes, counted=None):
     if grids.roles and L.ROSTER in grids.sheets:
         header(L.ROSTER, grids.registers.get("roles", []),
                ["姓名", "职务", *L.ROSTER_ROLE_HEADERS], out, row=0)
-    result = Process(ranges, people=people,
-                     rows={L.OPINIONS: len(grids.opinions), L.TALKS: len(grids.talks)})
     opinions.check(defs, grids, people, ranges, out, fixes)
-    result.started[L.OPINIONS] = bool(grids.opinions)
-    result.started[L.TALKS] = talks.check(defs, grids, people, out, fixes)
-    result.started[L.MATERIALS] = materials.check(defs, unit, grids, people, out, fixes, counted)
-    result.started[L.MEETINGS] = meetings.check(defs, grids, people, ranges, out, fixes)
-    result.started[L.CHECKLIST] = checklist.check(defs, grids, out, fixes)
-    if result.started[L.TALKS] or result.started[L.MATERIALS]:
+    talked = talks.check(defs, grids, people, out, fixes)
+    written = materials.check(defs, unit, grids, people, out, fixes, counted)
+    meetings.check(defs, grids, people, ranges, out, fixes)
+    checklist.check(defs, grids, out, fixes)
+    if talked or written:  # the rules that name roles are in use
         _roles_named(defs, people, out)
-    return result
+    return Process(rows={L.OPINIONS: len(grids.opinions), L.TALKS: len(grids.talks)})
 
 
 def _roles_named(defs, people, out):

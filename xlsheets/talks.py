@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from . import layout as L
 from .findings import finding
 from .registers import Sheet, blank, empty, header
-from .roles import split_names, text
+from .roles import split_names
 
 DATE, TALKERS, MEMBERS, MASSES, FORM, CONTENT = range(6)
 
