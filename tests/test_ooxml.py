@@ -744,3 +744,24 @@ def test_new_cells_take_the_column_style(plain_book, tmp_path):
     assert cell_xml(xml, "C1") == '<c r="C1" s="5"><v>1</v></c>'
     assert cell_xml(xml, "D1") == '<c r="D1"><v>2</v></c>'
     assert cell_xml(xml, "B2") == '<c r="B2" s="7"><v>3</v></c>'
+
+
+def test_an_empty_last_row_from_a_row_deletion_is_not_a_huge_sheet(tmp_path):
+    """LibreOffice writes ``<row r="1048576"/>`` after deleting a row: no cell lies
+    there, python-calamine builds no grid for it, so the size guard reads the sheet."""
+    from python_calamine import CalamineWorkbook
+
+    from xlsheets.ooxml import _extent_by_parse, _sheet_extent
+
+    xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="42"><c r="C42">'
+           b'<v>2</v></c></row><row r="1048576" spans="1:1"/></sheetData></worksheet>')
+    rows, cols = _sheet_extent("s.xlsx", "p", xml)  # the quick path: exact from 100,000
+    assert rows < 100_000 and cols == 26
+    assert _extent_by_parse("s.xlsx", "p", xml) == (42, 3)
+    odd = xml.replace(b'<c r="C42">', b'<c t="n" r="C42">')  # takes the streaming pass
+    assert _sheet_extent("s.xlsx", "p", odd) == (42, 3)
+    # A cell really at the last row still counts.
+    far = xml.replace(b'<row r="1048576" spans="1:1"/>',
+                      b'<row r="1048576"><c r="A1048576"><v>3</v></c></row>')
+    assert _sheet_extent("s.xlsx", "p", far)[0] == 1048576

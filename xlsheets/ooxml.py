@@ -872,17 +872,17 @@ def _sheet_data(text, p):
 # extent follows from searches that start at literal text (milliseconds for megabytes).
 _ODD_TAG = re.compile(rb'<(?:c|row)(?:[>/\t\n\r]| (?!r="))')
 _PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")
-_BIG_ROW = re.compile(rb'<row r="0*([1-9][0-9]{5,})"')
 # cells beyond column Z or row 99,999: (column letters, row digits)
 _FAR_CELL = re.compile(rb'<c r="\$?(?:([A-Za-z]{2,3})\$?([0-9]+)|[A-Za-z]\$?0*([1-9][0-9]{5,}))"')
-_ANY_ROW = re.compile(rb'<row r="([0-9]+)"')
 _ANY_CELL_ROW = re.compile(rb'<c r="\$?[A-Za-z]{1,3}\$?([0-9]+)"')
 
 
 def _sheet_extent(book, part, data):
     """(last row, last column), 1-based, of the grid a reader builds from a sheet part.
 
-    Cells without a value count too (a conservative bound). Exact enough to
+    Cells without a value count too (a conservative bound); a row element
+    without cells does not (LibreOffice writes an empty ``<row r="1048576"/>``
+    after a row deletion, and python-calamine builds no grid for it). Exact enough to
     refuse: rows are exact above 99,999; every row is looked at only when a
     cell lies beyond column Z. Unusual markup (prefixes, cells without ``r``)
     takes a streaming pass that places cells as python-calamine does.
@@ -890,29 +890,18 @@ def _sheet_extent(book, part, data):
     if _ODD_TAG.search(data) or _PREFIXED_TAG.search(data):
         return _extent_by_parse(book, part, data)
     rows, cols = 0, 1
-    for m in _BIG_ROW.finditer(data):
-        rows = max(rows, int(m[1]))
-        if rows > MAX_SHEET_ROWS:
-            return _last_row(data, rows), cols
     for m in _FAR_CELL.finditer(data):
         if m[1]:
             rows, cols = max(rows, int(m[2])), max(cols, col_number(m[1].decode("ascii")))
         else:
             rows = max(rows, int(m[3]))
         if rows > MAX_SHEET_ROWS:
-            return _last_row(data, rows), cols
+            return rows, cols
     if cols <= 26:
         return max(rows, 1), 26  # A:Z: within MAX_SHEET_CELLS whatever the rows
-    for pattern in (_ANY_ROW, _ANY_CELL_ROW):  # far columns: the true last row matters
-        for m in pattern.finditer(data):
-            rows = max(rows, int(m[1]))
-    return rows, cols
-
-
-def _last_row(data, seen):
-    """The number of the last row element (rows come in order), for the message."""
-    m = _ANY_ROW.match(data, max(data.rfind(b'<row r="'), 0))
-    return max(seen, int(m[1])) if m else seen
+    for m in _ANY_CELL_ROW.finditer(data):  # far columns: the true last row matters
+        rows = max(rows, int(m[1]))
+    return max(rows, 1), cols
 
 
 class _TooBig(Exception):
@@ -929,7 +918,6 @@ def _extent_by_parse(book, part, data):
         if tag == "row":
             r = (attrs.get("r") or "").strip()
             at[0], at[1] = (int(r) if r.isdigit() else at[0] + 1), 0
-            at[2] = max(at[2], at[0])
         elif tag == "c":
             m = _A1.fullmatch((attrs.get("r") or "").strip())
             row, at[1] = (int(m[2]), col_number(m[1])) if m else (at[0], at[1] + 1)
