@@ -197,8 +197,26 @@ def _num_text(value):
     return str(int(f)) if f.is_integer() and abs(f) < 2**53 else repr(f)
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A formula to write into a cell (``text`` without the '='), with its cached value.
+
+    ``array``: the range of an array formula (``"M3"``), None for an ordinary one.
+    """
+
+    text: str
+    value: object = None
+    array: str | None = None
+
+    def xml(self, p=""):
+        t = f' t="array" ref="{_esc_attr(self.array)}"' if self.array else ""
+        return f"<{p}f{t}>{_esc_text(_BAD_XML_CHARS.sub('', self.text))}</{p}f>"
+
+
 def _value_kind(value):
     """'b', 'n', 's' or None for a value we can write; TypeError otherwise."""
+    if isinstance(value, Formula):
+        return _value_kind(value.value)
     if value is None:
         return None
     if isinstance(value, bool):
@@ -992,8 +1010,14 @@ def guard_members(path, infos):
 # --- writing a new worksheet -------------------------------------------------------------
 
 def _cell_xml(ref, value, p="", style=None):
-    """A complete ``<c>`` element holding a plain (non-formula) value."""
+    """A complete ``<c>`` element holding a plain value or a ``Formula``."""
     s = f' s="{style}"' if style is not None else ""
+    if isinstance(value, Formula):
+        kind = _value_kind(value)
+        t = ' t="str"' if kind == "s" else ' t="b"' if kind == "b" else ""
+        v = value.value
+        cached = "" if kind is None else f"<{p}v>{_esc_text(_xstring(v)) if kind == 's' else _num_text(int(v) if kind == 'b' else v)}</{p}v>"
+        return f'<{p}c r="{ref}"{s}{t}>{value.xml(p)}{cached}</{p}c>'
     kind = _value_kind(value)
     if kind is None:
         return f'<{p}c r="{ref}"{s}/>'
@@ -1076,6 +1100,11 @@ def _patch_cell(cell, value, p):
     f = pats["felem"].search(inner)
     ext = pats["ext"].search(inner)
     kind = _value_kind(value)
+    if isinstance(value, Formula):  # a new formula replaces the old one, if any
+        if f and re.search(r"""\sref\s*=""", f[0].split(">", 1)[0]) and "shared" in f[0]:
+            raise ValueError("cannot replace the master of a shared formula")
+        attrs = [(k, v) for k, v in attrs if k != "vm"]
+        f, value = [value.xml(p)], value.value
     if f:
         t = {"n": None, "s": "str", "b": "b", None: None}[kind]
     else:
@@ -1291,12 +1320,7 @@ def _add_sheet_entries(book, new_sheets):
     next_id = max(ids, default=0) + 1
     n = 1 + max((int(m[1]) for m in (re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", x)
                                      for x in taken) if m), default=0)
-    rel_prefix = None
-    for ns in _REL_NS:
-        m = re.search(rf"""xmlns:([\w.-]+)\s*=\s*["']{re.escape(ns)}["']""", texts[wb_part])
-        if m:
-            rel_prefix = m[1]
-            break
+    rel_prefix = _root_binding(texts[wb_part], _REL_NS)
     added = []
     for name, xml in new_sheets:
         while f"xl/worksheets/sheet{n}.xml" in taken:
@@ -1322,7 +1346,47 @@ def _add_sheet_entries(book, new_sheets):
             lambda p: f'<{p}sheet name="{_esc_attr(name)}" sheetId="{next_id}" {rid_attr}/>')
         next_id += 1
         added.append((part, xml))
-    return {part: encoders[part](texts[part]) for part in texts}, added
+    out = {part: encoders[part](texts[part]) for part in texts}
+    _prove_entries(book, out[wb_part], out[rels_part], out[ct_part], added, new_sheets, folder)
+    return out, added
+
+
+def _root_binding(text, namespaces):
+    """The prefix the root start tag binds to one of ``namespaces``, else None.
+
+    Only the root's declarations are in scope everywhere: a prefix declared on a
+    sibling element (openpyxl declares ``r`` on each ``<sheet>``) is not.
+    """
+    _, i = _root(text)
+    start = text[i:text.find(">", i) + 1]
+    for ns in namespaces:
+        m = re.search(rf"""\sxmlns:([\w.-]+)\s*=\s*["']{re.escape(ns)}["']""", start)
+        if m:
+            return m[1]
+    return None
+
+
+def _prove_entries(book, wb, rels, ct, added, new_sheets, folder):
+    """Parse the edited parts as XML with their own declarations: each new sheet must be
+    a ``sheet`` of the workbook whose relationship id resolves to its part."""
+    def names(root, local):
+        return [e for e in root.iter() if _local(e.tag) == local]
+    wb_root = _parse_small(book.path, "xl/workbook.xml", wb)
+    rel_root = _parse_small(book.path, "workbook.xml.rels", rels)
+    ct_root = _parse_small(book.path, "[Content_Types].xml", ct)
+    targets = {e.get("Id"): e.get("Target") for e in names(rel_root, "Relationship")}
+    overrides = {e.get("PartName") for e in names(ct_root, "Override")}
+    sheets = {e.get("name"): e for e in names(wb_root, "sheet")
+              if e.tag.startswith("{") and e.tag[1:].partition("}")[0] in _MAIN_NS}
+    for (name, _), (part, _) in zip(new_sheets, added):
+        el = sheets.get(name)
+        rid = None if el is None else next(
+            (v for k, v in el.attrib.items() if k[1:].partition("}")[0] in _REL_NS
+             and _local(k) == "id"), None)
+        if rid is None or targets.get(rid) != posixpath.relpath(part, folder or ".") \
+                or f"/{part}" not in overrides:
+            raise BookError(book.path, f"无法在工作簿中登记新工作表“{name}”(工作簿结构特殊),"
+                                       "请用 Excel 或 WPS 打开后另存一次再试。")
 
 
 # --- copying the zip ---------------------------------------------------------------------
@@ -1421,7 +1485,56 @@ class _ZipWriter:
         self._f.write(_END.pack(b"PK\x05\x06", 0, 0, n, n, size, offset, len(comment)) + comment)
 
 
-def write_patched(src, dst, updates, add_sheets=None):
+def _set_names(book, text, names):
+    """workbook.xml text with the workbook-scoped defined ``names`` {name: formula text}
+    set: an existing name's text replaced, a new one added to ``<definedNames>``."""
+    p = _root_prefix(text)
+    P = re.escape(p)
+    for name, value in names.items():
+        if not re.fullmatch(r"[A-Za-z_\\][\w.]*", name):
+            raise ValueError(f"not a defined name we write: {name!r}")
+        body = _esc_text(_BAD_XML_CHARS.sub("", value))
+        found = None
+        for m in re.finditer(rf"<{P}definedName(\s[^>]*)>([^<]*)</{P}definedName\s*>", text):
+            attrs = dict((k, v[1:-1]) for k, v in _ATTR.findall(m[1]))
+            if "localSheetId" not in attrs and _unescape(attrs.get("name", "")).casefold() \
+                    == name.casefold():
+                found = m
+                break
+        if found is not None:
+            text = text[:found.start(2)] + body + text[found.end(2):]
+            continue
+        element = f'<{p}definedName name="{name}">{body}</{p}definedName>'
+        close = list(re.finditer(rf"</{P}definedNames\s*>", text))
+        if close:
+            text = text[:close[-1].start()] + element + text[close[-1].start():]
+            continue
+        empty = re.search(rf"<{P}definedNames\s*/>", text)
+        if empty:
+            text = text[:empty.start()] + f"<{p}definedNames>{element}</{p}definedNames>" \
+                + text[empty.end():]
+            continue
+        after = None
+        for tag in ("externalReferences", "functionGroups", "sheets"):
+            after = re.search(rf"</{P}{tag}\s*>", text) or re.search(
+                rf"<{P}{tag}(?=[\s/>])[^>]*/>", text)
+            if after:
+                break
+        if after is None:
+            raise BookError(book, "其中的 xl/workbook.xml 缺少 <sheets>,文件可能已损坏。")
+        text = text[:after.end()] + f"<{p}definedNames>{element}</{p}definedNames>" \
+            + text[after.end():]
+    root = _parse_small(book, "xl/workbook.xml", text.encode("utf-8"))
+    have = {(e.get("name") or "").casefold(): e.text for e in root.iter()
+            if _local(e.tag) == "definedName" and e.get("localSheetId") is None}
+    for name, value in names.items():
+        if have.get(name.casefold()) != value:
+            raise BookError(book, "无法在工作簿中写入计算范围的名称(工作簿结构特殊),"
+                                  "请用 Excel 或 WPS 打开后另存一次再试。")
+    return text
+
+
+def write_patched(src, dst, updates, add_sheets=None, names=None):
     """Copy workbook ``src`` to ``dst`` changing only what is asked.
 
     updates: {sheet name: {A1 address: value}}; values are numbers, str, bool or None.
@@ -1429,6 +1542,7 @@ def write_patched(src, dst, updates, add_sheets=None):
     value itself (strings inline); missing cells and rows are inserted in order.
     add_sheets: {sheet name: worksheet XML bytes}, appended as last sheets, or replacing
     the part of an existing sheet of that name.
+    names: {defined name: formula text}: workbook-scoped names set (``_set_names``).
     Every other zip entry is copied verbatim (same name, order, compression, date).
     """
     src, dst = os.fspath(src), os.fspath(dst)
@@ -1461,6 +1575,10 @@ def write_patched(src, dst, updates, add_sheets=None):
             changed.update(edited)
             for (name, _), (part, _) in zip(new_sheets, added):
                 part_of[name.casefold()] = part
+        if names:
+            wb = book._wb_part
+            text, encode = _decode(book.path, wb, changed.get(wb) or book._xml(wb))
+            changed[wb] = encode(_set_names(book.path, text, names))
         added_data = dict(added)
         for name, cells in updates.items():
             if not cells:
