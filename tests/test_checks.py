@@ -438,8 +438,43 @@ def test_roster_renamed(tmp_path):
 
 def test_roster_grew(tmp_path):
     outcome = findings_of(worked_book(tmp_path, cells={ROSTER: {"A5": "赵六"}}))
-    assert ("roster-mismatch", ROSTER, "A5") in codes_cells(outcome.findings)
+    assert ("roster-count-mismatch", ROSTER, "A5") in codes_cells(outcome.findings)
+    grew = next(f for f in outcome.findings if f.code == "roster-count-mismatch")
+    assert "汇总有 3 名党员,名册有 4 名" in grew.message and "赵六" in grew.message
     assert not outcome.ok
+    COVERED.add("roster-count-mismatch")
+
+
+def rename_sheet(path, old, new):
+    """Rename a sheet in workbook.xml only, as a clerk's double-click on the tab does
+    (formulas elsewhere are left as they are: the findings are what is tested)."""
+    import os, zipfile
+    with zipfile.ZipFile(path) as zf:
+        entries = [(i, zf.read(i)) for i in zf.infolist()]
+    tmp = Path(path).with_suffix(".renaming")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in entries:
+            if info.filename == "xl/workbook.xml":
+                data = data.replace(f'name="{old}"'.encode(), f'name="{new}"'.encode())
+            out.writestr(info, data)
+    os.replace(tmp, path)
+
+
+def test_renamed_entry_sheet_is_one_finding(tmp_path):
+    """No follow-on 补录 errors for ballots that are there, under another sheet name."""
+    path = worked_book(tmp_path)
+    rename_sheet(path, MASS, "群众参评(1)")
+    found = codes_cells(findings_of(path).findings)
+    assert ("sheet-missing", MASS, "") in found
+    assert not any(code == "composite-missing-group" for code, _, _ in found)
+
+
+def test_renamed_summary_is_one_finding(tmp_path):
+    path = worked_book(tmp_path)
+    rename_sheet(path, SUMMARY, "汇总表")
+    found = codes_cells(findings_of(path).findings)
+    assert ("sheet-missing", SUMMARY, "") in found
+    assert not any(code.startswith("roster") for code, _, _ in found)
 
 
 def test_roster_mismatch_from_grids(clean_grids):
@@ -518,25 +553,170 @@ def test_finding_helper():
     assert finding("sheet-missing", LB, "", name=LB).severity == ERROR
 
 
+def formula_of(path, sheet, cell):
+    return openpyxl.load_workbook(path)[sheet][cell].value
+
+
+def cached_of(path, sheet, cell):
+    return openpyxl.load_workbook(path, data_only=True)[sheet][cell].value
+
+
 @pytest.mark.parametrize("value", [None, ""])
-def test_cleared_formula_cell(tmp_path, value):
-    outcome = expect(worked_book(tmp_path, typed_over={SUMMARY: {"J3": value}}),
-                     [("formula-cleared", SUMMARY, "J3")])
-    assert "None" not in outcome.findings[0].message and not outcome.ok
+def test_cleared_formula_cell_is_restored(tmp_path, value):
+    """A cleared formula is not a clerk's figure: compute puts the builder's formula back."""
+    fresh = worked_book(tmp_path / "fresh")
+    path = worked_book(tmp_path, typed_over={SUMMARY: {"J3": value, "J4": value}})
+    outcome = expect(path, [("formula-restored", SUMMARY, "J3")])
+    restored = next(f for f in outcome.findings if f.code == "formula-restored")
+    assert "J4" in restored.message and "None" not in restored.message
+    assert outcome.ok and compute_file(path, DEFS).written
+    assert formula_of(path, SUMMARY, "J3") == formula_of(fresh, SUMMARY, "J3")
+    assert formula_of(path, SUMMARY, "J4") == formula_of(fresh, SUMMARY, "J4")
+    assert cached_of(path, SUMMARY, "J3") == 88.17  # 88 + 1/6 shown
+    expect(path, [])
 
 
-def test_row_below_the_entry_table(tmp_path):
-    # The plan's table ends at row 13 (3+1 ballots x 3 members); row 15 is outside it.
-    outcome = expect(worked_book(tmp_path, cells={PEER: {"A15": 9, "B15": "张三", "C15": 8}}),
-                     [("row-outside-table", PEER, "A15")])
+def test_typed_over_formula_is_refused(tmp_path):
+    """A number typed over 综合得分 is a clerk's intent: refused, never silently replaced."""
+    outcome = expect(worked_book(tmp_path, typed_over={SUMMARY: {"J3": 90}}),
+                     [("formula-overwritten", SUMMARY, "J3")])
     assert not outcome.ok
+
+
+def full_ballot(total_row, scores=(10, 10, 10, 10, 10, 10, 10, 10)):
+    return {f"{L.col(2 + k)}{total_row}": v for k, v in enumerate(scores)}
+
+
+def test_rows_in_the_room_are_counted_by_the_names(tmp_path):
+    """Blank rows below the pre-filled ones are inside the names from the start."""
+    # PLAN: peers 3 ballots + 1 spare for 3 members = rows 2-13, room to row 40
+    row = 30
+    cells = {"A30": 4, "B30": "张三", **full_ballot(row)}
+    path = worked_book(tmp_path, cells={PEER: cells})
+    outcome = expect(path, [])
+    zhang = outcome.checked.figures.members[0]
+    assert zhang.counts["peer"] == 4
+    assert zhang.means["peer"] == Fraction(263 + 80, 4)
+    assert outcome.ok and compute_file(path, DEFS).written
+    assert cached_of(path, SUMMARY, "D3") == 4
+    assert cached_of(path, SUMMARY, "M3") == 343 / 4 and cached_of(path, SUMMARY, "E3") == 85.75
+
+
+def test_rows_below_the_names_are_shown_and_taken_in(tmp_path):
+    """Beyond the names: a warning, counted by Python, and compute widens the names."""
+    cells = {"A42": 5, "B42": "李四", "C42": 6, "D42": 6, "E42": 6, "F42": 6, "G42": 6,
+             "H42": 6, "I42": 6, "J42": 6}
+    path = worked_book(tmp_path, cells={PEER: cells})
+    outcome = expect(path, [("row-outside-range", PEER, "A42")])
+    warned = next(f for f in outcome.findings if f.code == "row-outside-range")
+    assert outcome.ok and "第 42 行" in warned.message and "第 2–40 行" in warned.message
+    li = outcome.checked.figures.members[1]
+    assert li.counts["peer"] == 4 and li.means["peer"] == Fraction(240 + 48, 4)
+    assert compute_file(path, DEFS).written
+    assert formula_of(path, PEER, "K42").startswith("=IF(COUNTA(C42:J42)=0")
+    assert cached_of(path, PEER, "K42") == 48
+    with B.BookFile.open(path) as b:
+        names = b.defined_names()
+    assert names[L.entry_name(DEFS.groups[0], "totals")] == "党员互评!$K$2:$K$42"
+    assert names[L.entry_name(DEFS.groups[0], "inputs")] == "党员互评!$A$2:$J$42"
+    assert cached_of(path, SUMMARY, "D4") == 4 and cached_of(path, SUMMARY, "E4") == 72.0
+    expect(path, [])
+
+
+def test_inserted_row_without_the_total_formula(tmp_path):
+    """A row inserted inside the names, typed, its 合计 blank: restored, not an error."""
+    path = worked_book(tmp_path, typed_over={PEER: {"K20": None}},
+                       cells={PEER: {"A20": 4, "B20": "王五", **full_ballot(20)}})
+    outcome = expect(path, [("formula-restored", PEER, "K20")])
+    assert outcome.ok and compute_file(path, DEFS).written
+    assert formula_of(path, PEER, "K20").startswith("=IF(COUNTA(C20:J20)=0")
+    assert cached_of(path, PEER, "K20") == 80
+    expect(path, [])
 
 
 def test_lookback_row_below_the_covered_range(tmp_path):
-    far = f"A{L.LOOKBACK_LAST_ROW + 2}"
-    outcome = expect(worked_book(tmp_path, cells={LB: {far: 99, far.replace("A", "B"): 9}}),
-                     [("row-outside-table", LB, far)])
+    row = L.LOOKBACK_LAST_ROW + 2  # 0-based: two rows below the names
+    far = f"A{row + 1}"
+    cells = {far: 99, **{f"{L.col(1 + k)}{row + 1}": 4 for k in range(10)}}
+    path = worked_book(tmp_path, cells={LB: cells})
+    outcome = expect(path, [("row-outside-range", LB, far)])
+    assert outcome.ok
+    means = outcome.checked.figures.lookback.means
+    assert len(outcome.checked.lookback) == len(B.F.LOOKBACK) + 1
+    assert compute_file(path, DEFS).written
+    with B.BookFile.open(path) as b:
+        assert b.defined_names()[L.lookback_name(0)] == f"回头看录入!$B$2:$B${row + 1}"
+    assert cached_of(path, LB_FORM, "E4") == pytest.approx(float(means[0]), abs=1e-12)
+    expect(path, [])
+
+
+def checked_without_names(path):
+    """check() as a shell that cannot read defined names (the add-in) runs it."""
+    book, unit, ident = open_book(path, DEFS)
+    with book:
+        grids = read_grids(book, DEFS, unit, ident)
+    grids.names = None
+    return check(DEFS, unit, grids)
+
+
+def test_without_names_the_table_ends_at_its_last_formula(tmp_path):
+    path = worked_book(tmp_path, cells={PEER: {"A45": 9, "B45": "张三", "C45": 8}})
+    found = codes_cells(checked_without_names(path).findings)
+    assert found == {("row-outside-table", PEER, "A45")}
+    COVERED.add("row-outside-table")
+
+
+def test_a_cleared_formula_nobody_knows_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("xlsheets.canonical.formulas",
+                        lambda defs, unit, names, sheets: {s: {} for s in sheets})
+    outcome = expect(worked_book(tmp_path, typed_over={SUMMARY: {"J3": None}}),
+                     [("formula-cleared", SUMMARY, "J3")])
     assert not outcome.ok
+
+
+def drop_names(path, prefix):
+    """Remove the workbook-scoped defined names starting with ``prefix``."""
+    import zipfile, os
+    with zipfile.ZipFile(path) as zf:
+        entries = [(i, zf.read(i)) for i in zf.infolist()]
+    tmp = Path(path).with_suffix(".dropping")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in entries:
+            if info.filename == "xl/workbook.xml":
+                data, n = re.subn(rf'<definedName name="{prefix}[^"]*">[^<]*</definedName>'.encode(),
+                                  b"", data)
+                assert n
+            out.writestr(info, data)
+    os.replace(tmp, path)
+
+
+def test_names_missing_are_restored(tmp_path):
+    path = worked_book(tmp_path)
+    drop_names(path, "xlsheets_mass_")
+    outcome = expect(path, [("range-names-missing", MASS, "")])
+    assert outcome.ok and compute_file(path, DEFS).written
+    with B.BookFile.open(path) as b:
+        names = b.defined_names()
+    assert names["xlsheets_mass_names"] == "群众参评!$B$2:$B$28"  # 2+1 ballots x 3, room 18
+    expect(path, [])
+
+
+def test_formula_reading_another_file_is_restored(tmp_path):
+    """A 合计 and a 汇总 formula that point at another workbook (a copy of a copy)."""
+    import zipfile
+    from xlsheets.ooxml import Formula
+    fresh = worked_book(tmp_path / "fresh")
+    path = worked_book(tmp_path)
+    B.patch(path, {SUMMARY: {"J3": Formula("[1]汇总!J3", 12.5)},
+                   PEER: {"K2": Formula("'[1]党员互评'!K2", 1)}})
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("xl/externalLinks/externalLink1.xml", "<externalLink/>")
+    outcome = expect(path, [("formula-external", SUMMARY, "J3"), ("formula-external", PEER, "K2"),
+                            ("external-link", INTRO, "")])
+    assert outcome.ok and compute_file(path, DEFS).written
+    assert formula_of(path, SUMMARY, "J3") == formula_of(fresh, SUMMARY, "J3")
+    assert formula_of(path, PEER, "K2") == formula_of(fresh, PEER, "K2")
+    assert cached_of(path, SUMMARY, "J3") == 88.17
 
 
 def test_name_with_spaces_is_trimmed(tmp_path):

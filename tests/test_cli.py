@@ -58,10 +58,12 @@ def test_new_from_xlsx_with_ballot_counts(tmp_path, capsys):
     book = openpyxl.load_workbook(out)
     assert "附件2 工作日程表" in book.sheetnames
     mass = book["群众参评"]
-    # 4 expected ballots + 1 spare, 3 members each, below the header row.
-    assert mass.max_row == 1 + (4 + 1) * 3
+    # 4 expected ballots + 1 spare, 3 members each, below the header row, then room
+    # for 3 x 4 more ballots (formulas ready, unlocked).
+    assert mass.max_row == 1 + (4 + 1) * 3 + 3 * 4 * 3
     assert mass.cell(1 + 4 * 3, 1).value == 4 and mass.cell(2 + 4 * 3, 1).value is None
-    assert book["支委会考评"].max_row == 1 + (2 + 1) * 3
+    assert mass.cell(mass.max_row, 11).value.startswith("=IF(COUNTA(")
+    assert book["支委会考评"].max_row == 1 + (2 + 1) * 3 + 3 * 2 * 3
 
 
 def test_identity_readable_back(tmp_path, capsys):
@@ -164,7 +166,8 @@ def test_demo_writes_the_sample_town(tmp_path, capsys):
     ws = filled[L.SUMMARY]
     header = [c.value for c in ws[L.SUMMARY_HEADER_ROW + 1]]
     comp, rank = header.index("综合得分") + 1, header.index("排名") + 1
-    rows = range(L.SUMMARY_FIRST_ROW + 1, ws.max_row + 1)
+    rows = [r for r in range(L.SUMMARY_FIRST_ROW + 1, ws.max_row + 1)
+            if isinstance(ws.cell(r, 1).value, int)]  # 序号: the members, not the note row
     ranks = sorted(ws.cell(r, rank).value for r in rows)
     assert ranks == list(range(1, 13))  # twelve members, all scored, no ties
     top = next(r for r in rows if ws.cell(r, rank).value == 1)

@@ -16,6 +16,8 @@ import math
 import os
 import re
 import shutil
+import zipfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import openpyxl
@@ -275,16 +277,20 @@ def test_results_sheet_and_stamp(computed):
     assert listed == {(f.sheet, f.cell, f.code) for f in outcome.findings}
 
 
-def test_summary_holds_exact_figures(computed):
+def test_summary_shows_rounded_figures_and_keeps_exact_ones(computed):
+    """R8: the shown cells hold the rounded figure itself; hidden columns the exact one."""
     path, _ = computed
     ws = openpyxl.load_workbook(path, data_only=True)[SUMMARY]
-    composites = [ws[f"J{r}"].value for r in (3, 4, 5)]
-    assert composites[0] == pytest.approx(88 + 1 / 6, abs=1e-12)  # 88.1666..., not 88.17
-    assert composites[1:] == [79.25, 86.0]
+    assert [ws[f"J{r}"].value for r in (3, 4, 5)] == [88.17, 79.25, 86.0]
+    assert ws["E3"].value == 87.67  # 263/3 shown
+    # hidden: M-O the exact group means, P the exact composite (88 + 1/6, not 88.17)
+    assert ws["P3"].value == pytest.approx(88 + 1 / 6, abs=1e-9)
+    assert ws["M3"].value == pytest.approx(263 / 3, abs=1e-12)
+    assert all(d.hidden for d in ws.column_dimensions.values() if d.min <= 16 <= d.max)
+    assert any(d.min <= 13 and 16 <= d.max for d in ws.column_dimensions.values())
     assert [ws[f"K{r}"].value for r in (3, 4, 5)] == [1, 3, 2]
-    assert ws["E3"].value == pytest.approx(263 / 3, abs=1e-12)
     opinion = openpyxl.load_workbook(path, data_only=True)[L.OPINION]
-    assert opinion["F3"].value == pytest.approx(88 + 1 / 6, abs=1e-12)
+    assert opinion["F3"].value == 88.17
 
 
 def test_pandas_sees_numbers(computed):
@@ -293,7 +299,7 @@ def test_pandas_sees_numbers(computed):
     df = pd.read_excel(path, sheet_name=SUMMARY, header=1, engine="openpyxl")
     assert df["姓名"].tolist() == ["张三", "李四", "王五"]
     assert df["综合得分"].dtype.kind == "f"
-    assert df["综合得分"].tolist() == pytest.approx([88 + 1 / 6, 79.25, 86.0], abs=1e-12)
+    assert df["综合得分"].tolist() == [88.17, 79.25, 86.0]  # R8, as shown
     assert df["排名"].tolist() == [1, 3, 2]
     assert df["党员互评票数"].tolist() == [3, 3, 3]
 
@@ -315,6 +321,50 @@ def test_compute_twice(tmp_path, capsys):
     with BookFile.open(path) as b:
         assert b.sheet_names.count(RESULTS) == 1
     assert openpyxl.load_workbook(path).sheetnames.count(RESULTS) == 1
+
+
+def _declare_r_per_sheet(path):
+    """Move the r: declaration from workbook.xml's root onto each <sheet>, as openpyxl
+    3.0 writes it (openpyxl 3.1 declares it on the root when it writes defined names)."""
+    ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    with zipfile.ZipFile(path) as zf:
+        entries = [(i, zf.read(i)) for i in zf.infolist()]
+    tmp = Path(path).with_suffix(".moving")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in entries:
+            if info.filename == "xl/workbook.xml":
+                text = data.decode("utf-8")
+                start = text.index("<workbook")
+                end = text.index(">", start)
+                text = text[:start] + text[start:end].replace(" " + ns, "") + text[end:]
+                text = re.sub(r"<sheet ", f"<sheet {ns} ", text)
+                data = text.encode("utf-8")
+                ET.fromstring(data)  # still well-formed and bound
+            out.writestr(info, data)
+    os.replace(tmp, path)
+
+
+@pytest.mark.libreoffice
+def test_workbook_saved_by_openpyxl_survives_two_computes(soffice, tmp_path, capsys):
+    """openpyxl declares the r: prefix on each <sheet>, not on the root: what compute
+    adds to workbook.xml must bind its own prefixes (a file we damage is a lost file)."""
+    path = worked_book(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    wb.save(path)  # what an office script or a pandas user hands back
+    _declare_r_per_sheet(path)
+    text = zipfile.ZipFile(path).read("xl/workbook.xml").decode("utf-8")
+    root_tag = text[text.index("<workbook"):text.index(">", text.index("<workbook"))]
+    assert "xmlns:r=" not in root_tag, "the case this test is about: no r: on the root"
+    for _ in range(2):
+        code, out, err = run(capsys, "compute", path, "--json")
+        assert code == 0, err
+        assert json.loads(out)["members"] == MEMBERS
+    assert openpyxl.load_workbook(path).sheetnames.count(RESULTS) == 1
+    with BookFile.open(path) as b:
+        assert b.sheet_names.count(RESULTS) == 1
+    values = lo.read_values(lo.recalc(path, tmp_path / "lo"))
+    assert [row[9] for row in values[L.SUMMARY][2:5]] == [88.17, 79.25, 86.0]
+    assert RESULTS in values
 
 
 def test_compute_twice_keeps_warnings(tmp_path, capsys):
@@ -417,7 +467,7 @@ def test_failed_write_leaves_the_original(tmp_path, capsys, monkeypatch, error, 
     before = path.read_bytes()
     listing = sorted(os.listdir(tmp_path))
 
-    def broken(src, dst, updates, add_sheets=None):
+    def broken(src, dst, updates, add_sheets=None, names=None):
         Path(dst).write_bytes(b"PK\x03\x04 half a workbook")
         raise error
 
@@ -441,7 +491,7 @@ def test_book_resaved_by_libreoffice(soffice, tmp_path):
         [(f.code, f.sheet, f.cell) for f in first.findings]
     assert compute_file(resaved, DEFS).written
     ws = openpyxl.load_workbook(resaved, data_only=True)[SUMMARY]
-    assert ws["J3"].value == pytest.approx(88 + 1 / 6, abs=1e-12)
+    assert ws["J3"].value == 88.17 and ws["P3"].value == pytest.approx(88 + 1 / 6, abs=1e-9)
     (tmp_path / "check").mkdir()
     assert disagreements(resaved, tmp_path / "check") == []
 

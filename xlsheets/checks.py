@@ -9,8 +9,8 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from . import figures as F, layout as L, process
-from .cells import category_cells, level_cells, register_values
+from . import canonical, counted as ranges, figures as F, layout as L, process
+from .cells import category_cells, level_cells, register_values, total_formula
 from .findings import finding
 from .registers import header
 from .values import BAD, BLANK, TEXT_NUMBER, read_number, show
@@ -29,6 +29,7 @@ class Checked:
     fixes: dict = field(default_factory=dict)  # {sheet: {A1: number or None}} text made number
     figures: object = None  # figures.Figures
     process: object = None  # process.Process: the steps' registers
+    repair: object = None  # Repair: names and formulas compute restores
 
 
 def check(defs, unit, grids, expected_unit=None, counted=None):
@@ -43,9 +44,11 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
     _package(grids, out)
     missing = _sheets(defs, unit, grids, out)
     names = [n for _, n in grids.roster]
-    _roster(grids, names, out)
+    _roster(grids, names, out, missing)
     steps = process.check(defs, unit, grids, out, fixes, counted)
     rows_by_group, entry_rows, outside = {}, {}, set()
+    repair = Repair()
+    total_col = L.entry_total_col(defs.items)
     for g in defs.groups:
         sheet = L.entry_sheet(g)
         if sheet in missing:
@@ -53,13 +56,34 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
             continue
         header(sheet, grids.entry_headers.get(g.key, []), _entry_header(defs), out, row=0)
         typed = grids.entries.get(g.key, [])
-        end = max((er.row for er in typed if er.total_is_formula), default=L.ENTRY_FIRST_ROW - 1)
-        for er in typed:
-            if er.row > end:  # below the table the 汇总 formulas cover
-                outside.add((sheet, er.row))
-                if _has_content(er.ballot, er.name, *er.scores):
-                    out.append(finding("row-outside-table", sheet, L.a1(er.row, 0)))
-        typed = [er for er in typed if er.row <= end]
+        if grids.names is None:  # a shell without names: the table ends at its last formula
+            end = max((er.row for er in typed if er.total_is_formula),
+                      default=L.ENTRY_FIRST_ROW - 1)
+            for er in typed:
+                if er.row > end:  # below the table the 汇总 formulas cover
+                    outside.add((sheet, er.row))
+                    if _has_content(er.ballot, er.name, *er.scores):
+                        out.append(finding("row-outside-table", sheet, L.a1(er.row, 0)))
+            typed = [er for er in typed if er.row <= end]
+        else:
+            roles = [L.entry_name(g, role) for role in L.ENTRY_NAME_ROLES]
+            before = ranges.counted(grids.names, roles)
+            first, last, rewrite = ranges.span(
+                grids, sheet, roles, [(er.row, [er.ballot, er.name, *er.scores]) for er in typed],
+                L.ENTRY_FIRST_ROW, out)
+            if rewrite:
+                repair.names.update(ranges.entry_names(defs, g, first, last))
+            typed = [er for er in typed if first <= er.row <= last]
+            for er in typed:
+                if er.total_is_formula:
+                    continue
+                cell = L.a1(er.row, total_col)
+                inside = before is not None and before[1] <= er.row <= before[2]
+                if er.total in (None, "") or not inside:  # typed below: R3 judges the total
+                    repair.restore(sheet, cell, total_formula(er.row, defs.items)[1:])
+                    if er.total in (None, "") and inside:  # rows taken in: said above
+                        repair.missing.setdefault(sheet, []).append(cell)
+                    outside.add((sheet, er.row))
         rows = _ballots(defs, sheet, typed, set(names), out, fixes)
         rows_by_group[g.key] = [(name, scores) for _, name, scores in rows]
         entry_rows[g.key] = [r for r, _, _ in rows]
@@ -67,12 +91,22 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
     if L.LOOKBACK_ENTRY not in missing:
         header(L.LOOKBACK_ENTRY, grids.lookback_header,
                ["票号", *(i.name for i in defs.lookback_items)], out, row=0)
-        inside = []
-        for lr in grids.lookback:
-            if lr.row <= L.LOOKBACK_LAST_ROW:
-                inside.append(lr)
-            elif _has_content(lr.ballot, *lr.values):
-                out.append(finding("row-outside-table", L.LOOKBACK_ENTRY, L.a1(lr.row, 0)))
+        if grids.names is None:
+            inside = []
+            for lr in grids.lookback:
+                if lr.row <= L.LOOKBACK_LAST_ROW:
+                    inside.append(lr)
+                elif _has_content(lr.ballot, *lr.values):
+                    out.append(finding("row-outside-table", L.LOOKBACK_ENTRY, L.a1(lr.row, 0)))
+        else:
+            n = len(defs.lookback_items)
+            first, last, rewrite = ranges.span(
+                grids, L.LOOKBACK_ENTRY, [L.lookback_name(k) for k in (None, *range(n))],
+                [(lr.row, [lr.ballot, *lr.values]) for lr in grids.lookback],
+                L.LOOKBACK_FIRST_ROW, out, L.LOOKBACK_LAST_ROW)
+            if rewrite:
+                repair.names.update(ranges.lookback_names(defs, first, last))
+            inside = [lr for lr in grids.lookback if first <= lr.row <= last]
         lookback = _lookback(defs, inside, out, fixes)
     categories, levels = ([], []) if L.SATISFACTION in missing else _satisfaction(
         defs, grids, out, fixes)
@@ -80,18 +114,60 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
         if (sheet, int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1) in outside:
             continue
         if value is None or value == "":
-            out.append(finding("formula-cleared", sheet, cell))
+            known = canonical.formulas(defs, unit, names, [sheet])[sheet].get(cell)
+            if known is None:
+                out.append(finding("formula-cleared", sheet, cell))
+            else:
+                repair.restore(sheet, cell, *known)
+                repair.missing.setdefault(sheet, []).append(cell)
         else:
             out.append(finding("formula-overwritten", sheet, cell, value=show(value)))
+    for sheet, cell, target in grids.external_formulas:
+        known = canonical.formulas(defs, unit, names, [sheet])[sheet].get(cell)
+        if sheet in {L.entry_sheet(g) for g in defs.groups} and cell.startswith(
+                L.col(total_col)) and cell[len(L.col(total_col)):].isdigit():
+            known = (total_formula(int(cell[len(L.col(total_col)):]) - 1, defs.items)[1:], None)
+        if known is None:
+            continue  # a clerk's own formula: the external-link warning names the link
+        repair.restore(sheet, cell, *known)
+        repair.external.setdefault(sheet, []).append((cell, target))
+    repair.report(out)
 
     figs = F.compute(defs, unit, names, rows_by_group, lookback, categories or None,
                      levels or None)
     figs = dataclasses.replace(figs, registers=register_values(
         defs, names, grids.opinions, grids.talks))
     if L.SUMMARY not in missing:
-        _composites(defs, unit, figs, out)
+        _composites(defs, unit, figs, out, missing)
     return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs,
-                   steps)
+                   steps, repair)
+
+
+@dataclass
+class Repair:
+    """What compute restores: the names of the counted rows, lost formulas."""
+
+    names: dict = field(default_factory=dict)  # {defined name: range text}
+    formulas: dict = field(default_factory=dict)  # {sheet: {A1: (text, array ref or None)}}
+    missing: dict = field(default_factory=dict)  # {sheet: [A1]} formulas that were not there
+    external: dict = field(default_factory=dict)  # {sheet: [(A1, target)]} pointing elsewhere
+
+    def restore(self, sheet, cell, text, array=None):
+        self.formulas.setdefault(sheet, {})[cell] = (text, array)
+
+    def report(self, out):
+        """One warning per sheet and kind, at its first cell, the rest counted."""
+        for sheet, cells in self.missing.items():
+            out.append(finding("formula-restored", sheet, cells[0], more=_more(cells)))
+        for sheet, cells in self.external.items():
+            out.append(finding("formula-external", sheet, cells[0][0], target=cells[0][1],
+                               more=_more([c for c, _ in cells])))
+
+
+def _more(cells):
+    if len(cells) == 1:
+        return ""
+    return f",同类共 {len(cells)} 处({_listed(cells)})"
 
 
 def _read(raw):
@@ -150,21 +226,26 @@ def _sheets(defs, unit, grids, out):
     return set(missing)
 
 
-def _roster(grids, names, out):
-    """汇总 and 附件4 list the roster's members, in its order."""
-    for (row, name), (_, want) in zip(grids.summary, grids.roster):
-        if name != want:
-            out.append(finding("roster-mismatch", L.SUMMARY, L.a1(row, 1), actual=name or "",
-                               expected=want, row=names.index(want) + 2))
-    for (row, name), (_, want) in zip(grids.opinion, grids.roster):
-        if name != want:
-            out.append(finding("roster-mismatch", L.OPINION, L.a1(row, L.OPINION_NAME[1]),
-                               actual=name or "", expected=want, row=names.index(want) + 2))
-    if len(grids.summary) != len(grids.roster):
-        extra = grids.roster[len(grids.summary):] or grids.summary[len(grids.roster):]
-        row, name = extra[0]
-        out.append(finding("roster-mismatch", L.ROSTER, L.a1(row, 0), actual=name or "",
-                           expected="(汇总中没有此人)", row=row + 1))
+def _roster(grids, names, out, missing):
+    """汇总 and 附件4 list the roster's members, in its order (a missing sheet is its own
+    finding: nothing is compared with it)."""
+    if L.SUMMARY not in missing:
+        for (row, name), (_, want) in zip(grids.summary, grids.roster):
+            if name != want:
+                out.append(finding("roster-mismatch", L.SUMMARY, L.a1(row, 1),
+                                   actual=name or "", expected=want, row=names.index(want) + 2))
+    if L.OPINION not in missing:
+        for (row, name), (_, want) in zip(grids.opinion, grids.roster):
+            if name != want:
+                out.append(finding("roster-mismatch", L.OPINION, L.a1(row, L.OPINION_NAME[1]),
+                                   actual=name or "", expected=want, row=names.index(want) + 2))
+    if L.SUMMARY not in missing and len(grids.summary) != len(grids.roster):
+        longer = len(grids.roster) > len(grids.summary)
+        sheet, col = (L.ROSTER, 0) if longer else (L.SUMMARY, 1)
+        row, name = (grids.roster[len(grids.summary)] if longer
+                     else grids.summary[len(grids.roster)])
+        out.append(finding("roster-count-mismatch", sheet, L.a1(row, col), name=name or "",
+                           where=sheet, summary=len(grids.summary), roster=len(grids.roster)))
 
 
 def _name(raw):
@@ -326,9 +407,14 @@ def _satisfaction(defs, grids, out, fixes):
     return cats, levels
 
 
-def _composites(defs, unit, figs, out):
-    """R7: a member with no ballot in a group has no composite (or is re-weighted)."""
+def _composites(defs, unit, figs, out, missing):
+    """R7: a member with no ballot in a group has no composite (or is re-weighted).
+
+    A group whose entry sheet is missing (renamed, deleted) is that sheet's finding,
+    not one per member asking to 补录 ballots that may well be there."""
     pairs, comp, _, _ = L.summary_columns(defs.groups)
+    if any(L.entry_sheet(g) in missing for g in defs.groups):
+        return
     for i, m in enumerate(figs.members):
         row = L.SUMMARY_FIRST_ROW + i
         absent = [(g, mc) for g, (_, mc) in zip(defs.groups, pairs) if m.means[g.key] == F.MISSING]

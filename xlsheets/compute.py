@@ -23,7 +23,7 @@ from .fileio import atomic_output, refuse_if_open
 from .findings import finding, has_errors, sort_key
 from .locks import workbook_lock
 from .numbers import display, round_half_away
-from .ooxml import write_patched
+from .ooxml import Formula, write_patched
 from .reader import open_book, rc, read_grids
 
 
@@ -109,19 +109,25 @@ def _compute(path, source, password, defs, outcome, grids, now):
     refuse_if_open(path)
 
     checked = outcome.checked
-    updates = _changed(figure_values(defs, checked.figures, checked.entry_rows), outcome.current)
+    values = figure_values(defs, checked.figures, checked.entry_rows)
+    updates = _changed(values, outcome.current)
     for sheet, fixes in checked.fixes.items():
         updates.setdefault(sheet, {}).update(fixes)
+    repair = checked.repair
+    for sheet, cells in repair.formulas.items():  # restored with what they show
+        shown = values.get(sheet) or {}
+        for cell, (text, array) in cells.items():
+            updates.setdefault(sheet, {})[cell] = Formula(text, shown.get(cell, ""), array)
     when = now or dt.datetime.now().replace(microsecond=0)
     stamp = report.stamp(defs, checked, [n for _, n in grids.roster], when)
     sheet = report.results_sheet(stamp, outcome.findings)
     with atomic_output(path) as tmp:
         if outcome.encrypted:  # patch the private plain copy, then encrypt into place
             plain = Path(source).with_suffix(".computed.xlsx")
-            write_patched(source, plain, updates, {report.SHEET: sheet})
+            write_patched(source, plain, updates, {report.SHEET: sheet}, repair.names)
             Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
         else:
-            write_patched(path, tmp, updates, {report.SHEET: sheet})
+            write_patched(path, tmp, updates, {report.SHEET: sheet}, repair.names)
     outcome.written = True
     return outcome
 

@@ -11,6 +11,7 @@ with such a row, 缺票 for a group without ballots.
 from dataclasses import dataclass
 
 from .lookback import item_means
+from .numbers import round_half_away
 from .satisfaction import summarise
 from .scoring import ranks, score_members
 
@@ -117,3 +118,19 @@ def cached(value):
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return value
     return float(value)
+
+
+def shown(value):
+    """A figure as a person reads it (R8): numbers rounded to 2 decimals half away from
+    zero, as the shown cells' ROUND gives them; text and None as they are."""
+    if value is None or isinstance(value, str):
+        return value
+    return round_half_away(value)
+
+
+def share_shown(percent):
+    """A share or 满意率 (a percent, R12) as its cell holds it: a fraction rounded to
+    2 decimals of a percent, as the formula's ROUND(…,4) gives it; None stays None."""
+    if percent is None:
+        return None
+    return round_half_away(percent) / 100

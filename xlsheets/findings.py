@@ -16,6 +16,10 @@ CATALOGUE = {
     "header-changed": (ERROR, "表头应为“{expected}”,现为“{actual}”。请改回原表头,不要插入、删除或移动列。"),
     "formula-overwritten": (ERROR, "此单元格原是自动计算的公式,已被改写为“{value}”。请撤销改动,或从原工作簿复制该单元格的公式。"),
     "formula-cleared": (ERROR, "此单元格原是自动计算的公式,已被清空。请撤销改动,或从原工作簿复制该单元格的公式。"),
+    "row-outside-range": (WARNING, "{rows}在本表的计算范围(第 {first}–{last} 行)之外,工作簿中的公式(汇总、附件5)尚未计入。本程序已将其计入;运行“计算”后工作簿的计算范围将扩大到这些行。"),
+    "range-names-missing": (WARNING, "工作簿中记录本表计算范围的名称({names} 等)缺失或已损坏(例如把工作表复制到了新工作簿),汇总等公式可能显示 #NAME? 或错误的数。运行“计算”时将按本表现有的行恢复。"),
+    "formula-restored": (WARNING, "此处应是自动计算的公式,现在没有公式(插入行时没有带上公式,或公式被清空){more}。运行“计算”时将自动补上公式。"),
+    "formula-external": (WARNING, "此处的公式引用了其他文件({target}){more},不再计算本工作簿的数据。运行“计算”时将恢复为本工作簿的公式。"),
     "row-outside-table": (ERROR, "这一行在录入表的范围之外,汇总公式不会计入。请把这份测评票录入到表内预留的行中;行数不够时请镇办公室重新生成工作簿。"),
     "identity-set": (ERROR, "工作簿属于定义集 {actual},不是当前使用的 {expected}。请改用对应定义集的工作簿,或用 --definitions 指定其定义文件。"),
     "identity-version": (WARNING, "工作簿按定义集版本 {actual} 生成,当前使用版本 {expected}。如两版表格内容不同,请重新生成工作簿。"),
@@ -27,6 +31,7 @@ CATALOGUE = {
     # whoever opens the file in Excel must not enable its macros or update its links.
     "vba-project": (WARNING, "工作簿含有宏({parts})。本程序从不运行宏,表中数据照常校验;镇办公室发出的工作簿不含宏,请不要在 Excel 中对此文件“启用宏”,并请支部把数据录入原工作簿(不含宏的 .xlsx)后重新交回。"),
     "external-link": (WARNING, "工作簿含有指向其他文件或数据源的外部链接({targets})。本程序只读取文件中保存的数值,不会打开或更新这些链接,但在 Excel 中更新链接后数值可能改变。在 Excel 中打开时如提示“更新链接”,请选择“不更新”;请支部用“数据 → 编辑链接 → 断开链接”后重新交回。"),
+    "roster-count-mismatch": (ERROR, "汇总有 {summary} 名党员,名册有 {roster} 名:“{name}”只在“{where}”中。请不要在名册或汇总表中增删人员;人员有变动请由镇办公室重新生成工作簿。"),
     "roster-mismatch": (ERROR, "姓名“{actual}”与名册第 {row} 行的“{expected}”不一致。请不要在名册或汇总表中改动、增删人员;人员有变动请由镇办公室重新生成工作簿。"),
     # 附件3 ballots (R1-R4).
     "score-not-number": (ERROR, "“{item}”的分数“{value}”不是数字。请按测评表填写 0 到 {max} 之间的数字。"),

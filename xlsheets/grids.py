@@ -64,3 +64,8 @@ class Grids:
     overwritten: list = field(default_factory=list)  # [(sheet, A1, value)] formula cells typed over
     macros: list = field(default_factory=list)  # parts that carry macros (never run), e.g. xl/vbaProject.bin
     external_links: list = field(default_factory=list)  # what the workbook links to outside itself
+    # {name: text} of the workbook's defined names, which hold the rows its formulas
+    # count (see counted.py); None where a shell cannot read them
+    names: dict = None
+    # [(sheet, A1, target)] formula cells whose formula reads another file
+    external_formulas: list = field(default_factory=list)

@@ -38,9 +38,10 @@ ENTRY_FIRST_ROW = 1
 SUMMARY_HEADER_ROW = 1
 SUMMARY_FIRST_ROW = 2
 
-# 回头看录入: header in row 1, one row per returned ballot below. 附件5's means
-# cover every row down to LOOKBACK_LAST_ROW, so ballots typed below the
-# numbered rows still count; a row below that is reported, never ignored.
+# 回头看录入: header in row 1, one row per returned ballot below. Its names and
+# 附件5's means cover every row down to LOOKBACK_LAST_ROW from the start, all
+# unlocked, so ballots typed below the numbered rows still count; a row below
+# that is shown by the workbook and taken in by compute, never ignored.
 LOOKBACK_FIRST_ROW = 1
 LOOKBACK_LAST_ROW = 1000
 
@@ -49,8 +50,10 @@ OPINION_ROWS = 10  # label, title, fields, 3 sections, 2 signatures, remark, not
 OPINION_NAME = (2, 1)
 OPINION_SCORE = (2, 5)
 
-# 附件5: label, title, header, then one row per item and the 合计 row.
+# 附件5: label, title, header, then one row per item and the 合计 row; the
+# shown 测评分 round the exact means in a hidden column (R8, R9).
 LOOKBACK_FORM_FIRST_ROW = 3
+LOOKBACK_EXACT_COL = 4
 
 # 附件6: the entry cells sit directly below their labels.
 SAT_TITLE_ROW = 1  # "附件6" above it
@@ -111,10 +114,54 @@ MATERIAL_KINDS = ("班子", "党员")  # 类别 of the leadership's row and of a
 
 
 def summary_columns(groups):
-    """汇总's 0-based columns: (count, mean) per group, composite, rank, remark."""
+    """汇总's 0-based columns: (count, mean) per group, composite, rank, remark.
+
+    The means and 综合得分 shown are rounded (R8) by their formulas, so every
+    program displays the same digits; ``exact_columns`` hold the exact values.
+    """
     pairs = [(3 + 2 * k, 4 + 2 * k) for k in range(len(groups))]
     comp = 3 + 2 * len(groups)
     return pairs, comp, comp + 1, comp + 2
+
+
+def exact_columns(groups):
+    """汇总's hidden columns right of 备注: each group's exact mean, the exact composite.
+
+    Ranks and the composite follow these, never the rounded figures shown (R8).
+    """
+    remark = summary_columns(groups)[3]
+    return [remark + 1 + k for k in range(len(groups))], remark + 1 + len(groups)
+
+
+# The rows the workbook's formulas count are held by workbook-scoped defined
+# names, not by ranges repeated in every formula: Excel, WPS, LibreOffice and
+# Gnumeric all keep names and grow or shrink them with inserted and deleted
+# rows, and Python reads them to count exactly the same rows. Per entry sheet:
+# its names column, its 合计 column and its input block (票号..last item), which
+# the sentinel compares with the whole columns to show what lies outside.
+NAME_PREFIX = "xlsheets_"
+ENTRY_NAME_ROLES = ("names", "totals", "inputs")
+
+
+def entry_name(group, role):
+    """The defined name of one column (or the input block) of an entry sheet."""
+    return f"{NAME_PREFIX}{group.key}_{role}"
+
+
+def entry_name_cols(items, role):
+    """(first col, last col) a role's name covers on an entry sheet."""
+    total = entry_total_col(items)
+    return {"names": (1, 1), "totals": (total, total), "inputs": (0, total - 1)}[role]
+
+
+def lookback_name(k):
+    """The defined name of 回头看录入's item column k (0-based), or of the block (None)."""
+    return f"{NAME_PREFIX}lookback_{'inputs' if k is None else k + 1}"
+
+
+def sentinel_col(items):
+    """Entry sheets: the header-row cell that says when rows lie outside the names."""
+    return entry_total_col(items) + 1
 
 
 def entry_total_col(items):
@@ -161,12 +208,18 @@ class BallotPlan:
     expected: tuple  # ((group key, ballots), ...)
     spare: int = 1
     lookback: int = 20
+    room: int = 3  # blank ballots beyond those, per expected ballot, formulas ready
 
     def ballots(self, key):
         return dict(self.expected)[key]
 
     def entry_rows(self, key, members):
         return (self.ballots(key) + self.spare) * members
+
+    def capacity(self, key, members):
+        """Rows the entry sheet's names and 合计 formulas cover from the start: the
+        pre-filled rows and room for ``room`` times as many ballots again, unlocked."""
+        return self.entry_rows(key, members) + self.room * max(self.ballots(key), 1) * members
 
 
 def default_plan(groups, members):

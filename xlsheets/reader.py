@@ -121,7 +121,26 @@ def read_grids(book, defs, unit, identity, cache=None, also=()):
             sheet(name)
     grids.macros = book.macro_parts()
     grids.external_links = book.external_links()
+    grids.names = book.defined_names()
+    if grids.external_links:  # a copy of a copy: which formulas read the other file
+        known = C.formula_cells(defs, len(grids.summary), {})
+        for name in book.sheet_names:
+            if name in known or name in {L.entry_sheet(g) for g in defs.groups}:
+                grids.external_formulas += [
+                    (name, addr, _link_target(grids.external_links, m[1]))
+                    for addr, cell in book.cells(name).items()
+                    if cell.formula and (m := _EXTERNAL.search(_STRING.sub("", cell.formula)))]
     return grids
+
+
+_STRING = re.compile(r'"[^"]*"')
+_EXTERNAL = re.compile(r"\[(\d+)\]")  # [1]Sheet!A1 or '[1]Sheet'!A1: another workbook
+
+
+def _link_target(links, index):
+    """The file an external reference ``[n]`` names, as far as the package tells."""
+    k = int(index) - 1
+    return links[k] if 0 <= k < len(links) else f"[{index}]"
 
 
 def _calamine(book):

@@ -18,6 +18,7 @@ from .book.formats import FONT, FONT_SIZE, a4
 from .collect import EXCLUDED, INCLUDED, included, town_ranks
 from .process import SUMMARY_COLUMNS
 from .fileio import atomic_output
+from .numbers import round_half_away
 
 BRANCHES, STEPS, MEMBERS, FILES, CHARTS = "各支部汇总", "各环节情况", "党员得分", "文件清单", "图表"
 BINS = ((None, 60, "60分以下"), (60, 70, "60-70分"), (70, 80, "70-80分"),
@@ -67,6 +68,8 @@ def _table(ws, fmt, row, headers, rows, widths, kinds):
                 ws.write_blank(r, c, None, fmt[kind])
             elif isinstance(v, str):
                 ws.write_string(r, c, v, fmt["text"])
+            elif kind == "score":  # R8: the rounded figure itself, not a format over it
+                ws.write_number(r, c, float(round_half_away(v)), fmt[kind])
             else:
                 ws.write_number(r, c, v, fmt[kind])
     ws.freeze_panes(row + 1, 1)
@@ -87,14 +90,18 @@ def _branches(wb, fmt, defs, kept):
         sat = b["satisfaction"]
         rows.append([b["unit"], len(b["members"]), *(b["ballots"].get(g.key, 0) for g in defs.groups),
                      fmean(scored) if scored else "", b["lookback_total"], sat["total"],
-                     *((s / 100 if s is not None else None) for s in sat["shares"]),
-                     sat["rate"] / 100 if sat["rate"] is not None else None,
+                     *(_share(s) for s in sat["shares"]), _share(sat["rate"]),
                      b["schedule"], r.origin])
     kinds = ["text", "int", *("int" for _ in defs.groups), "score", "score", "int",
              *("pct" for _ in levels), "pct", "text", "text"]
     widths = [14, 8, *(9 for _ in defs.groups), 10, 10, 10, *(9 for _ in levels), 9, 22, 36]
     last = _table(ws, fmt, 2, headers, rows, widths, kinds)
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
+
+
+def _share(percent):
+    """A percent (R12) as the cell holds it: rounded to 2 decimals of a percent."""
+    return None if percent is None else float(round_half_away(percent) / 100)
 
 
 def _steps(wb, fmt, defs, results):

@@ -128,14 +128,15 @@ def _widen(plan, entries):
     """Make room for every ballot the entries carry."""
     expected = tuple((k, max(n, len(entries.ballots.get(k, [])))) for k, n in plan.expected)
     lookback = max(plan.lookback, len(entries.lookback))
-    return L.BallotPlan(expected, plan.spare, lookback)
+    return L.BallotPlan(expected, plan.spare, lookback, plan.room)
 
 
 def entry_rows(plan, key, members, entries, n_items):
     """The rows of one entry sheet: (ballot no, name, scores) per (ballot, member).
 
     Expected ballots come pre-filled with number and name; ``plan.spare``
-    blank ballots follow for the ones nobody expected.
+    blank ballots follow for the ones nobody expected, then blank rows up to
+    ``plan.capacity`` (room for more ballots than expected).
     """
     typed = entries.ballots.get(key, [])
     rows = []
@@ -148,4 +149,5 @@ def entry_rows(plan, key, members, entries, n_items):
                 rows.append((b + 1, m.name, list(scores) if scores else [None] * n_items))
             else:
                 rows.append((None, None, [None] * n_items))
-    return rows
+    blank = plan.capacity(key, len(members)) - len(rows)
+    return rows + [(None, None, [None] * n_items) for _ in range(blank)]

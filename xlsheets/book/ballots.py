@@ -5,8 +5,9 @@ Entry sheets hold one table: ``票号 | 党员姓名 | <items> | 合计``, one r
 numbers only. 合计 is a formula that refuses half-filled and out-of-range rows.
 """
 
-from .. import layout as L
-from ..figures import INCOMPLETE, OUT_OF_RANGE, cached
+from .. import counted, layout as L
+from ..cells import total_formula
+from ..figures import cached
 from .formats import a4, protect, score_column
 
 
@@ -44,23 +45,6 @@ def write_form(wb, ctx):
     protect(ws)
 
 
-def total_formula(row, items):
-    """The 合计 formula of entry row ``row`` (0-based)."""
-    first, last = 2, 1 + len(items)
-    span = f"{L.a1(row, first)}:{L.a1(row, last)}"
-    checks = [f"MIN({span})<0"]
-    # One MAX per run of neighbouring items that share a maximum.
-    start = first
-    for c in range(first, last + 1):
-        end_of_run = c == last or items[c - first + 1].max != items[c - first].max
-        if end_of_run:
-            cells = L.a1(row, start) if start == c else f"{L.a1(row, start)}:{L.a1(row, c)}"
-            checks.append(f"MAX({cells})>{items[c - first].max}")
-            start = c + 1
-    return (f'=IF(COUNTA({span})=0,"",IF(COUNT({span})<{len(items)},"{INCOMPLETE}",'
-            f'IF(OR({",".join(checks)}),"{OUT_OF_RANGE}",SUM({span}))))')
-
-
 def write_entry(wb, ctx, group):
     """One rater group's entry sheet; returns the 0-based last data row."""
     d, f = ctx.defs, ctx.fmt
@@ -71,9 +55,12 @@ def write_entry(wb, ctx, group):
     for c, h in enumerate(headers):
         ws.write_string(0, c, h, f.header)
     ws.set_row(0, 30)
-    ws.set_column(0, 0, 6)
-    ws.set_column(1, 1, 12)
-    ws.set_column(2, total_col, 9)
+    # Below the table the cells stay typeable (the columns' format is unlocked): a
+    # ballot typed there is shown by the sentinel and taken in by compute, never lost.
+    ws.set_column(0, 0, 6, f.loose)
+    ws.set_column(1, 1, 12, f.loose)
+    ws.set_column(2, total_col - 1, 9, f.loose)
+    ws.set_column(total_col, total_col, 9)
     ws.freeze_panes(1, 2)
 
     rows = ctx.rows[group.key]
@@ -109,6 +96,20 @@ def write_entry(wb, ctx, group):
         "input_title": "党员姓名", "input_message": "从名册中选择被测评党员",
         "error_title": "姓名不在名册中", "error_message": "请从下拉列表中选择名册里的党员姓名。",
     })
-    a4(ws, landscape=False, repeat=(0, 0), area=(0, 0, last, total_col))
+    for name, text in counted.entry_names(d, group, L.ENTRY_FIRST_ROW, last).items():
+        wb.define_name(name, f"={text}")
+    sentinel = L.sentinel_col(items)
+    ws.set_column(sentinel, sentinel, 40)
+    ws.write_formula(0, sentinel, counted.sentinel_formula(
+        ws.name, L.entry_name(group, "inputs"), total_col - 1), f.sentinel, "")
+    printed = L.ENTRY_FIRST_ROW + ctx.plan.entry_rows(group.key, len(ctx.members)) - 1
+    a4(ws, landscape=False, repeat=(0, 0), area=(0, 0, max(printed, _last_filled(rows)), total_col))
     protect(ws)
     return last
+
+
+def _last_filled(rows):
+    """The 0-based sheet row of the last row with anything typed (entries given to build)."""
+    filled = [i for i, (b, n, scores) in enumerate(rows)
+              if b is not None or n is not None or any(v is not None for v in scores)]
+    return L.ENTRY_FIRST_ROW + max(filled, default=0)

@@ -57,6 +57,9 @@ class Formats:
         self.entry_date = wb.add_format({"locked": False, "bg_color": ENTRY_FILL,
                                          "num_format": DATE_FORMAT, **center})
         self.name_entry = wb.add_format({"locked": False, **center})
+        self.loose = wb.add_format({"locked": False})  # below an entry table: typeable
+        self.sentinel = wb.add_format({"bold": True, "font_color": "#C00000", "valign": "vcenter",
+                                       "text_wrap": True})
         self.bad = wb.add_format({"bg_color": BAD_FILL, "font_color": "#9C0006"})
         self.half = wb.add_format({"bg_color": HALF_FILL})
         self.zero = wb.add_format({"bg_color": ZERO_FILL})

@@ -5,7 +5,7 @@ branch committee's words and the signatures.
 """
 
 from .. import layout as L
-from ..figures import cached
+from ..figures import cached, shown
 from .formats import a4, protect
 
 
@@ -38,7 +38,7 @@ def write(wb, ctx):
         ws.write_string(r + 2, 4, score_l, f.label)
         link = L.ref(L.SUMMARY, (ctx.summary_rows[m.name], summary_comp))
         ws.write_formula(r + L.OPINION_SCORE[0], L.OPINION_SCORE[1], f"={link}", f.score,
-                         cached(ctx.figures.members[i].composite))
+                         cached(shown(ctx.figures.members[i].composite)))
         for k, section in enumerate(op["sections"]):
             row = r + 3 + k
             ws.set_row(row, 155)

@@ -1,10 +1,13 @@
 """附件6: the masses' satisfaction (R10-R12).
 
 Each count is an entry cell directly below its label; 合计, the shares
-(占参评人员的 %) and 满意率 are formulas, the denominator always in view.
+(占参评人员的 %) and 满意率 are formulas, the denominator always in view. A share
+is rounded by its formula to 2 decimals of a percent (R12), so every program
+shows the same digits.
 """
 
 from .. import layout as L
+from ..figures import cached, share_shown
 from .formats import a4, protect
 
 
@@ -60,15 +63,15 @@ def write(wb, ctx, result):
         ws.data_validation(vr, c, vr, c, _whole(label))
         share = result.shares[k]
         ws.merge_range(sr, c, sr, c + span - 1, None, f.percent)
-        ws.write_formula(sr, c, f'=IF({total}=0,"",{L.a1(vr, c)}/{total})', f.percent,
-                         "" if share is None else float(share / 100))
+        ws.write_formula(sr, c, f'=IF({total}=0,"",ROUND({L.a1(vr, c)}/{total},4))',
+                         f.percent, cached(share_shown(share)))
         level_cells.append(L.a1(vr, c))
     rc = 2 + span * len(levels)
     ws.write_string(ll, rc, sat["rate_label"], f.header)
     ws.merge_range(vr, rc, sr, rc, None, f.percent)
     rated = "+".join(level_cells[:2])
-    ws.write_formula(vr, rc, f'=IF({total}=0,"",({rated})/{total})', f.percent,
-                     "" if result.rate is None else float(result.rate / 100))
+    ws.write_formula(vr, rc, f'=IF({total}=0,"",ROUND(({rated})/{total},4))', f.percent,
+                     cached(share_shown(result.rate)))
     for c in range(rc + 1, last_col + 1):
         for row in (ll, vr, sr):
             ws.write_blank(row, c, None, f.text)

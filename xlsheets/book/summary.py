@@ -6,7 +6,8 @@ ballot in a group shows 缺票, never 0; a group with a broken row shows 有误.
 """
 
 from .. import layout as L
-from ..figures import INVALID, MISSING, REWEIGHTED, cached
+from ..figures import INVALID, MISSING, REWEIGHTED, cached, shown
+from ..cells import summary_note_row
 from .formats import a4, protect
 
 
@@ -33,7 +34,12 @@ def write(wb, ctx):
     ws.freeze_panes(hr + 1, 2)
 
     first, last = L.SUMMARY_FIRST_ROW, L.SUMMARY_FIRST_ROW + len(members) - 1
+    exact_means, exact_comp = L.exact_columns(groups)
+    for c, h in zip((*exact_means, exact_comp), [*(g.mean_label for g in groups), "综合得分"]):
+        ws.set_column(c, c, 12, f.score, {"hidden": True})  # R8: what the shown cells round
+        ws.write_string(hr, c, f"未舍入的{h}", f.header)
     averaging = ctx.unit.averaging
+    tot_col = L.entry_total_col(d.items)
     for i, m in enumerate(members):
         r = first + i
         ctx.summary_rows[m.name] = r
@@ -43,52 +49,72 @@ def write(wb, ctx):
         ws.write_string(r, 1, m.name, f.text_center)
         ws.write_string(r, 2, m.duty, f.text_center)
         name = f"$B{r + 1}"
-        mean_cells = []
-        for g, (cc, mc) in zip(groups, pairs):
-            names = L.ref(L.entry_sheet(g), (L.ENTRY_FIRST_ROW, 1), (ctx.entry_last[g.key], 1))
-            tot_col = L.entry_total_col(d.items)
-            tot = L.ref(L.entry_sheet(g), (L.ENTRY_FIRST_ROW, tot_col),
-                        (ctx.entry_last[g.key], tot_col))
+        exact_cells = []
+        for g, (cc, mc), xc in zip(groups, pairs, exact_means):
+            names, tot = L.entry_name(g, "names"), L.entry_name(g, "totals")
             hit = f"({names}={name})"
             count = L.a1(r, cc)
             ws.write_formula(r, cc, f"=SUMPRODUCT({hit}*ISNUMBER({tot}))", f.int,
                              s.counts[g.key])
-            mean_cached = cached(s.means[g.key])
             bad = f'SUMPRODUCT({hit}*ISTEXT({tot})*({tot}<>""))>0'
             total = f"SUMPRODUCT({hit}*ISNUMBER({tot}),{tot})"
             mean = f"{total}/{count}"
+            exact = cached(s.means[g.key])
             if (averaging or g.averaging) == "trimmed":
                 hi = f"MAX(IF({hit}*ISNUMBER({tot}),{tot}))"
                 lo = f"MIN(IF({hit}*ISNUMBER({tot}),{tot}))"
                 mean = f"IF({count}<3,{mean},({total}-{hi}-{lo})/({count}-2))"
-                ws.write_array_formula(r, mc, r, mc,
+                ws.write_array_formula(r, xc, r, xc,
                                        f'{{=IF({bad},"{INVALID}",IF({count}=0,"{MISSING}",{mean}))}}',
-                                       f.score, mean_cached)
+                                       f.score, exact)
             else:
-                ws.write_formula(r, mc, f'=IF({bad},"{INVALID}",IF({count}=0,"{MISSING}",{mean}))',
-                                 f.score, mean_cached)
-            mean_cells.append(L.a1(r, mc))
+                ws.write_formula(r, xc, f'=IF({bad},"{INVALID}",IF({count}=0,"{MISSING}",{mean}))',
+                                 f.score, exact)
+            xref = L.a1(r, xc)
+            ws.write_formula(r, mc, shown_formula(xref), f.score, cached(shown(s.means[g.key])))
+            exact_cells.append(xref)
 
-        any_bad = "OR(" + ",".join(f'{c}="{INVALID}"' for c in mean_cells) + ")"
-        terms = "+".join(f"{c}*{_pct(g.weight)}" for c, g in zip(mean_cells, groups))
+        any_bad = "OR(" + ",".join(f'{c}="{INVALID}"' for c in exact_cells) + ")"
+        terms = "+".join(f"{c}*{_pct(g.weight)}" for c, g in zip(exact_cells, groups))
         if ctx.unit.reweight_missing:
-            num = "+".join(f"N({c})*{_pct(g.weight)}" for c, g in zip(mean_cells, groups))
-            den = "+".join(f"ISNUMBER({c})*{_pct(g.weight)}" for c, g in zip(mean_cells, groups))
-            value = f'IF(COUNT({",".join(mean_cells)})=0,"{MISSING}",ROUND(({num})/({den}),9))'
+            num = "+".join(f"N({c})*{_pct(g.weight)}" for c, g in zip(exact_cells, groups))
+            den = "+".join(f"ISNUMBER({c})*{_pct(g.weight)}" for c, g in zip(exact_cells, groups))
+            value = f'IF(COUNT({",".join(exact_cells)})=0,"{MISSING}",ROUND(({num})/({den}),9))'
         else:
             # ROUND to 9 places: exact ties stay ties for RANK despite binary fractions.
-            value = f'IF(COUNT({",".join(mean_cells)})={len(groups)},ROUND({terms},9),"{MISSING}")'
-        ws.write_formula(r, comp, f'=IF({any_bad},"{INVALID}",{value})', f.score,
+            value = f'IF(COUNT({",".join(exact_cells)})={len(groups)},ROUND({terms},9),"{MISSING}")'
+        xcomp = L.a1(r, exact_comp)
+        ws.write_formula(r, exact_comp, f'=IF({any_bad},"{INVALID}",{value})', f.score,
                          cached(s.composite))
-        cref = L.a1(r, comp)
-        span = f"{L.a1(first, comp, True)}:{L.a1(last, comp, True)}"
-        ws.write_formula(r, rank, f'=IF(ISNUMBER({cref}),RANK({cref},{span}),"")', f.int,
+        ws.write_formula(r, comp, shown_formula(xcomp), f.score, cached(shown(s.composite)))
+        span = f"{L.a1(first, exact_comp, True)}:{L.a1(last, exact_comp, True)}"
+        ws.write_formula(r, rank, f'=IF(ISNUMBER({xcomp}),RANK({xcomp},{span}),"")', f.int,
                          cached(s.rank))
-        ws.write_formula(r, remark, _remark_formula(mean_cells, groups, ctx.unit.reweight_missing,
-                                                    cref), f.int, s.remark)
+        ws.write_formula(r, remark, _remark_formula(exact_cells, groups, ctx.unit.reweight_missing,
+                                                    xcomp), f.int, s.remark)
 
-    a4(ws, landscape=True, repeat=(0, hr), area=(0, 0, last, remark))
+    note = summary_note_row(len(members))
+    ws.set_row(note, 36)
+    ws.merge_range(note, 0, note, remark, "", f.sentinel)
+    ws.write_formula(note, 0, outside_formula(d), f.sentinel, "")
+    a4(ws, landscape=True, repeat=(0, hr), area=(0, 0, note, remark))
     protect(ws)
+
+
+def shown_formula(exact_cell):
+    """A shown figure: the exact cell rounded as R8 says, so every program shows the
+    same digits (a 0.00 format over 88.075 shows 88.07 in Gnumeric); text passes."""
+    return f"=IF(ISNUMBER({exact_cell}),ROUND({exact_cell},2),{exact_cell})"
+
+
+def outside_formula(defs):
+    """汇总's note row: names the entry sheets whose sentinel says rows lie outside."""
+    sentinels = [(g.name, L.ref(L.entry_sheet(g), (0, L.sentinel_col(defs.items))))
+                 for g in defs.groups]
+    which = "&".join(f'IF({ref}<>"","{name} ","")' for name, ref in sentinels)
+    return (f'=IF(OR({",".join(f"{ref}<>{chr(34)}{chr(34)}" for _, ref in sentinels)}),'
+            f'"注意:"&TRIM({which})&" 中有测评票在计算范围之外,本表尚未计入。'
+            f'请运行“计算”后再打印、上报。","")')
 
 
 def _pct(weight):

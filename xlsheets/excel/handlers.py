@@ -439,10 +439,13 @@ def compute_book(book, defs, expected_unit=None, now=None):
     blocks, singles = _fix_writes(defs, read)
     fixed = sum(len(v) for v in checked.fixes.values())
     matrix = L.TALK_MATRIX in read.sheets and bool(roster)
-    touched = sorted(set(_touched(ch)) | {b[0] for b in blocks} | set(singles)
+    restored = checked.repair.formulas if checked.repair else {}
+    touched = sorted(set(_touched(ch)) | {b[0] for b in blocks} | set(singles) | set(restored)
                      | ({L.TALK_MATRIX} if matrix else set()))
     with _writing(xb, touched):
         _write_marks(read, ch)
+        for sheet, cells in restored.items():  # formulas a clerk's edit lost
+            xb.write_formulas(sheet, cells)
         for sheet, row, col, values, text in blocks:
             xb.write_block(sheet, row, col, values, text=text)
         for sheet, cells in singles.items():

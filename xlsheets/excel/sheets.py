@@ -275,6 +275,16 @@ class Workbook:
             self.writes += 1
             sheet.range(addr).value = value
 
+    def write_formulas(self, name, cells):
+        """Put formulas back {A1: (text without '=', array range or None)}, one call each."""
+        sheet = self.sheet(name)
+        for addr, (text, array) in cells.items():
+            self.writes += 1
+            if array:
+                sheet.range(array).formula_array = "=" + text
+            else:
+                sheet.range(addr).formula = "=" + text
+
     def set_fills(self, name, fills):
         """Fill cells {A1: "#RRGGBB" or None}; the number of calls does not grow with cells.
 
