@@ -209,6 +209,7 @@ class BallotPlan:
     spare: int = 1
     lookback: int = 20
     room: int = 3  # blank ballots beyond those, per expected ballot, formulas ready
+    room_most: int = 20  # ... but at most this many (peers cannot outnumber members)
 
     def ballots(self, key):
         return dict(self.expected)[key]
@@ -218,8 +219,10 @@ class BallotPlan:
 
     def capacity(self, key, members):
         """Rows the entry sheet's names and 合计 formulas cover from the start: the
-        pre-filled rows and room for ``room`` times as many ballots again, unlocked."""
-        return self.entry_rows(key, members) + self.room * max(self.ballots(key), 1) * members
+        pre-filled rows and blank, unlocked room for ``room`` times as many ballots
+        again, at most ``room_most`` (10 expected 群众参评 ballots: room for 20 more)."""
+        extra = min(self.room * max(self.ballots(key), 1), self.room_most)
+        return self.entry_rows(key, members) + extra * members
 
 
 def default_plan(groups, members):

@@ -128,7 +128,7 @@ def _widen(plan, entries):
     """Make room for every ballot the entries carry."""
     expected = tuple((k, max(n, len(entries.ballots.get(k, [])))) for k, n in plan.expected)
     lookback = max(plan.lookback, len(entries.lookback))
-    return L.BallotPlan(expected, plan.spare, lookback, plan.room)
+    return L.BallotPlan(expected, plan.spare, lookback, plan.room, plan.room_most)
 
 
 def entry_rows(plan, key, members, entries, n_items):
