@@ -7,8 +7,10 @@ recalculation of the file, before compute (what a clerk without Python sees) and
 from __future__ import annotations
 
 import os
+import zipfile
 from fractions import Fraction as Fr
 
+import openpyxl
 import pytest
 
 import books as B
@@ -177,7 +179,12 @@ def test_copied_into_a_new_document(clerk, blank, tmp_path):
     assert outcome.ok
     assert compute_file(copy, B.DEFS).written
     after = {c for c, _, _ in codes(validate_file(copy, B.DEFS)[0])}
-    assert not after & {"formula-external", "range-names-missing", "formula-restored"}, after
+    assert not after & {"formula-external", "range-names-missing", "formula-restored",
+                        "external-link"}, after
+    with zipfile.ZipFile(copy) as zf:  # no link left for Excel to offer to update
+        assert not [n for n in zf.namelist() if "externalLink" in n]
+        assert b"externalReferences" not in zf.read("xl/workbook.xml")
+    assert openpyxl.load_workbook(copy).sheetnames[-1] == "校验结果"
     assert_figures(copy, worked(), tmp_path, "copy")
 
 

@@ -128,9 +128,13 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
                 L.col(total_col)) and cell[len(L.col(total_col)):].isdigit():
             known = (total_formula(int(cell[len(L.col(total_col)):]) - 1, defs.items)[1:], None)
         if known is None:
-            continue  # a clerk's own formula: the external-link warning names the link
+            repair.links_used = True  # a clerk's own formula: the external-link warning stays
+            continue
         repair.restore(sheet, cell, *known)
         repair.external.setdefault(sheet, []).append((cell, target))
+    if grids.external_formulas and not repair.links_used and not any(
+            "[" in (text or "") for text in (grids.names or {}).values()):
+        repair.drop_links = True  # nothing will read the other file once restored
     repair.report(out)
 
     figs = F.compute(defs, unit, names, rows_by_group, lookback, categories or None,
@@ -151,6 +155,8 @@ class Repair:
     formulas: dict = field(default_factory=dict)  # {sheet: {A1: (text, array ref or None)}}
     missing: dict = field(default_factory=dict)  # {sheet: [A1]} formulas that were not there
     external: dict = field(default_factory=dict)  # {sheet: [(A1, target)]} pointing elsewhere
+    links_used: bool = False  # some formula compute does not own reads another workbook
+    drop_links: bool = False  # after the restores no formula reads one: drop the links
 
     def restore(self, sheet, cell, text, array=None):
         self.formulas.setdefault(sheet, {})[cell] = (text, array)

@@ -124,10 +124,12 @@ def _compute(path, source, password, defs, outcome, grids, now):
     with atomic_output(path) as tmp:
         if outcome.encrypted:  # patch the private plain copy, then encrypt into place
             plain = Path(source).with_suffix(".computed.xlsx")
-            write_patched(source, plain, updates, {report.SHEET: sheet}, repair.names)
+            write_patched(source, plain, updates, {report.SHEET: sheet}, repair.names,
+                          drop_links=repair.drop_links)
             Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
         else:
-            write_patched(path, tmp, updates, {report.SHEET: sheet}, repair.names)
+            write_patched(path, tmp, updates, {report.SHEET: sheet}, repair.names,
+                          drop_links=repair.drop_links)
     outcome.written = True
     return outcome
 

@@ -1534,7 +1534,42 @@ def _set_names(book, text, names):
     return text
 
 
-def write_patched(src, dst, updates, add_sheets=None, names=None):
+def _drop_links(book, changed):
+    """Remove the links to other workbooks (``xl/externalLinks``) from the package:
+    {part: new bytes} for workbook.xml, its rels and the content types, and the parts
+    dropped. Only when no formula reads them any more (compute restored them)."""
+    wb = book._wb_part
+    folder, base = posixpath.split(wb)
+    rels_part = posixpath.join(folder, "_rels", base + ".rels")
+    gone = {n for t, n in book._wb_rels.values() if t.endswith("/externalLink")}
+    if not gone:
+        return set()
+    gone |= {posixpath.join(posixpath.dirname(n), "_rels", posixpath.basename(n) + ".rels")
+             for n in gone}
+    gone = {n for n in gone if n in book._members}
+    ids = [i for i, (t, _) in book._wb_rels.items() if t.endswith("/externalLink")]
+    text, enc = _decode(book.path, wb, changed.get(wb) or book._xml(wb))
+    p = re.escape(_root_prefix(text))
+    text = re.sub(rf"<{p}externalReferences\b.*?</{p}externalReferences\s*>", "", text,
+                  flags=re.S)
+    changed[wb] = enc(text)
+    rels, enc = _decode(book.path, rels_part, changed.get(rels_part) or book._xml(rels_part))
+    for rid in ids:
+        rels = re.sub(rf"""<(?:[\w.-]+:)?Relationship\b[^>]*\sId\s*=\s*["']{re.escape(rid)}["'][^>]*/>""",
+                      "", rels)
+    changed[rels_part] = enc(rels)
+    ct = "[Content_Types].xml"
+    types, enc = _decode(book.path, ct, changed.get(ct) or book._xml(ct))
+    for part in gone:
+        types = re.sub(rf"""<(?:[\w.-]+:)?Override\b[^>]*PartName\s*=\s*["']/{re.escape(part)}["'][^>]*/>""",
+                       "", types)
+    changed[ct] = enc(types)
+    for part, data in ((wb, changed[wb]), (rels_part, changed[rels_part]), (ct, changed[ct])):
+        _parse_small(book.path, part, data)
+    return gone
+
+
+def write_patched(src, dst, updates, add_sheets=None, names=None, drop_links=False):
     """Copy workbook ``src`` to ``dst`` changing only what is asked.
 
     updates: {sheet name: {A1 address: value}}; values are numbers, str, bool or None.
@@ -1543,6 +1578,7 @@ def write_patched(src, dst, updates, add_sheets=None, names=None):
     add_sheets: {sheet name: worksheet XML bytes}, appended as last sheets, or replacing
     the part of an existing sheet of that name.
     names: {defined name: formula text}: workbook-scoped names set (``_set_names``).
+    drop_links: remove the links to other workbooks (``_drop_links``).
     Every other zip entry is copied verbatim (same name, order, compression, date).
     """
     src, dst = os.fspath(src), os.fspath(dst)
@@ -1579,6 +1615,7 @@ def write_patched(src, dst, updates, add_sheets=None, names=None):
             wb = book._wb_part
             text, encode = _decode(book.path, wb, changed.get(wb) or book._xml(wb))
             changed[wb] = encode(_set_names(book.path, text, names))
+        dropped = _drop_links(book, changed) if drop_links else set()
         added_data = dict(added)
         for name, cells in updates.items():
             if not cells:
@@ -1597,6 +1634,8 @@ def write_patched(src, dst, updates, add_sheets=None, names=None):
         with open(src, "rb") as fin, open(dst, "wb") as fout:
             out = _ZipWriter(fout, book.path)
             for name, info in book._members.items():
+                if name in dropped:
+                    continue
                 if name in changed:
                     out.add(info, changed[name])
                 else:

@@ -123,14 +123,17 @@ def read_grids(book, defs, unit, identity, cache=None, also=()):
     grids.external_links = book.external_links()
     grids.names = book.defined_names()
     if grids.external_links:  # a copy of a copy: which formulas read the other file
-        known = C.formula_cells(defs, len(grids.summary), {})
-        for name in book.sheet_names:
-            if name in known or name in {L.entry_sheet(g) for g in defs.groups}:
+        for name in book.sheet_names:  # every sheet: a clerk's own formula may use the link
+            if book.sheet_part(name) and _is_worksheet(book, name):
                 grids.external_formulas += [
                     (name, addr, _link_target(grids.external_links, m[1]))
                     for addr, cell in book.cells(name).items()
                     if cell.formula and (m := _EXTERNAL.search(_STRING.sub("", cell.formula)))]
     return grids
+
+
+def _is_worksheet(book, name):
+    return book._sheet(name)[4].endswith("/worksheet")
 
 
 _STRING = re.compile(r'"[^"]*"')
