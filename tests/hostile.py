@@ -196,6 +196,66 @@ def far_cell(good, dst):
     return rewrite(good, dst, {part: lambda d: _sub_once(rb"</sheetData>", far, d)})
 
 
+def twin_part(good, dst, upper=True):
+    """The 党员互评 part told twice: once as it is, once under a name Office takes for the
+    same part (upper case, or a letter percent-encoded) holding other ballots."""
+    part = sheet_part(good, L.entry_sheet(DEFS.groups[0]))
+    folder, name = part.rsplit("/", 1)
+    twin = part.upper() if upper else f"{folder}/%{ord(name[0]):02X}{name[1:]}"
+    with zipfile.ZipFile(good) as z:
+        other = z.read(part).replace(b"<v>10</v>", b"<v>0</v>")
+    return rewrite(good, dst, add={twin: other})
+
+
+def far_letters(good, dst, ref="ZZZZ3000"):
+    """One number at a cell with four column letters: beyond Excel's last column (XFD)."""
+    part = sheet_part(good, L.entry_sheet(DEFS.groups[0]))
+    row = int(re.search(r"[0-9]+", ref)[0])
+    far = f'<row r="{row}"><c r="{ref}"><v>1</v></c></row></sheetData>'.encode()
+    return rewrite(good, dst, {part: lambda d: _sub_once(rb"</sheetData>", far, d)})
+
+
+def backtracking_tag(good, dst, repeat=12_000):
+    """A cell tag with thousands of ``r`` attributes before text and a formula: a scan
+    that backtracks over it takes quadratic time (90 KB: over a minute)."""
+    part = sheet_part(good, L.entry_sheet(DEFS.groups[0]))
+    tag = b'<row r="900"><c r="A900"' + b' r="A900"' * repeat + b'>x<f>1</f></c></row>'
+    return rewrite(good, dst, {part: lambda d: _sub_once(rb"</sheetData>", tag + b"</sheetData>", d)})
+
+
+WORKSHEET_REL = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+
+
+def report_over(good, dst, target):
+    """A 校验结果 sheet whose relationship points at another part of the package
+    (``target``, relative to xl/): writing the report there would destroy that part."""
+    sheet = '<sheet name="校验结果" sheetId="99" r:id="rIdX9"/>'.encode()
+    rel = b'<Relationship Id="rIdX9" Type="' + WORKSHEET_REL + b'" Target="' + target.encode() + b'"/>'
+    return rewrite(good, dst, {
+        "xl/workbook.xml": lambda d: _sub_once(rb"</sheets>", sheet + b"</sheets>", d),
+        "xl/_rels/workbook.xml.rels": lambda d: _sub_once(rb"</Relationships>",
+                                                          rel + b"</Relationships>", d)})
+
+
+def without_part(good, dst, part):
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename != part:
+                zout.writestr(info, zin.read(info))
+    return Path(dst)
+
+
+def ill_formed(good, dst, sheet):
+    """A sheet part that is not well-formed XML: one closing tag of a cell gone."""
+    part = sheet_part(good, sheet)
+    return rewrite(good, dst, {part: lambda d: _sub_once(rb"</c>", b"", d)})
+
+
+def bogus_encoding(good, dst, sheet):
+    part = sheet_part(good, sheet)
+    return rewrite(good, dst, {part: lambda d: _sub_once(rb'encoding="UTF-8"', b'encoding="bogus-8"', d)})
+
+
 VBA_CT = b"application/vnd.ms-office.vbaProject"
 MACRO_WB_CT = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 PLAIN_WB_CT = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -285,6 +345,23 @@ def corpus(folder, good=None):
     refused("加密.xlsx", lambda p: encrypted(good, p), "密码")
     refused("百万行.xlsx", lambda p: million_rows(good, p), "党员互评", "200,000")
     refused("远处单元格.xlsx", lambda p: far_cell(good, p), "党员互评", "16,384 列")
+    # round two: what one reader would see and another not, and what a write would destroy
+    refused("大小写重名部件.xlsx", lambda p: twin_part(good, p), "同一部件")
+    refused("编码重名部件.xlsx", lambda p: twin_part(good, p, upper=False), "同一部件")
+    refused("四字母列.xlsx", lambda p: far_letters(good, p), "ZZZZ3000", "XFD1048576")
+    refused("四字母列158行.xlsx", lambda p: far_letters(good, p, "ZZZZ158"), "ZZZZ158")
+    refused("回溯标签.xlsx", lambda p: backtracking_tag(good, p), "党员互评", "不是有效的 XML")
+    for target, label in (("sharedStrings.xml", "共享字符串"), ("styles.xml", "样式"),
+                          ("../[Content_Types].xml", "内容类型"), ("workbook.xml", "工作簿")):
+        refused(f"报告覆盖{label}.xlsx", lambda p, t=target: report_over(good, p, t), "校验结果")
+    ballots = sheet_part(good, L.entry_sheet(DEFS.groups[1])).removeprefix("xl/")
+    refused("报告覆盖测评票.xlsx", lambda p: report_over(good, p, ballots), "校验结果")
+    refused("缺内容类型.xlsx", lambda p: without_part(good, p, "[Content_Types].xml"),
+            "[Content_Types].xml")
+    refused("缺工作簿关系.xlsx", lambda p: without_part(good, p, "xl/_rels/workbook.xml.rels"),
+            "workbook.xml.rels")
+    refused("格式错误.xlsx", lambda p: ill_formed(good, p, L.SUMMARY), "不是有效的 XML")
+    refused("编码无法识别.xlsx", lambda p: bogus_encoding(good, p, L.SUMMARY), "编码无法识别")
     macro = branch_book(work, "红旗村")
     cases.append(Case("红旗村(含宏).xlsm", with_macros(macro, folder / "红旗村(含宏).xlsm"),
                       FLAGGED, ("vba-project",), "红旗村"))

@@ -459,7 +459,7 @@ def test_compute_refuses_an_open_workbook(tmp_path, capsys, lock):
     assert run(capsys, "validate", path)[0] == 0, "reading an open workbook is fine"
 
 
-@pytest.mark.parametrize("error, status", [(OSError(28, "No space left on device"), 3),
+@pytest.mark.parametrize("error, status", [(OSError(28, "No space left on device"), 2),
                                            (KeyboardInterrupt(), 130)])
 def test_failed_write_leaves_the_original(tmp_path, capsys, monkeypatch, error, status):
     typed, _ = _text_numbers()
@@ -467,7 +467,7 @@ def test_failed_write_leaves_the_original(tmp_path, capsys, monkeypatch, error, 
     before = path.read_bytes()
     listing = sorted(os.listdir(tmp_path))
 
-    def broken(src, dst, updates, add_sheets=None, names=None):
+    def broken(src, dst, updates, add_sheets=None, names=None, **options):
         Path(dst).write_bytes(b"PK\x03\x04 half a workbook")
         raise error
 
@@ -475,6 +475,9 @@ def test_failed_write_leaves_the_original(tmp_path, capsys, monkeypatch, error, 
     code, out, err = run(capsys, "compute", path)
     assert code == status
     assert "Traceback" not in err
+    if status == 2:  # a full disk: one message naming the file, the cause and the outcome
+        assert len(err.strip().splitlines()) == 1 and str(path) in err, err
+        assert "磁盘已满" in err and "原文件未改动" in err, err
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == listing, "no temporary file left beside it"
 

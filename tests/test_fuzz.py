@@ -228,8 +228,12 @@ def test_validate_and_compute_survive_mutated_workbooks(base, capsys):
             if code in (0, 1):
                 json.loads(out)
             assert path.read_bytes() == before, "validate never writes"
-            code2, out, err = command(["compute", path])
-            check_answer("compute", path, code2, out, err)
+            code2, out, err2 = command(["compute", path])
+            check_answer("compute", path, code2, out, err2)
+            # validate and compute agree: what one refuses, the other refuses, in the same words
+            assert code2 == code or (code, code2) == (0, 0), (mutations, code, code2, err, err2)
+            if code == 2:
+                assert err2 == err, (mutations, err, err2)
             if code2 != 0:
                 assert path.read_bytes() == before, "a compute that fails leaves the file as it was"
             assert sorted(p.name for p in folder.iterdir()) == ["机关.xlsx"], "no temporary files"

@@ -19,7 +19,7 @@ from pathlib import Path
 from . import crypto, layout as L, report
 from .cells import figure_values
 from .checks import check
-from .fileio import atomic_output, refuse_if_open
+from .fileio import atomic_output, private_copy, refuse_if_open
 from .findings import finding, has_errors, sort_key
 from .locks import workbook_lock
 from .numbers import display, round_half_away
@@ -61,14 +61,14 @@ def validate_file(path, defs, expected_unit=None, password=None, materials=None)
     return outcome, grids
 
 
-def _validate(path, defs, expected_unit, materials=None, writing=False):
-    """Read and check; ``writing``: also read what compute compares before writing
-    (the talk matrix's counts, which no check needs)."""
+def _validate(path, defs, expected_unit, materials=None):
+    """Read and check, reading also what compute compares before writing (the talk
+    matrix's counts, which no check needs): validate refuses whatever compute would."""
     book, unit, ident = open_book(path, defs)
     current = {}
     with book:
         grids = read_grids(book, defs, unit, ident, current,
-                           also=(L.TALK_MATRIX,) if writing else ())
+                           also=(L.TALK_MATRIX,))
         counted = None
         if materials is not None:
             from .wordcount import count_folder
@@ -93,16 +93,16 @@ def compute_file(path, defs, expected_unit=None, now=None, password=None, materi
     decrypted once more and must give back what was written before it replaces
     the original.
     """
-    with workbook_lock(path), crypto.plain_copy(path, password) as source:
-        outcome, grids = _validate(source, defs, expected_unit, materials, writing=True)
+    with workbook_lock(path), private_copy(path) as (copy, snapshot), \
+            crypto.plain_copy(copy, password) as source:
+        outcome, grids = _validate(source, defs, expected_unit, materials)
         outcome.path = str(path)
-        outcome.encrypted = str(source) != str(path)
-        if outcome.encrypted:
-            grids.source = str(path)
-        return _compute(path, source, password, defs, outcome, grids, now)
+        outcome.encrypted = str(source) != str(copy)
+        grids.source = str(path)
+        return _compute(path, source, password, defs, outcome, grids, now, snapshot)
 
 
-def _compute(path, source, password, defs, outcome, grids, now):
+def _compute(path, source, password, defs, outcome, grids, now, snapshot):
     outcome.findings = [f for f in outcome.findings if f.code != "stamp-stale"]
     if not outcome.ok:
         return outcome
@@ -121,14 +121,14 @@ def _compute(path, source, password, defs, outcome, grids, now):
     when = now or dt.datetime.now().replace(microsecond=0)
     stamp = report.stamp(defs, checked, [n for _, n in grids.roster], when)
     sheet = report.results_sheet(stamp, outcome.findings)
-    with atomic_output(path) as tmp:
+    with atomic_output(path, unchanged=snapshot) as tmp:
         if outcome.encrypted:  # patch the private plain copy, then encrypt into place
             plain = Path(source).with_suffix(".computed.xlsx")
             write_patched(source, plain, updates, {report.SHEET: sheet}, repair.names,
                           drop_links=repair.drop_links)
             Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
         else:
-            write_patched(path, tmp, updates, {report.SHEET: sheet}, repair.names,
+            write_patched(source, tmp, updates, {report.SHEET: sheet}, repair.names,
                           drop_links=repair.drop_links)
     outcome.written = True
     return outcome

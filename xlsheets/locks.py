@@ -178,6 +178,32 @@ def _sweep(folder, owner):
         shutil.rmtree(p, ignore_errors=True)
 
 
+def sweep_debris(folder):
+    """Remove what processes of this computer that are gone left in ``folder`` and in the
+    temp folder: ``.~xlsheets-<host>-<pid>-*`` files and decrypted private copies.
+
+    Run before every write, so a killed command's leftovers do not outlive it even
+    when no lock of its was left to take over. A live process's files, and another
+    computer's (on a shared folder), are kept.
+    """
+    from .crypto import PLAIN_PREFIX
+
+    host = debris_tag(0).split("-")[0]
+    places = [(Path(folder), ".~xlsheets-", False),
+              (Path(tempfile.gettempdir()), PLAIN_PREFIX, True)]
+    for place, prefix, is_dir in places:
+        try:
+            found = list(place.glob(f"{prefix}{host}-*"))
+        except OSError:
+            continue
+        for p in found:
+            pid = p.name[len(prefix) + len(host) + 1:].partition("-")[0]
+            if not pid.isdigit() or pid_alive(int(pid)):
+                continue
+            with contextlib.suppress(OSError):
+                shutil.rmtree(p, ignore_errors=True) if is_dir else p.unlink()
+
+
 def _take_over(lock, raw, owner):
     """Remove the stale ``lock`` if it still holds ``raw``; True when it is gone."""
     aside = lock.with_name(f"{lock.name}.stale-{uuid.uuid4().hex[:8]}")

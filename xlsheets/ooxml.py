@@ -268,7 +268,8 @@ def _parse(book, part, p, data):
 
 
 _FORMULA_OPEN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s/>]')
-_CELL_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br="([A-Z]{1,3}[0-9]+)"[^>]*(?<!/)>\s*$')
+_CELL_OPEN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s')
+_CELL_R = re.compile(rb'\sr="([A-Z]{1,3}[0-9]+)"')
 _XML_DECL_ENC = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)""")
 
 
@@ -386,9 +387,10 @@ class BookFile:
         self.path = str(path)
         self._zip = zf
         self._members = members  # name -> ZipInfo, in zip order
-        self._lower = {n.lower(): n for n in members}
+        self._lower = {part_key(n): n for n in members}
         self._sst = None
         self._screened_parts = False
+        self._proved = set()  # parts proved well-formed, without DTD (expat), once each
         self._load_workbook()
 
     # opening and guards
@@ -427,11 +429,11 @@ class BookFile:
     # raw parts
 
     def _member(self, name):
-        """Zip member name of part ``name`` (exact, then case-insensitive as OPC says)."""
+        """Zip member name of part ``name`` (exact, then as OPC compares names: ``part_key``)."""
         name = name.lstrip("/")
         if name in self._members:
             return name
-        return self._lower.get(name.lower())
+        return self._lower.get(part_key(name))
 
     def has_part(self, name):
         return self._member(name) is not None
@@ -456,8 +458,15 @@ class BookFile:
 
     def _xml(self, name):
         data = self.part(name)
-        _check_xml(self.path, name, data)
+        self._prove(name, data)
         return data
+
+    def _prove(self, name, data, label=None):
+        """Prove a part well-formed XML without DTD (once per part and open book);
+        ``label`` names it in a message (a sheet's name and part)."""
+        if name not in self._proved:
+            _check_xml(self.path, label or name, data)
+            self._proved.add(name)
 
     def _tree(self, name):
         return _parse_small(self.path, name, self.part(name, MAX_SMALL_PART))
@@ -514,6 +523,49 @@ class BookFile:
             if _local(el.tag) == "definedName":
                 self._defined.append((el.get("name", ""), el.get("localSheetId"), el.text or ""))
         self.sheet_names = [s[0] for s in self._sheets]
+        self._prove_structure()
+
+    def _content_types(self):
+        """({part key: content type} of the overrides, {extension: type} of the defaults)."""
+        ct = self._member("[Content_Types].xml")
+        if ct is None:
+            raise BookError(self.path, "缺少内容类型清单 [Content_Types].xml,不是完整的 Excel 工作簿"
+                                       "(文件可能已损坏)。请用 Excel 或 WPS 打开后另存一次再试。")
+        overrides, defaults = {}, {}
+        for el in self._tree(ct):
+            if _local(el.tag) == "Override":
+                overrides[part_key(el.get("PartName", ""))] = el.get("ContentType", "")
+            elif _local(el.tag) == "Default":
+                defaults[el.get("Extension", "").lower()] = el.get("ContentType", "")
+        return overrides, defaults
+
+    def _prove_structure(self):
+        """Refuse a package whose sheets are not what its relationships say they are.
+
+        Every sheet's part is its own: no two sheets, and no sheet and another part
+        of the workbook (shared strings, styles, the workbook itself, relationships,
+        the content types), share one part, and the content type of a sheet's part
+        is a sheet's. A report sheet written over such a part would destroy it.
+        """
+        overrides, defaults = self._content_types()
+        folder, base = posixpath.split(self._wb_part)
+        if self._sheets and not self.has_part(posixpath.join(folder, "_rels", base + ".rels")):
+            raise BookError(self.path, "缺少工作簿关系清单(workbook.xml.rels),文件已损坏。"
+                                       "请用 Excel 或 WPS 打开后另存一次再试。")
+        owners = {part_key(self._wb_part): "工作簿", "[content_types].xml": "内容类型清单"}
+        for typ, part in self._wb_rels.values():
+            if not typ.endswith(("/worksheet", "/chartsheet", "/dialogsheet", "/macrosheet")):
+                owners.setdefault(part_key(part), typ.rpartition("/")[2])
+        for name, _, _, part, typ in self._sheets:
+            if part is None:
+                continue
+            key = part_key(part)
+            ct = overrides.get(key) or defaults.get(posixpath.splitext(key)[1][1:], "")
+            if key in owners or key.endswith(".rels") or not (
+                    ct.endswith("sheet+xml") or ct in ("application/xml", "text/xml")):
+                raise BookError(self.path, f"工作表“{_printable(name)}”的内容指向部件 {_printable(part)},"
+                                           "而该部件不是(或不只是)这张工作表,文件已损坏或被篡改,已拒绝打开。")
+            owners[key] = f"工作表“{name}”"
 
     def _sheet(self, name):
         for s in self._sheets:
@@ -579,7 +631,12 @@ class BookFile:
         """
         part = self.sheet_part(name)
         data = self._screened(part)
-        rows, cols = _sheet_extent(self.path, part, data)
+        try:
+            rows, cols = _sheet_extent(self.path, part, data)
+        except BadAddress as e:
+            raise BookError(self.path, f"工作表“{_printable(name)}”中有单元格地址“{e.text}”,超出了 Excel "
+                                       "工作表的范围(最大为 XFD1048576)或无法识别,疑似损坏或恶意构造的文件,"
+                                       "已拒绝读取。") from None
         if rows > MAX_SHEET_ROWS:
             raise BookError(self.path, f"工作表“{name}”有 {rows:,} 行,超过 {MAX_SHEET_ROWS:,} 行的上限"
                                        "(任何支部的测评票都不会有这么多行),疑似损坏或恶意构造的文件,"
@@ -589,6 +646,8 @@ class BookFile:
                                        f"超过 {MAX_SHEET_CELLS:,} 个单元格的上限,疑似损坏或恶意构造的文件,"
                                        f"已拒绝读取。如是误操作(如在很远的单元格中输入过内容),"
                                        "请删除多余的行和列后另存再交。")
+        # what one reader tolerates another refuses: none reads it
+        self._prove(part, data, f"工作表“{_printable(name)}”({part})")
         return part, data
 
     def formula_addresses(self, name):
@@ -600,11 +659,16 @@ class BookFile:
         """
         part, data = self.sheet_data(name)
         out = set()
-        for m in _FORMULA_OPEN.finditer(data):
-            start = data.rfind(b"<", 0, m.start())  # the tag just before <f>: its <c ...>
-            tag = _CELL_TAG.match(data, start, m.start())
-            if tag:
-                out.add(tag.group(1).decode("ascii"))
+        for m in _FORMULA_OPEN.finditer(data):  # linear: each byte is looked at a few times
+            at = m.start()
+            start = data.rfind(b"<", 0, at)  # the tag just before <f>: its <c ...>
+            gt = data.find(b">", start, at)
+            if start < 0 or gt < 0 or data[gt - 1] == 0x2F or data[gt + 1:at].strip():
+                continue
+            if _CELL_OPEN.match(data, start, gt + 1):
+                r = _CELL_R.search(data, start, gt)
+                if r:
+                    out.add(r.group(1).decode("ascii"))
         return out
 
     def custom_properties(self):
@@ -708,7 +772,6 @@ class BookFile:
     def cells(self, name):
         """{A1 address: Cell} for every ``<c>`` of the sheet, in document order."""
         part, data = self.sheet_data(name)
-        _check_xml(self.path, part, data)
         text, _ = _decode(self.path, part, data)
         p = _root_prefix(text)
         region = _sheet_data(text, p)
@@ -890,9 +953,34 @@ def _sheet_data(text, p):
 # extent follows from searches that start at literal text (milliseconds for megabytes).
 _ODD_TAG = re.compile(rb'<(?:c|row)(?:[>/\t\n\r]| (?!r="))')
 _PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")
-# cells beyond column Z or row 99,999: (column letters, row digits)
-_FAR_CELL = re.compile(rb'<c r="\$?(?:([A-Za-z]{2,3})\$?([0-9]+)|[A-Za-z]\$?0*([1-9][0-9]{5,}))"')
+# a cell address other than one letter and at most five digits (A1..Z99999): looked at
+_UNUSUAL_CELL = re.compile(rb'<c r="(?!\$?[A-Za-z]\$?[1-9][0-9]{0,4}")([^"<>]*)"')
 _ANY_CELL_ROW = re.compile(rb'<c r="\$?[A-Za-z]{1,3}\$?([0-9]+)"')
+
+
+class BadAddress(Exception):
+    """A cell or row address in a sheet part that Excel's sheet cannot hold."""
+
+    def __init__(self, text):
+        super().__init__(text)
+        self.text = text
+
+
+def _address(raw):
+    """(row, col) of a cell address read from a sheet part (bytes or text); BadAddress
+    when it is not one inside Excel's sheet (XFD, 1,048,576) - one rule for every scan."""
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
+    try:
+        return parse_a1(text)
+    except ValueError:
+        raise BadAddress(_printable(text, 40)) from None
+
+
+def _row_number(raw):
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text[:8]) <= _MAX_ROW:
+        raise BadAddress(_printable(text, 40))
+    return int(text)
 
 
 def _sheet_extent(book, part, data):
@@ -900,19 +988,19 @@ def _sheet_extent(book, part, data):
 
     Cells without a value count too (a conservative bound); a row element
     without cells does not (LibreOffice writes an empty ``<row r="1048576"/>``
-    after a row deletion, and python-calamine builds no grid for it). Exact enough to
-    refuse: rows are exact above 99,999; every row is looked at only when a
-    cell lies beyond column Z. Unusual markup (prefixes, cells without ``r``)
-    takes a streaming pass that places cells as python-calamine does.
+    after a row deletion, and python-calamine builds no grid for it). An address
+    Excel's sheet cannot hold (``ZZZZ3000``, ``A0``) raises BadAddress. Linear
+    time: only cells beyond column Z or row 99,999 are parsed one by one; every
+    row is looked at only when a cell lies beyond column Z. Unusual markup
+    (prefixes, cells without ``r``) takes a streaming pass that places cells as
+    python-calamine does.
     """
     if _ODD_TAG.search(data) or _PREFIXED_TAG.search(data):
         return _extent_by_parse(book, part, data)
     rows, cols = 0, 1
-    for m in _FAR_CELL.finditer(data):
-        if m[1]:
-            rows, cols = max(rows, int(m[2])), max(cols, col_number(m[1].decode("ascii")))
-        else:
-            rows = max(rows, int(m[3]))
+    for m in _UNUSUAL_CELL.finditer(data):
+        row, col = _address(m[1])
+        rows, cols = max(rows, row), max(cols, col)
         if rows > MAX_SHEET_ROWS:
             return rows, cols
     if cols <= 26:
@@ -934,11 +1022,11 @@ def _extent_by_parse(book, part, data):
     def start(tag, attrs):
         tag = tag.rpartition(":")[2]
         if tag == "row":
-            r = (attrs.get("r") or "").strip()
-            at[0], at[1] = (int(r) if r.isdigit() else at[0] + 1), 0
+            r = attrs.get("r")
+            at[0], at[1] = (_row_number(r) if r is not None else at[0] + 1), 0
         elif tag == "c":
-            m = _A1.fullmatch((attrs.get("r") or "").strip())
-            row, at[1] = (int(m[2]), col_number(m[1])) if m else (at[0], at[1] + 1)
+            r = attrs.get("r")
+            row, at[1] = _address(r) if r is not None else (at[0], at[1] + 1)
             at[2], at[3] = max(at[2], row), max(at[3], at[1])
         else:
             return
@@ -986,12 +1074,23 @@ def _guard_central_directory(path, f):
         raise BookError(path, "压缩包目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。")
 
 
+def part_key(name):
+    """A part name as Office compares them: percent-decoded, ``\\`` as ``/``, no leading
+    ``/``, ASCII case folded. Two zip entries with one key are one part told twice."""
+    return unquote(name.replace("\\", "/").lstrip("/")).lower()
+
+
 def guard_members(path, infos):
-    """Refuse zip bombs and packages we cannot copy faithfully, from declared sizes only."""
+    """Refuse zip bombs and packages we cannot copy faithfully, from declared sizes only.
+
+    Two entries that Office takes for one part (``part_key``: ``xl/a.xml`` and
+    ``XL/A.XML``) are refused: a reader would take one, another program the other.
+    """
     if len(infos) > MAX_ENTRIES:
         raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。")
     total = 0
     members = {}
+    keys = {}
     for info in infos:
         total += info.file_size
         if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * info.compress_size:
@@ -1000,7 +1099,13 @@ def guard_members(path, infos):
         if info.flag_bits & 0x1:
             raise BookError(path, f"其中的 {info.filename} 被加密,无法读取。")
         if info.filename in members:
-            raise BookError(path, f"其中的 {info.filename} 重复出现,文件已损坏。")
+            raise BookError(path, f"其中的 {_printable(info.filename)} 重复出现,文件已损坏。")
+        key = part_key(info.filename)
+        if key in keys and not key.endswith("/"):
+            raise BookError(path, f"其中的 {_printable(keys[key])} 与 {_printable(info.filename)} "
+                                  "是同一部件(名称只差大小写或编码),各程序读到的内容会不同,"
+                                  "疑似损坏或恶意构造的文件,已拒绝打开。")
+        keys[key] = info.filename
         members[info.filename] = info
     if total > MAX_TOTAL_SIZE:
         raise BookError(path, "解压后总大小超过 1 GiB,疑似恶意构造的文件,已拒绝打开。")

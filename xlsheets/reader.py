@@ -16,6 +16,7 @@ from .grids import EntryRow, Grids, Line, LookbackRow
 from python_calamine import CalamineError, CalamineWorkbook
 
 from .ooxml import BookError, BookFile
+from .roster import MAX_MEMBERS, too_many
 
 _ADDR = re.compile(r"([A-Z]+)(\d+)$")
 
@@ -189,6 +190,9 @@ def grids_from(source, names, sheet, defs, identity):
     present = set(names)
     if L.ROSTER in present:
         g.roster = _column(sheet(L.ROSTER), 0, 1)
+        count = sum(1 for _, name in g.roster if name)
+        if count > MAX_MEMBERS:  # before anything members x members is built
+            raise BookError(source, f"工作表“{L.ROSTER}”:" + too_many(count))
     schedule = next((n for n in names if n.endswith("工作日程表")), None)
     if schedule is not None:
         s = sheet(schedule)

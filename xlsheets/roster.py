@@ -19,6 +19,11 @@ from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from .errors import RosterError
 
+# Members one workbook can hold: its 谈心情况表 is members x members cells, so the
+# cost of a workbook grows with the square of its roster. A 党支部 has at most a few
+# hundred members; a larger roster is several branches, one workbook each.
+MAX_MEMBERS = 1000
+
 NAME = "姓名"
 DUTY = "职务"
 SHEET = "名册"
@@ -85,6 +90,12 @@ def clean(value) -> str:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     return _EDGES.sub("", str(value))
+
+
+def too_many(count):
+    """The message for a roster longer than one workbook holds."""
+    return (f"名册有 {count:,} 名人员,超过一个工作簿 {MAX_MEMBERS:,} 名的上限"
+            "(谈心情况表为人数×人数的表格)。请按党支部分开,每个支部一个名册和一个工作簿。")
 
 
 def _read_bytes(path):
@@ -213,6 +224,8 @@ def _build(path, rows):
         )
     if not members:
         raise RosterError(path, "名册里没有任何人员(表头下面没有内容)")
+    if len(members) > MAX_MEMBERS:
+        raise RosterError(path, too_many(len(members)))
     return Roster(path=path, columns=tuple(columns), members=tuple(members))
 
 
