@@ -166,6 +166,13 @@ def mail_with(path, attachments, *, subject="民主评议工作簿", sender="支
     return Path(path)
 
 
+def unpacked(inbox, scratch):
+    """Every workbook of an inbox as collect's workers see them, extracted into ``scratch``."""
+    from xlsheets.inbox import scan, unpack
+
+    return [one for item in scan(inbox) for one in unpack(item, scratch)]
+
+
 def dump_archive(db_path, skip_columns=()):
     """Every table of the collect archive as {table: sorted rows}, minus ``skip_columns``."""
     con = sqlite3.connect(db_path)

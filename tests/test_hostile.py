@@ -238,7 +238,7 @@ def test_a_file_that_stalls_or_kills_its_worker_is_rejected_and_the_rest_goes_on
     inbox.mkdir()
     for name in ("甲.xlsx", "慢.xlsx", "乙.xlsx", "崩.xlsx", "丙.xlsx"):
         shutil.copy(corpus["good"], inbox / name)
-    items = list(X.scan(inbox, tmp_path / "scratch"))
+    items = list(X.scan(inbox))
     seen = []
     start = time.perf_counter()
     results = C._parallel(items, "guanba2005", 2, lambda d, t, o: seen.append((d, o)),
@@ -261,7 +261,7 @@ def test_a_worker_out_of_memory_rejects_the_file(corpus, tmp_path):
     inbox.mkdir()
     for name in ("贪.xlsx", "甲.xlsx"):
         shutil.copy(corpus["good"], inbox / name)
-    items = list(X.scan(inbox, tmp_path / "scratch"))
+    items = list(X.scan(inbox))
     results = {r.origin: r for r in C._parallel(items, "guanba2005", 1, None, task=_slow_or_dying)}
     assert results["贪.xlsx"].reason == C.OUT_OF_MEMORY
     assert results["甲.xlsx"].identity["unit"] == "机关", "the same worker goes on"
@@ -283,7 +283,7 @@ def test_archives_and_mails_are_bounded_before_reading(tmp_path, monkeypatch):
         i = data.find(sig)
         data[i + at] |= 1
     (inbox / "加密.zip").write_bytes(bytes(data))
-    problems = {i.origin: i.problem for i in X.scan(inbox, tmp_path / "scratch")}
+    problems = {i.origin: i.problem for i in I.unpacked(inbox, tmp_path / "scratch")}
     assert "条目超过 50 个" in problems["很多.zip"]
     assert "邮件文件超过" in problems["大.eml"]
     assert "密码" in problems["加密.zip → 机关.xlsx"]

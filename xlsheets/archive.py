@@ -34,9 +34,26 @@ def path_for(summary_path):
     return Path(summary_path).with_suffix(".sqlite")
 
 
-def record(db_path, results, now=None):
-    """Record every result; returns the number of files the archive did not have."""
+def record(db_path, results, now=None, source=None):
+    """Record every result; returns the number of files the archive did not have.
+
+    ``source``: the archive's real path, for the message when ``db_path`` (its copy)
+    is not an archive or cannot be written (XlsheetsError, nothing recorded)."""
+    from .errors import XlsheetsError
+
     now = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
+    try:
+        return _record(db_path, results, now)
+    except sqlite3.Error as e:
+        what = str(e).lower()
+        why = ("磁盘已满" if "full" in what else
+               "文件已损坏或不是档案库" if "not a database" in what or "malformed" in what else
+               "正被其他程序占用" if "locked" in what else str(e))
+        raise XlsheetsError(f"档案库 {source or db_path} 无法写入({why}),全镇汇总和档案库均未写入。"
+                            "如档案库已损坏,请把它移到别处保存后重新运行(会新建档案库)。") from None
+
+
+def _record(db_path, results, now):
     con = sqlite3.connect(db_path)
     try:
         con.executescript(SCHEMA)

@@ -23,6 +23,7 @@ from . import __version__, book, crypto, definitions, demo, layout as L
 from .errors import UsageError, XlsheetsError
 from .fileio import refuse_if_open
 from .roster import read_roster
+from .terminal import visible
 
 
 _ARGPARSE_WORDS = (
@@ -66,7 +67,7 @@ def main(argv=None):
     try:
         return args.run(args) or 0
     except XlsheetsError as e:
-        print(f"错误:{e}", file=sys.stderr)
+        print(visible(f"错误:{e}"), file=sys.stderr)
         return e.exit_code
     except BrokenPipeError:  # output piped into `head` and the like
         return 0
@@ -274,7 +275,7 @@ def _compute(args):
     print(f"已计算并写回 {args.book}" + ("(仍以原密码加密)" if outcome.encrypted else "") + ":")
     members = sorted(outcome.checked.figures.members, key=lambda m: (m.rank is None, m.rank or 0))
     for m in members:
-        print(f"  {m.rank or '-':>3}  {m.name}  {_shown(m.composite)}")
+        print(visible(f"  {m.rank or '-':>3}  {m.name}  {_shown(m.composite)}"))
     return 0
 
 
@@ -295,9 +296,9 @@ def _print_findings(args, outcome):
                          ensure_ascii=False, indent=1))
         return
     errors = sum(f.is_error for f in outcome.findings)
-    print(f"{outcome.path}:{errors} 个错误,{len(outcome.findings) - errors} 个提醒")
-    for f in outcome.findings:
-        print("  " + f.text())
+    print(visible(f"{outcome.path}:{errors} 个错误,{len(outcome.findings) - errors} 个提醒"))
+    for f in outcome.findings:  # one finding, one line, whatever the file holds
+        print("  " + visible(f.text()))
 
 
 def _split(args):
@@ -322,8 +323,8 @@ def _collect(args):
     print(f"\n共 {len(results)} 个文件,新收 {new} 个;汇总写入 {args.out},档案库 {db}")
     for r in results:
         unit = r.identity.get("unit", "")
-        print(f"  [{r.fate}] {r.origin}" + (f"({unit})" if unit else "")
-              + (f":{r.reason}" if r.reason and r.fate != INCLUDED else ""))
+        print(visible(f"  [{r.fate}] {r.origin}" + (f"({unit})" if unit else "")
+                      + (f":{r.reason}" if r.reason and r.fate != INCLUDED else "")))
 
 
 def _progress(done, total, origin):
@@ -334,7 +335,7 @@ def _progress(done, total, origin):
         if done == total:
             sys.stderr.write("\n")
     else:
-        sys.stderr.write(f"读取 {done}/{total}:{origin}\n")
+        sys.stderr.write(visible(f"读取 {done}/{total}:{origin}") + "\n")
     sys.stderr.flush()
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from . import crypto, definitions, process, report
 from .compute import validate_file
 from .errors import XlsheetsError
-from .inbox import scan
+from .inbox import SCRATCH_PREFIX, scan, unpack
 from .ooxml import BookFile
 
 # Bounds per file: each is examined in a worker process that may map at most
@@ -51,6 +51,7 @@ class FileResult:
     findings: list = field(default_factory=list)  # dicts
     branch: dict = field(default_factory=dict)  # the figures extracted
     fate: str = ""
+    notes: list = field(default_factory=list)  # what the office should know besides the fate
 
     @property
     def readable(self):
@@ -67,7 +68,27 @@ def _defs(source):
 
 
 def examine(item, defs_source):
-    """Read, identify and validate one workbook (runs in a worker process)."""
+    """The results of one inbox file, one by one (runs in a worker process): the file
+    itself, or each workbook of an archive or a mail, extracted into a private scratch
+    folder when its turn comes and removed once examined."""
+    import shutil
+
+    from .locks import debris_tag
+
+    scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{debris_tag()}")
+    try:
+        for one in unpack(item, scratch):
+            try:
+                yield examine_workbook(one, defs_source)
+            finally:
+                if one.path and one.path != item.path:
+                    shutil.rmtree(Path(one.path).parent, ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def examine_workbook(item, defs_source):
+    """Read, identify and validate one workbook."""
     result = FileResult(item.origin, item.received)
     if item.problem:
         result.reason = item.problem
@@ -84,7 +105,11 @@ def examine(item, defs_source):
         with crypto.plain_copy(item.path, crypto.inbox_password_now()) as source:
             outcome, grids = validate_file(source, defs)
             with BookFile.open(source) as book:
-                result.modified = _modified(book)
+                result.modified, odd = _modified(book)
+        if odd:  # a time the file gives that cannot be true: when we received it decides
+            result.notes.append(f"文件记录的时间“{odd}”不可信(无法识别或晚于现在),"
+                                "按收到时间比较版本")
+            result.modified = max(result.modified, item.received)
     except XlsheetsError as e:
         result.reason = getattr(e, "problem", None) or str(e)
         return result
@@ -114,29 +139,55 @@ def _digest(path):
     return h.hexdigest(), size
 
 
+SKEW = dt.timedelta(days=1)  # clocks of the branches' PCs may run this far ahead
+
+
 def _modified(book):
-    """The workbook's own time: the later of its last save and its last compute."""
-    times = []
+    """(the workbook's own time, an implausible time it gives or "").
+
+    The later of its last save and its last compute, each only when it is a time at
+    all and not in the future (beyond ``SKEW``): a forged ``9999-12-31`` must not
+    win the choice of the newest version.
+    """
+    given = []
     if book.has_part("docProps/core.xml"):
-        m = re.search(rb"<dcterms:modified[^>]*>([^<]+)</dcterms:modified>",
+        m = re.search(rb"<dcterms:modified[^>]*>([^<]{1,64})</dcterms:modified>",
                       book.part("docProps/core.xml"))
         if m:
-            times.append(_local(m.group(1).decode("ascii", "replace")))
+            given.append(m.group(1).decode("ascii", "replace").strip())
     stamp = report.read_stamp(book)
     if stamp and stamp.get("computed"):
-        times.append(stamp["computed"])
-    return max(times, default="")
+        given.append(str(stamp["computed"])[:64])
+    latest = dt.datetime.now() + SKEW
+    times, odd = [], ""
+    for text in given:
+        moment = _local(text)
+        if moment is None or moment > latest:
+            odd = odd or _visible(text)
+        else:
+            times.append(moment.isoformat(timespec="seconds"))
+    return max(times, default=""), odd
+
+
+def _visible(text):
+    from .terminal import visible
+
+    return visible(text)[:40]
 
 
 def _local(text):
-    """docProps times are UTC ("...Z"); the stamp is the computing PC's clock: compare alike."""
+    """A naive local time of a docProps time (UTC, "...Z") or a stamp (the computing PC's
+    clock), so that both compare alike; None when the text is not a time."""
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return text
+    except (ValueError, TypeError):
+        return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone().replace(tzinfo=None)
-    return moment.isoformat(timespec="seconds")
+        try:
+            moment = moment.astimezone().replace(tzinfo=None)
+        except (OverflowError, ValueError, OSError):
+            return None
+    return moment
 
 
 def _branch_figures(defs, outcome, grids):
@@ -189,7 +240,7 @@ def decide(results):
         key = (r.identity.get("set"), r.identity.get("unit"))
         if newest[key] is not r:
             r.fate = SUPERSEDED
-            r.reason = f"同一支部有更新的版本:{newest[key].origin}"
+            r.reason = ";".join([f"同一支部有更新的版本:{newest[key].origin}", *r.notes])
         elif any(f["severity"] == "error" for f in r.findings):
             r.fate = EXCLUDED
             errors = [f for f in r.findings if f["severity"] == "error"]
@@ -198,8 +249,9 @@ def decide(results):
                         f"{first['message']}")
         else:
             r.fate = INCLUDED
-            notes = list(dict.fromkeys(f["message"].split("。")[0] for f in r.findings
-                                       if f["code"] in PACKAGE_CODES + UNCOUNTED_CODES))
+            notes = list(dict.fromkeys([*(f["message"].split("。")[0] for f in r.findings
+                                          if f["code"] in PACKAGE_CODES + UNCOUNTED_CODES),
+                                        *r.notes]))
             if notes:  # kept, but the office should know what else the file carries
                 r.reason = "提醒:" + ";".join(notes)
     return results
@@ -222,25 +274,26 @@ def collect(defs_source, inbox, workers=None, progress=None, skip=()):
     each is bounded in memory and time (``MEMORY_LIMIT``, ``FILE_TIMEOUT``).
     """
     workers = workers or os.cpu_count() or 1
-    with tempfile.TemporaryDirectory(prefix="xlsheets-inbox-") as scratch:
-        items = list(scan(inbox, scratch, skip))
-        results = _parallel(items, defs_source, min(workers, len(items)), progress)
+    items = list(scan(inbox, skip))
+    results = _parallel(items, defs_source, min(workers, len(items)), progress)
     return decide(results)
 
 
 def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
-    """Examine items in ``workers`` processes, one file at a time each, in order of the items.
+    """Examine items in ``workers`` processes, one inbox file at a time each; the results
+    in order of the items (an archive or a mail gives one per workbook it holds).
 
-    A file that takes longer than ``timeout`` seconds (default FILE_TIMEOUT) or
-    whose worker dies (a native reader aborting when the memory limit is hit)
-    is rejected with the reason; the worker is replaced and the rest goes on.
-    ``task`` (default ``examine``) is what a worker runs on one item.
+    A workbook that takes longer than ``timeout`` seconds (default FILE_TIMEOUT: the
+    clock restarts at each result of an archive) or whose worker dies (a native
+    reader aborting when the memory limit is hit) is rejected with the reason; the
+    worker is replaced and the rest goes on. ``task`` (default ``examine``) is what a
+    worker runs on one item: a FileResult or an iterable of them.
     """
     task = task or examine
     timeout = FILE_TIMEOUT if timeout is None else timeout
-    out = [None] * len(items)
+    out = [[] for _ in items]
     if not items:
-        return out
+        return []
     todo = iter(enumerate(items))
     pool = [_Worker(defs_source, task) for _ in range(max(1, min(workers, len(items))))]
     done = 0
@@ -253,24 +306,28 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
             wait = max(0.0, min(w.started + timeout for w in busy) - now)
             ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
             for w in busy:
+                i, item = w.job
                 if w.conn in ready:
-                    i, item = w.job
                     try:
-                        result = w.conn.recv()
+                        kind, result = w.conn.recv()
                     except (EOFError, OSError):  # the worker died: killed, or aborted
-                        result = _lost(item, "读取时处理进程意外退出(可能内存不足,或文件异常),已停止读取")
+                        kind, result = "end", _lost(item, out[i], "读取时处理进程意外退出(可能内存不足,"
+                                                                  "或文件异常),已停止读取")
                         w.restart()
                     except Exception:  # a result that did not come through in one piece
-                        result = _lost(item, "读取结果无法传回,已停止读取")
+                        kind, result = "end", _lost(item, out[i], "读取结果无法传回,已停止读取")
                         w.restart()
+                    if result is not None:
+                        out[i].append(result)
+                    if kind != "end":
+                        w.started = time.monotonic()  # the next workbook of an archive
+                        continue
                 elif time.monotonic() - w.started >= timeout:
-                    i, item = w.job
-                    result = _lost(item, f"读取超过 {timeout:g} 秒仍未完成,文件异常庞大或疑似恶意构造,"
-                                         "已停止读取")
+                    out[i].append(_lost(item, out[i], f"读取超过 {timeout:g} 秒仍未完成,文件异常庞大或"
+                                                      "疑似恶意构造,已停止读取"))
                     w.restart()
                 else:
                     continue
-                out[i] = result
                 done += 1
                 if progress:
                     progress(done, len(items), item.origin)
@@ -278,13 +335,16 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
     finally:
         for w in pool:
             w.stop(kill=w.job is not None)  # an interrupted run does not wait for files
-    return out
+    return [r for results in out for r in results]
 
 
-def _lost(item, reason):
-    """The result of a file whose worker gave none: its hash and size from here."""
+def _lost(item, so_far, reason):
+    """The result of a file whose worker gave none: its hash and size from here. After
+    some workbooks of an archive came through, it stands for the rest of it."""
+    if so_far:
+        reason = f"{reason};压缩包或邮件中其余的文件未读取"
     result = FileResult(item.origin, item.received, reason=reason)
-    if item.path:
+    if item.path and not so_far:
         try:
             result.hash, result.size = _digest(item.path)
         except OSError:
@@ -293,7 +353,7 @@ def _lost(item, reason):
 
 
 class _Worker:
-    """One worker process with its own pipe: one item in, one result out."""
+    """One worker process with its own pipe: one item in, its results out, then "end"."""
 
     def __init__(self, defs_source, task):
         self.defs_source, self.task = defs_source, task
@@ -339,7 +399,7 @@ class _Worker:
 
 
 def _serve(conn, defs_source, task, memory_limit):
-    """A worker's loop: items in, results out, until told to stop."""
+    """A worker's loop: an item in, ("one", result) for each of its results, ("end", None)."""
     _limit_memory(memory_limit)
     while True:
         try:
@@ -349,15 +409,39 @@ def _serve(conn, defs_source, task, memory_limit):
         if item is None:
             return
         try:
-            result = task(item, defs_source)
-        except MemoryError:
-            result = FileResult(item.origin, item.received, reason=OUT_OF_MEMORY)
+            if not _results_of(conn, item, task, defs_source):
+                return  # the pipe is gone
         except KeyboardInterrupt:
             return
-        try:
-            conn.send(result)
-        except (OSError, ValueError):
-            return
+
+
+def _results_of(conn, item, task, defs_source):
+    """Send each result of ``task(item)``, then "end"; False when the pipe is gone."""
+    last = None
+    try:
+        produced = task(item, defs_source)
+        results = iter([produced] if isinstance(produced, FileResult) else produced)
+        while True:
+            try:
+                result = next(results)
+            except StopIteration:
+                break
+            if not _send(conn, ("one", result)):
+                return False
+    except MemoryError:
+        last = FileResult(item.origin, item.received, reason=OUT_OF_MEMORY)
+    except Exception as e:  # a bug must not stop the inbox; the file is reported
+        last = FileResult(item.origin, item.received,
+                          reason=f"程序内部错误({type(e).__name__}: {e})")
+    return _send(conn, ("end", last))
+
+
+def _send(conn, message):
+    try:
+        conn.send(message)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def _limit_memory(limit):
@@ -391,9 +475,11 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
 
     Returns ``(results, new files, archive path)``.
     """
+    import shutil
+
     from . import archive, town_book
     from .errors import UsageError
-    from .fileio import refuse_if_open
+    from .fileio import atomic_outputs, refuse_if_open
 
     inbox, out = Path(inbox), Path(out)
     if not inbox.is_dir():
@@ -403,8 +489,13 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
     refuse_if_open(out)
     db = archive.path_for(out)
     results = collect(defs_source, inbox, workers, progress, skip=(out, db))
-    town_book.write(defs, results, out)
-    return results, archive.record(db, results), db
+    # one transaction: the summary and the archive are both replaced, or neither
+    with atomic_outputs([out, db], ["全镇汇总", "档案库"]) as (new_out, new_db):
+        town_book.write(defs, results, new_out)
+        if db.exists():  # else the empty temporary file becomes a new archive
+            shutil.copyfile(db, new_db)
+        new = archive.record(new_db, results, source=db)
+    return results, new, db
 
 
 def included(results):

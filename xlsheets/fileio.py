@@ -144,6 +144,91 @@ def atomic_output(path, unchanged=None):
         raise
 
 
+@contextlib.contextmanager
+def atomic_outputs(paths, names):
+    """Yield temporary paths for several files that are replaced all or none.
+
+    ``names`` say what each file is (全镇汇总, 档案库) in the message. Each
+    temporary file is written beside its target; at the end the originals are
+    kept aside, the new files take their places, and if one replace fails the ones
+    already done are put back: XlsheetsError saying truthfully that nothing was
+    written (or, should putting back fail too, exactly what was).
+    """
+    from .locks import debris_tag, sweep_debris
+
+    targets = [target_of(p) for p in paths]
+    for t in targets:
+        refuse_read_only(t)
+    temps = []
+    try:
+        for t in targets:
+            t.parent.mkdir(parents=True, exist_ok=True)
+            sweep_debris(t.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f".~xlsheets-{debris_tag()}", suffix=t.suffix,
+                                       dir=t.parent)
+            os.close(fd)
+            temps.append(Path(tmp))
+    except OSError as e:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise XlsheetsError(f"无法在 {t.parent} 中写入文件({_reason(e)}),未写入任何文件。") from None
+    asides, done = [], []
+    try:
+        try:
+            yield temps
+            for t, tmp in zip(targets, temps):
+                _flush_to_disk(tmp)
+                _keep_owner_and_mode(t, tmp)
+            for t in targets:  # the originals, kept aside until every new file is in place
+                aside = None
+                if t.exists():
+                    fd, aside = tempfile.mkstemp(prefix=f".~xlsheets-{debris_tag()}old-",
+                                                 suffix=t.suffix, dir=t.parent)
+                    os.close(fd)
+                    aside = Path(aside)
+                    _copy(t, aside)
+                asides.append(aside)
+            for t, tmp in zip(targets, temps):
+                os.replace(tmp, t)
+                done.append(t)
+        except BaseException as e:  # an interrupt too: the files already replaced go back
+            undone = _put_back(done, asides)
+            why = _reason(e) if isinstance(e, OSError) else "已中断"
+            if undone:
+                written = "、".join(f"{n} {t}" for n, t in zip(names, targets) if t in undone)
+                raise XlsheetsError(f"写入失败({why}):{written} 已写入,其余未写入,"
+                                    "两者可能不一致,请重新运行。") from None
+            if not isinstance(e, OSError):
+                raise
+            where = "、".join(f"{n} {t}" for n, t in zip(names, targets))
+            raise XlsheetsError(f"写入 {where} 失败({why}),未写入任何文件,原有文件未改动。") from None
+    finally:
+        for tmp in [*temps, *(a for a in asides if a)]:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _copy(src, dst):
+    import shutil
+
+    shutil.copyfile(src, dst)
+
+
+def _put_back(done, asides):
+    """Restore the originals of the files already replaced; those that could not be."""
+    undone = []
+    for t, aside in zip(done, asides):
+        try:
+            if aside is None:
+                t.unlink()
+            else:
+                os.replace(aside, t)
+        except OSError:
+            undone.append(t)
+    return undone
+
+
 def _reason(error):
     """The cause of an OSError in the clerk's words."""
     import errno

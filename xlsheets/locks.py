@@ -186,11 +186,13 @@ def sweep_debris(folder):
     when no lock of its was left to take over. A live process's files, and another
     computer's (on a shared folder), are kept.
     """
+    from .inbox import SCRATCH_PREFIX
     from .crypto import PLAIN_PREFIX
 
     host = debris_tag(0).split("-")[0]
-    places = [(Path(folder), ".~xlsheets-", False),
-              (Path(tempfile.gettempdir()), PLAIN_PREFIX, True)]
+    temp = Path(tempfile.gettempdir())
+    places = [(Path(folder), ".~xlsheets-", False), (temp, PLAIN_PREFIX, True),
+              (temp, SCRATCH_PREFIX, True)]
     for place, prefix, is_dir in places:
         try:
             found = list(place.glob(f"{prefix}{host}-*"))

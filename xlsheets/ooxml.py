@@ -270,6 +270,8 @@ def _parse(book, part, p, data):
 _FORMULA_OPEN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s/>]')
 _CELL_OPEN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s')
 _CELL_R = re.compile(rb'\sr="([A-Z]{1,3}[0-9]+)"')
+_ERROR_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^<>]*?\st="e"[^<>]*>')
+_ERROR_VALUE = re.compile(rb'\s*<(?:[A-Za-z_][\w.-]*:)?v>([^<]{1,40})</')
 _XML_DECL_ENC = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)""")
 
 
@@ -669,6 +671,21 @@ class BookFile:
                 r = _CELL_R.search(data, start, gt)
                 if r:
                     out.add(r.group(1).decode("ascii"))
+        return out
+
+    def error_cells(self, name):
+        """{A1: shown text} of the cells holding an error value (``t="e"``, ``#DIV/0!``)
+        without a formula: python-calamine reads them as blanks, which they are not.
+        A linear scan, after ``sheet_data``'s checks."""
+        part, data = self.sheet_data(name)
+        out = {}
+        if b't="e"' not in data:
+            return out
+        for m in _ERROR_TAG.finditer(data):
+            r = _CELL_R.search(m[0])
+            v = _ERROR_VALUE.match(data, m.end())
+            if r and v and m[0][-2:] != b"/>":
+                out[r[1].decode("ascii")] = _printable(_unescape(v[1].decode("utf-8", "replace")), 40)
         return out
 
     def custom_properties(self):

@@ -164,6 +164,10 @@ def _file_sheet(book, name, workbook=None):
         rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except BaseException as e:
         raise _calamine_error(book, e, f"工作表“{name}”无法读取") from None
+    for addr, shown in book.error_cells(name).items():  # typed or pasted #DIV/0!: not a blank
+        r, c = _rc(addr)
+        if r < len(rows) and c < len(rows[r]):
+            rows[r][c] = shown
     return FileSheet(rows, formulas)
 
 
