@@ -85,7 +85,7 @@ def test_mode_owner_and_group_are_kept(tmp_path):
 def test_a_file_saved_by_another_program_meanwhile_is_not_overwritten(tmp_path, monkeypatch):
     """The file changes between compute's read and its replace: refused, the newer save kept."""
     path = B.worked_book(tmp_path)
-    newer = B.worked_book(tmp_path / "newer", cells={MASS: {"B2": 7}})
+    newer = B.worked_book(tmp_path / "newer", cells={MASS: {"C2": 7}})
     import xlsheets.compute as C
 
     real = C.write_patched
@@ -129,7 +129,7 @@ def test_a_live_writer_never_gets_a_stale_stamp(tmp_path, capsys):
 
     rng = random.Random(5)
     source = B.worked_book(tmp_path / "a")
-    other = B.worked_book(tmp_path / "b", cells={MASS: {"B2": 7}}).read_bytes()
+    other = B.worked_book(tmp_path / "b", cells={MASS: {"C2": 7}}).read_bytes()
     path = tmp_path / "机关.xlsx"
     outcomes = []
     for _ in range(12):

@@ -29,7 +29,7 @@ MAX_ARCHIVE_ENTRIES = 10_000  # an archive listing more entries is refused befor
 MAX_MAIL = 300 * 1024 * 1024  # a saved mail larger than this is refused unread
 MAX_MAIL_DEPTH = 20  # multiparts nested deeper than this: the mail is refused
 MAX_MAIL_PARTS = 2_000  # parts in one mail
-MAX_NAME = 120  # characters kept of an attachment's file name
+MAX_NAME = 120  # characters kept of an attachment's file name (and at most 200 UTF-8 bytes)
 SCRATCH_PREFIX = "xlsheets-inbox-"  # + debris tag: a killed worker's folder is swept later
 SPREADSHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.ms-excel.sheet.macroenabled.12")
@@ -113,8 +113,11 @@ def safe_name(name, fallback="附件.xlsx"):
     if not dot or len(ext) > 10:
         stem, ext = name, ""
     ext = f".{ext}" if ext else ""
-    if len(name) > MAX_NAME:
-        name = stem[:MAX_NAME - len(ext)] + ext
+    if len(name) > MAX_NAME or len(name.encode("utf-8")) > 200:
+        stem = stem[:MAX_NAME - len(ext)]
+        while len((stem + ext).encode("utf-8")) > 200:
+            stem = stem[:-1]
+        name = stem + ext
     if PurePosixPath(name).stem.upper().split(".")[0] in _RESERVED:
         name = "_" + name
     return name
@@ -169,8 +172,8 @@ def _from_zip(path, rel, scratch, ids, mtime=""):
                     yield Item("", origin, when, problem="压缩包中的文件设置了解压密码,无法解出;"
                                                          "请直接发送工作簿,或发送不加密码的压缩包")
                     continue
-                target = _out(scratch, ids, name)
                 try:
+                    target = _out(scratch, ids, name)
                     with z.open(info) as src, open(target, "wb") as dst:
                         _copy_bounded(src, dst)
                 except (zipfile.BadZipFile, RuntimeError, OSError, ValueError, EOFError,
@@ -215,7 +218,10 @@ def _from_mail(path, rel, scratch, ids, mtime):
             return
         with open(path, "rb") as fh:
             msg = email.message_from_binary_file(fh, policy=email.policy.default)
-    except (OSError, ValueError, TypeError, LookupError, RecursionError) as e:
+    except RecursionError:
+        yield Item(str(path), rel, mtime, problem=f"邮件的嵌套层数过多,疑似恶意构造的邮件,已拒收")
+        return
+    except (OSError, ValueError, TypeError, LookupError) as e:
         yield Item(str(path), rel, mtime, problem=f"邮件无法读取({visible(str(e))[:120]})")
         return
     when = mtime
@@ -228,6 +234,9 @@ def _from_mail(path, rel, scratch, ids, mtime):
         parts = _parts(msg)
     except _MailTooDeep as e:
         yield Item(str(path), rel, when, problem=str(e))
+        return
+    except RecursionError:
+        yield Item(str(path), rel, when, problem="邮件的嵌套层数过多,疑似恶意构造的邮件,已拒收")
         return
     n = 0
     for part in parts:
@@ -249,9 +258,14 @@ def _from_mail(path, rel, scratch, ids, mtime):
         if len(data) > MAX_MEMBER:
             yield Item("", origin, when, problem="附件过大,已拒收")
             continue
-        target = _out(scratch, ids, name)
-        target.write_bytes(data)
-        del data
+        try:
+            target = _out(scratch, ids, name)
+            target.write_bytes(data)
+        except OSError as e:
+            yield Item("", origin, when, problem=f"附件无法保存到临时文件夹({visible(e.strerror or str(e))})")
+            continue
+        finally:
+            del data
         yield Item(str(target), origin, when)
     if not n:
         yield Item(str(path), rel, when, problem="邮件中没有 .xlsx 工作簿附件(可能忘了添加附件,或附件是旧版 .xls)")

@@ -1,0 +1,320 @@
+"""Untrusted inboxes, round two: one bad file is one 拒收 line, never the end of the run.
+
+Attachment names that are paths, carry a NUL or a newline, or run past what a file
+system allows; mails nested a thousand deep; archives whose end record lies about
+their entries; archives of many large entries (the scratch folder holds one at a
+time); mails parsed in the workers under the per-file time bound; folders that
+cannot be read; forged saved times; and the finishing steps - the town summary and
+its archive - replaced together or not at all, with a true message when they are not.
+"""
+from __future__ import annotations
+
+import email.policy
+import os
+import re
+import shutil
+import sqlite3
+import struct
+import zipfile
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+import books as B
+import hostile as H
+import inboxes as I
+from xlsheets import archive, collect as C, inbox as X
+from xlsheets.cli import main
+
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    return B.worked_book(tmp_path_factory.mktemp("good"))
+
+
+def collect_cli(capsys, inbox, out):
+    code = main(["collect", str(inbox), "--out", str(out), "--workers", "1"])
+    stdout, err = capsys.readouterr()
+    return code, stdout, err
+
+
+def listed(stdout):
+    """The file lines of collect's output."""
+    return [x for x in stdout.splitlines() if x.startswith("  [")]
+
+
+def test_attachment_names_that_are_no_file_names(tmp_path, capsys, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    import base64
+
+    payload = base64.encodebytes(good.read_bytes()).decode("ascii")
+    names = ["a/..", "机\x00关.xlsx", "长" * 270 + ".xlsx", "机关.xlsx\n  [采用] 伪造.xlsx",
+             "..\\..\\逃出.xlsx", "CON.xlsx", "\x1b[2J清屏.xlsx"]
+    parts = [f'--B\nContent-Type: {"/".join(XLSX)}\nContent-Transfer-Encoding: base64\n'
+             f'Content-Disposition: attachment; filename="{name}"\n\n{payload}\n'
+             for name in names]  # raw, as a hostile sender writes them (no library quoting)
+    raw = ('Subject: =?utf-8?b?5Lqk5Zue?=\nDate: Fri, 02 Sep 2005 16:30:00 +0800\nMIME-Version: 1.0\n'
+           'Content-Type: multipart/mixed; boundary="B"\n\n' + "".join(parts) + "--B--\n")
+    (inbox / "怪名.eml").write_bytes(raw.encode("utf-8"))
+    out = tmp_path / "全镇汇总.xlsx"
+    code, stdout, err = collect_cli(capsys, inbox, out)
+    assert code == 0, err
+    assert "程序内部错误" not in stdout + err and "Traceback" not in err
+    lines = listed(stdout)
+    assert len(lines) == len(names), lines  # one attachment, one line
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", stdout + err), "no control character printed"
+    assert not any(x.startswith("  [采用] 伪造") for x in lines), "no forged line"
+    assert any("\\x0a  [采用] 伪造" in x for x in lines), "the newline shown as what it is"
+    assert out.exists() and archive.path_for(out).exists()
+    assert not (tmp_path / "逃出.xlsx").exists() and not (inbox.parent / "逃出.xlsx").exists()
+
+
+def test_safe_names():
+    assert X.safe_name("a/..") == "附件.xlsx"
+    assert X.safe_name("..\\..\\逃出.xlsx") == "逃出.xlsx"
+    assert X.safe_name("机\x00关.xlsx") == "机_关.xlsx"
+    assert X.safe_name("CON.xlsx") == "_CON.xlsx"
+    long = X.safe_name("长" * 270 + ".xlsx")
+    assert len(long.encode("utf-8")) <= 200 and long.endswith(".xlsx") and long.startswith("长长")
+    assert X.safe_name("a:b*?.xlsx") == "a_b__.xlsx"
+
+
+def test_a_mail_nested_a_thousand_deep_is_one_line(tmp_path, capsys, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    head = 'Subject: deep\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b0"\n\n'
+    body = []
+    for k in range(1000):
+        body.append(f'--b{k}\nContent-Type: multipart/mixed; boundary="b{k + 1}"\n\n')
+    body.append('--b1000\nContent-Type: text/plain\n\nx\n')
+    body += [f"--b{k}--\n" for k in range(1000, -1, -1)]
+    (inbox / "深.eml").write_text(head + "".join(body), encoding="ascii")
+    shutil.copy(good, inbox / "机关.xlsx")
+    code, stdout, err = collect_cli(capsys, inbox, tmp_path / "全镇汇总.xlsx")
+    assert code == 0, err
+    lines = listed(stdout)
+    deep = [x for x in lines if "深.eml" in x]
+    assert len(deep) == 1 and "[拒收]" in deep[0] and "嵌套" in deep[0], lines
+    assert any("[采用]" in x and "机关.xlsx" in x for x in lines)
+
+
+def _lying_zip(path, entries, told=1):
+    with zipfile.ZipFile(path, "w") as z:
+        for i in range(entries):
+            z.writestr(f"{i}.xlsx", b"x")
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, told, told)  # entries on this disk, in total
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_archive_lying_about_its_entries_is_counted_for_real(tmp_path, monkeypatch):
+    monkeypatch.setattr(X, "MAX_ARCHIVE_ENTRIES", 50)
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    _lying_zip(inbox / "撒谎.zip", 60)
+    problems = {i.origin: i.problem for i in I.unpacked(inbox, tmp_path / "scratch")}
+    assert "条目超过 50 个" in problems["撒谎.zip"], problems
+    assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").rglob("*.xlsx"))
+
+
+def test_an_archive_of_large_entries_holds_one_at_a_time_in_scratch(tmp_path, good):
+    """30 entries of 4 MB each: never more than one of them on disk at once."""
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    blob = (b"not a workbook " * 300_000)[:4 << 20]
+    with zipfile.ZipFile(inbox / "大.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(good, "机关.xlsx")
+        for i in range(30):
+            z.writestr(f"大{i}.xlsx", blob)
+    peaks = []
+
+    def measuring(item, defs_source):
+        import tempfile
+
+        for result in C.examine(item, defs_source):
+            roots = Path(tempfile.gettempdir()).glob(f"{X.SCRATCH_PREFIX}*")
+            held = sum(p.stat().st_size for root in roots for p in root.rglob("*") if p.is_file())
+            result.reason = f"{result.reason}|{held}"
+            yield result
+
+    results = C._parallel(list(X.scan(inbox)), "guanba2005", 1, None, task=measuring)
+    assert len(results) == 31
+    held = [int(r.reason.rsplit("|", 1)[1]) for r in results]
+    assert max(held) <= (4 << 20) + 64, max(held)  # the one being examined, nothing else
+    assert results[0].identity["unit"] == "机关"
+
+
+def test_a_mail_is_parsed_in_the_worker_under_the_time_bound(tmp_path, monkeypatch, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    I.mail_with(inbox / "慢.eml", {"机关.xlsx": good})
+    shutil.copy(good, inbox / "甲.xlsx")
+    import time
+
+    real = X.email.message_from_binary_file
+
+    def slow(fh, **kw):
+        time.sleep(600)  # a mail the parser takes minutes over
+        return real(fh, **kw)
+
+    monkeypatch.setattr(X.email, "message_from_binary_file", slow)
+    start = time.perf_counter()
+    results = {r.origin: r for r in C._parallel(list(X.scan(inbox)), "guanba2005", 1, None,
+                                                timeout=2)}
+    assert time.perf_counter() - start < 30
+    assert "超过 2 秒" in results["慢.eml"].reason
+    assert results["甲.xlsx"].identity["unit"] == "机关"
+
+
+def test_an_unreadable_folder_is_listed(tmp_path, monkeypatch, good):
+    inbox = tmp_path / "收件箱"
+    (inbox / "锁住的").mkdir(parents=True)
+    shutil.copy(good, inbox / "锁住的" / "机关.xlsx")
+    shutil.copy(good, inbox / "机关.xlsx")
+    real = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "锁住的":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = list(X.scan(inbox))
+    locked = [i for i in items if i.origin.startswith("锁住的")]
+    assert len(locked) == 1 and "文件夹无法读取" in locked[0].problem
+    assert [i.origin for i in items if not i.problem] == ["机关.xlsx"]
+
+
+def _with_times(src, dst, modified):
+    return H.rewrite(src, dst, {"docProps/core.xml": lambda d: re.sub(
+        rb"<dcterms:modified([^>]*)>[^<]*</dcterms:modified>",
+        b"<dcterms:modified\\1>" + modified.encode() + b"</dcterms:modified>", d)})
+
+
+@pytest.mark.parametrize("forged", ["9999-12-31T23:59:59Z", "不是时间", "2099-01-01T00:00:00Z"])
+def test_a_forged_saved_time_does_not_win_the_version_choice(tmp_path, good, forged):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    old = _with_times(good, inbox / "旧版.xlsx", forged)
+    new = B.worked_book(tmp_path / "new", cells={B.SHEET["mass"]: {"C2": 7}})
+    new = Path(shutil.copy(new, inbox / "新版.xlsx"))
+    os.utime(old, (1_000_000_000, 1_000_000_000))  # received long ago
+    results = {r.origin: r for r in C.collect("guanba2005", inbox, 1)}
+    assert results["新版.xlsx"].fate == C.INCLUDED, results["新版.xlsx"].reason
+    assert results["旧版.xlsx"].fate == C.SUPERSEDED
+    assert "不可信" in results["旧版.xlsx"].reason
+
+
+# --- the finishing steps: summary and archive, both or neither ------------------------------
+
+@pytest.fixture
+def inbox(tmp_path, good):
+    folder = tmp_path / "收件箱"
+    folder.mkdir()
+    shutil.copy(good, folder / "机关.xlsx")
+    return folder
+
+
+def _state(out):
+    db = archive.path_for(out)
+    return (out.read_bytes() if out.exists() else None, db.read_bytes() if db.exists() else None)
+
+
+def test_a_corrupt_archive_writes_neither(tmp_path, capsys, inbox):
+    out = tmp_path / "汇总" / "全镇汇总.xlsx"
+    out.parent.mkdir()
+    archive.path_for(out).write_bytes(b"this is not an archive" * 100)
+    before = _state(out)
+    code, stdout, err = collect_cli(capsys, inbox, out)
+    assert code == 2
+    errors = [x for x in err.splitlines() if x.startswith("错误")]
+    assert len(errors) == 1 and "档案库" in err and "均未写入" in err, err
+    assert _state(out) == before
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".~")]
+
+
+def test_a_read_only_archive_writes_neither(tmp_path, capsys, inbox):
+    out = tmp_path / "全镇汇总.xlsx"
+    assert collect_cli(capsys, inbox, out)[0] == 0
+    before = _state(out)
+    db = archive.path_for(out)
+    os.chmod(db, 0o444)
+    try:
+        code, stdout, err = collect_cli(capsys, inbox, out)
+    finally:
+        os.chmod(db, 0o644)
+    assert code == 2 and "只读" in err and str(db) in err, err
+    assert _state(out) == before
+
+
+@pytest.mark.parametrize("failing", [1, 2])
+def test_a_replace_that_fails_puts_back_what_was_replaced(tmp_path, capsys, inbox, monkeypatch,
+                                                          failing):
+    out = tmp_path / "全镇汇总.xlsx"
+    assert collect_cli(capsys, inbox, out)[0] == 0
+    with sqlite3.connect(archive.path_for(out)) as con:
+        con.execute("DELETE FROM files")  # so that a second run would change the archive
+    before = _state(out)
+    import xlsheets.fileio as FIO
+
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        if Path(dst) in (out, archive.path_for(out)) and "old-" not in str(src):
+            calls.append(dst)
+            if len(calls) == failing:
+                raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(FIO.os, "replace", replace)
+    code, stdout, err = collect_cli(capsys, inbox, out)
+    assert code == 2, err
+    assert "磁盘已满" in err and "未写入任何文件" in err, err
+    assert _state(out) == before, "both as they were"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~")]
+
+
+def test_a_full_disk_while_writing_the_summary(tmp_path, capsys, inbox, monkeypatch):
+    out = tmp_path / "全镇汇总.xlsx"
+    import xlsheets.town_book as T
+
+    def full(defs, results, path):
+        Path(path).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(T, "write", full)
+    code, stdout, err = collect_cli(capsys, inbox, out)
+    assert code == 2 and "磁盘已满" in err and "未写入任何文件" in err, err
+    assert _state(out) == (None, None)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~")]
+
+
+def test_a_read_only_output_folder(tmp_path, capsys, inbox, monkeypatch):
+    out = tmp_path / "只读" / "全镇汇总.xlsx"
+    out.parent.mkdir()
+    import tempfile as T
+
+    def refuse(*a, **kw):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(T, "mkstemp", refuse)
+    code, stdout, err = collect_cli(capsys, inbox, out)
+    assert code == 2 and "没有写入权限" in err and "未写入任何文件" in err, err
+    assert _state(out) == (None, None)
+
+
+def test_a_name_with_escape_sequences_prints_visibly(tmp_path, capsys, good):
+    ss = "xl/sharedStrings.xml"
+    bad = H.rewrite(good, tmp_path / "转义.xlsx", {ss: lambda d: d.replace(
+        "张三".encode(), "张_x001B_[2J校验通过_x000A_三".encode())})
+    code = main(["compute", str(bad)])
+    stdout, err = capsys.readouterr()
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", stdout + err), repr(stdout + err)
+    if code == 0:
+        assert "\\x1b" in stdout, stdout
