@@ -223,10 +223,10 @@ def computed(tmp_path_factory):
 
     written = []
 
-    def spy(src, dst, updates, add_sheets=None, names=None):
+    def spy(src, dst, updates, add_sheets=None, names=None, **options):
         assert not names, "a clean workbook's names stay as they are"
         written.append((updates, add_sheets))
-        return write_patched(src, dst, updates, add_sheets, names)
+        return write_patched(src, dst, updates, add_sheets, names, **options)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(compute, "write_patched", spy)

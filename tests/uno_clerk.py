@@ -71,7 +71,21 @@ def displayed(src: Path, sheet: str, cells: list[str]) -> dict[str, str]:
 
 
 def _session(src: Path, steps: list[dict], dst: Path | None = None, filt: str = "") -> list:
-    """Run one soffice + driver under the lock; return the driver's `read` results."""
+    """Run one soffice + driver under the lock; return the driver's `read` results.
+
+    soffice itself sometimes aborts in headless mode (a signal in its overlay drawing,
+    "Fatal exception" in its log): that session is run once more in a fresh process.
+    Any other failure, or a second crash, is raised."""
+    for attempt in (1, 2):
+        try:
+            return _session_once(src, steps, dst, filt)
+        except ClerkError as e:
+            if attempt == 2 or "Fatal exception" not in str(e):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _session_once(src, steps, dst, filt):
     import libreoffice  # pytest side only: it needs openpyxl, which /usr/bin/python3 lacks
 
     exe = libreoffice.soffice_path()
