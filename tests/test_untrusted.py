@@ -217,3 +217,27 @@ def test_an_error_value_in_a_score_is_not_a_blank(tmp_path, capsys):
     assert found, out
     assert any("#DIV/0!" in f["message"] for f in found), found
     assert not any("未填" in f["message"] or "missing" in f["code"] for f in found), found
+
+
+def test_a_full_temp_folder(tmp_path, capsys, monkeypatch):
+    """compute copies the workbook to a private temp folder first; collect unpacks there."""
+    path = B.worked_book(tmp_path)
+    before = path.read_bytes()
+    import tempfile
+
+    def full(*a, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    code, out, err = run(capsys, "compute", path)
+    assert code == 2
+    one_message(err, str(path), "临时文件夹", "磁盘已满")
+    assert path.read_bytes() == before
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    H.rewrite(path, inbox / "机关.xlsx")
+    code, out, err = run(capsys, "collect", inbox, "--out", tmp_path / "全镇汇总.xlsx",
+                         "--workers", "1")
+    assert code == 0, err  # the run goes on; the file says why it was not read
+    line = next(x for x in out.splitlines() if "机关.xlsx" in x)
+    assert "[拒收]" in line and "临时文件夹" in line, out

@@ -75,7 +75,12 @@ def examine(item, defs_source):
 
     from .locks import debris_tag
 
-    scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{debris_tag()}")
+    try:
+        scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{debris_tag()}")
+    except OSError as e:
+        yield FileResult(item.origin, item.received, reason=f"无法在临时文件夹 {tempfile.gettempdir()} "
+                                                            f"中解压({e.strerror or e}),未读取")
+        return
     try:
         for one in unpack(item, scratch):
             try:

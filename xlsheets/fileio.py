@@ -65,10 +65,18 @@ def private_copy(path):
         raise read_error(path, e) from None
     snap = Snapshot(st.st_dev, st.st_ino, len(data), st.st_mtime_ns,
                     hashlib.sha256(data).hexdigest())
-    folder = Path(private_dir())
+    try:
+        folder = Path(private_dir())
+    except OSError as e:
+        raise XlsheetsError(f"无法在临时文件夹 {tempfile.gettempdir()} 中建立 {path} 的副本"
+                            f"({_reason(e)}),未写入。") from None
     try:
         copy = folder / path.name  # same name: messages and unit detection see the same
-        copy.write_bytes(data)
+        try:
+            copy.write_bytes(data)
+        except OSError as e:
+            raise XlsheetsError(f"无法在临时文件夹 {tempfile.gettempdir()} 中建立 {path} 的副本"
+                                f"({_reason(e)}),未写入。") from None
         del data
         try:
             yield copy, snap
