@@ -106,8 +106,8 @@ def compute_phases(path):
     t1 = time.perf_counter()
     compute.compute_file(path, defs, now=NOW)
     t2 = time.perf_counter()
-    # What compute compared before writing (it also reads the talk matrix, validate does not).
-    compared, _ = compute._validate(path, defs, None, writing=True)
+    # What compute compared before writing (validate reads it too: they refuse alike).
+    compared, _ = compute._validate(path, defs, None)
     checked = compared.checked
     changed = compute._changed(figure_values(defs, checked.figures, checked.entry_rows),
                                compared.current)

@@ -368,6 +368,7 @@ def _pats(p):
 _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')""")
 _R_ATTR = re.compile(r"""\sr\s*=\s*["']\$?([A-Za-z]+)\$?([0-9]+)["']""")
 _ROW_R = re.compile(r"""\sr\s*=\s*["']([0-9]+)["']""")
+_HAS_R = re.compile(r"""\sr\s*=""")
 _T_ATTR = re.compile(r"""\st\s*=\s*["']([^"']*)["']""")
 
 
@@ -1310,14 +1311,15 @@ def _patch_sheet(book, name, text, updates):
             if m.start() < pos:
                 continue
             rm = _ROW_R.search(m[1])
-            if not rm:
+            if not rm and _HAS_R.search(m[1]):
                 raise unusual
+            rnum = int(rm[1]) if rm else (rows[-1][0] + 1 if rows else 1)  # r is optional
             selfclosing = m[1].endswith("/")
             cend = m.end() if selfclosing else text.find(f"</{p}row>", m.end(), sd_end)
             if cend < 0:
                 raise unusual
             end = cend if selfclosing else cend + len(f"</{p}row>")
-            rows.append((int(rm[1]), m.start(), m.end(), cend, end, m[1]))
+            rows.append((rnum, m.start(), m.end(), cend, end, m[1]))
             pos = end
     by_number = {r[0]: r for r in rows}
     numbers_sorted = [r[0] for r in rows]  # rows are in ascending order in a valid part
@@ -1344,9 +1346,11 @@ def _patch_sheet(book, name, text, updates):
         existing = []  # (col, start, end)
         for m in pats["cellspan"].finditer(text, tag_end, cend):
             cm = _R_ATTR.search(m[1])
-            if not cm:
+            if not cm and _HAS_R.search(m[1]):
                 raise unusual
-            existing.append((col_number(cm[1]), m.start(), m.end()))
+            # a cell without r is the one after the previous (as every reader places it)
+            col = col_number(cm[1]) if cm else (existing[-1][0] + 1 if existing else 1)
+            existing.append((col, m.start(), m.end()))
         inserts = {}
         for c in sorted(cols):
             hit = next((e for e in existing if e[0] == c), None)
