@@ -361,7 +361,7 @@ def corpus(folder, good=None):
     refused("缺工作簿关系.xlsx", lambda p: without_part(good, p, "xl/_rels/workbook.xml.rels"),
             "workbook.xml.rels")
     refused("格式错误.xlsx", lambda p: ill_formed(good, p, L.SUMMARY), "不是有效的 XML")
-    refused("编码无法识别.xlsx", lambda p: bogus_encoding(good, p, L.SUMMARY), "编码无法识别")
+    refused("编码无法识别.xlsx", lambda p: bogus_encoding(good, p, L.SUMMARY), "bogus-8", "UTF-8")
     macro = branch_book(work, "红旗村")
     cases.append(Case("红旗村(含宏).xlsm", with_macros(macro, folder / "红旗村(含宏).xlsm"),
                       FLAGGED, ("vba-project",), "红旗村"))

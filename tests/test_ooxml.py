@@ -258,15 +258,26 @@ def test_exotic_cells_fast_and_slow(plain_book, tmp_path, prefix):
 
 
 def test_unusual_markup_takes_the_streaming_parser(plain_book, tmp_path):
-    # cells without r (positions implied), r not the first attribute, a comment
+    # cells without r (positions implied), r not the first attribute
     body = ('<row><c><v>1</v></c><c t="s"><v>0</v></c></row>'
-            '<row r="4"><c s="1" r="C4"><v>2</v></c>'
-            '<!-- <c r="Z9"><v>9</v></c> --><c><v>3</v></c></row>')
+            '<row r="4"><c s="1" r="C4"><v>2</v></c><c><v>3</v></c></row>')
     path = replace_parts(plain_book, tmp_path / "unusual.xlsx",
                          {"xl/worksheets/sheet1.xml": worksheet(body)})
     with BookFile.open(path) as book:
         assert book.cells("表") == {"A1": Cell(1, None, "n"), "B1": Cell("甲", None, "s"),
                                     "C4": Cell(2, None, "n"), "D4": Cell(3, None, "n")}
+
+
+@pytest.mark.parametrize("hidden", ['<!-- <c r="Z9"><v>9</v></c> -->', "<![CDATA[x]]>", "<?pi x?>"])
+def test_comments_cdata_and_instructions_in_a_sheet_are_refused(plain_book, tmp_path, hidden):
+    """Legal XML no spreadsheet program writes, which regex patching would misread."""
+    body = f'<row r="4"><c r="C4"><v>2</v></c>{hidden}<c r="D4"><v>3</v></c></row>'
+    path = replace_parts(plain_book, tmp_path / "hidden.xlsx",
+                         {"xl/worksheets/sheet1.xml": worksheet(body)})
+    with BookFile.open(path) as book, pytest.raises(BookError) as err:
+        book.cells("表")
+    check_message(err, path)
+    assert "注释、CDATA 或处理指令" in str(err.value)
 
 
 def test_shipped_templates_read_like_calamine():

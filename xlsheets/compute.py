@@ -19,7 +19,7 @@ from pathlib import Path
 from . import crypto, layout as L, report
 from .cells import figure_values
 from .checks import check
-from .fileio import atomic_output, private_copy, refuse_if_open
+from .fileio import atomic_output, private_copy, refuse_if_open, target_of
 from .findings import finding, has_errors, sort_key
 from .locks import workbook_lock
 from .numbers import display, round_half_away
@@ -93,7 +93,8 @@ def compute_file(path, defs, expected_unit=None, now=None, password=None, materi
     decrypted once more and must give back what was written before it replaces
     the original.
     """
-    with workbook_lock(path), private_copy(path) as (copy, snapshot), \
+    # a symbolic link: the lock, the open-file check and the replace are the target's
+    with workbook_lock(target_of(path)), private_copy(path) as (copy, snapshot), \
             crypto.plain_copy(copy, password) as source:
         outcome, grids = _validate(source, defs, expected_unit, materials)
         outcome.path = str(path)
@@ -106,7 +107,7 @@ def _compute(path, source, password, defs, outcome, grids, now, snapshot):
     outcome.findings = [f for f in outcome.findings if f.code != "stamp-stale"]
     if not outcome.ok:
         return outcome
-    refuse_if_open(path)
+    refuse_if_open(target_of(path))
 
     checked = outcome.checked
     values = figure_values(defs, checked.figures, checked.entry_rows)

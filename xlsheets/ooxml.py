@@ -52,6 +52,7 @@ MAX_SMALL_PART = 16 << 20  # parts parsed into a whole tree: workbook, relations
 # (XFD150000) would cost gigabytes. No branch has anywhere near this many ballot rows.
 MAX_SHEET_ROWS = 200_000
 MAX_SHEET_CELLS = 6_000_000  # rows x columns of that grid (200,000 rows x A:Z fit)
+MAX_BOOK_CELLS = 12_000_000  # the grids of all the sheets read from one workbook
 
 _MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -269,7 +270,7 @@ def _parse(book, part, p, data):
 
 _FORMULA_OPEN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?f[\s/>]')
 _CELL_OPEN = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s')
-_CELL_R = re.compile(rb'\sr="([A-Z]{1,3}[0-9]+)"')
+_CELL_REF = re.compile(rb"[A-Z]{1,3}[0-9]+")
 _ERROR_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^<>]*?\st="e"[^<>]*>')
 _ERROR_VALUE = re.compile(rb'\s*<(?:[A-Za-z_][\w.-]*:)?v>([^<]{1,40})</')
 _XML_DECL_ENC = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)""")
@@ -293,6 +294,23 @@ def _decode(book, part, data):
     except (LookupError, UnicodeDecodeError):
         raise BookError(book, f"其中的 {part} 编码无法识别,文件可能已损坏。") from None
     return text, lambda s: bom + s.encode(name)
+
+
+def _plain_markup(book, part, data):
+    """Refuse what one reader takes and another skips: an encoding other than UTF-8 or
+    UTF-16 declared (python-calamine reads UTF-8 whatever is declared), and comments,
+    CDATA or processing instructions after the prolog (no spreadsheet program writes
+    them; regex patching would miss what they hide)."""
+    bom, name = _codec(data)
+    if name.lower().replace("_", "-") not in ("utf-8", "utf8", "utf-16", "utf-16-le", "utf-16-be"):
+        raise BookError(book, f"其中的 {part} 声明了 {_printable(name, 20)} 编码,Excel 工作簿应为 UTF-8,"
+                              "不同程序会读出不同的文字,已拒绝读取。请用 Excel 或 WPS 另存一次再试。")
+    if bom or name.lower().startswith("utf-16"):
+        return  # decoded and proved by expat before use
+    start = data.find(b"?>") + 2 if data.lstrip().startswith(b"<?xml") else 0
+    if data.find(b"<!", start) >= 0 or data.find(b"<?", start) >= 0:
+        raise BookError(book, f"其中的 {part} 含有注释、CDATA 或处理指令,格式特殊,无法可靠地读取和写入;"
+                              "请用 Excel 或 WPS 打开后另存一次再试。")
 
 
 def _parse_small(book, part, data):
@@ -357,7 +375,7 @@ def _pats(p):
         "v": re.compile(rf"<{P}v(?:\s[^>]*)?(?:/>|>([^<]*)</{P}v>)"),
         "f": re.compile(rf"<{P}f(?:\s[^>]*)?(?:/>|>([^<]*)</{P}f>)"),
         "t": re.compile(rf"<{P}t(?:\s[^>]*?)?(?:/>|>([^<]*)</{P}t>)"),
-        "rph": re.compile(rf"<{P}rPh\b.*?</{P}rPh>", re.S),
+        "rph_open": f"<{p}rPh", "rph_close": f"</{p}rPh>",
         "si": re.compile(rf"<{P}si(?:\s[^>]*)?(?:/>|>(.*?)</{P}si>)", re.S),
         "felem": re.compile(rf"<{P}f(?=[\s/>])[^>]*?(?:/>|>[^<]*</{P}f>)"),
         "ext": re.compile(rf"<{P}extLst\b.*</{P}extLst>", re.S),
@@ -366,10 +384,43 @@ def _pats(p):
 
 
 _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')""")
-_R_ATTR = re.compile(r"""\sr\s*=\s*["']\$?([A-Za-z]+)\$?([0-9]+)["']""")
-_ROW_R = re.compile(r"""\sr\s*=\s*["']([0-9]+)["']""")
-_HAS_R = re.compile(r"""\sr\s*=""")
-_T_ATTR = re.compile(r"""\st\s*=\s*["']([^"']*)["']""")
+_ATTR_B = re.compile(rb"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')""")
+
+
+def _attr(attrs, name):
+    """The value of attribute ``name`` in a start tag's attribute text, read attribute by
+    attribute (so that ``q:x=' r="99"'`` is one attribute, not an r); None if absent."""
+    pattern = _ATTR_B if isinstance(attrs, bytes) else _ATTR
+    key = name.encode() if isinstance(attrs, bytes) else name
+    for m in pattern.finditer(attrs):
+        if m[1] == key:
+            return m[2][1:-1]
+    return None
+_R_ATTR = re.compile(r"""\$?([A-Za-z]+)\$?([0-9]+)""")
+
+
+def _strip_rph(inner, pats):
+    """``inner`` without its phonetic runs (``<rPh>…</rPh>``, ``<rPh/>``): linear finds,
+    where a lazy regex over a part of unclosed ones would take quadratic time."""
+    opening, closing = pats["rph_open"], pats["rph_close"]
+    out, pos = [], 0
+    while (i := inner.find(opening, pos)) >= 0:
+        after = inner[i + len(opening):i + len(opening) + 1]
+        if after not in (" ", "/", ">", "\t", "\r", "\n"):
+            out.append(inner[pos:i + len(opening)])
+            pos = i + len(opening)
+            continue
+        gt = inner.find(">", i)
+        if gt < 0:
+            break
+        out.append(inner[pos:i])
+        if inner[gt - 1] == "/":
+            pos = gt + 1
+            continue
+        j = inner.find(closing, gt)
+        pos = len(inner) if j < 0 else j + len(closing)
+    out.append(inner[pos:])
+    return "".join(out)
 
 
 def _rich_text(inner, pats):
@@ -377,7 +428,7 @@ def _rich_text(inner, pats):
     if "<" not in inner:
         return ""
     if "rPh" in inner:
-        inner = pats["rph"].sub("", inner)
+        inner = _strip_rph(inner, pats)
     return _unxstring(_unescape("".join(pats["t"].findall(inner))))
 
 
@@ -394,6 +445,7 @@ class BookFile:
         self._sst = None
         self._screened_parts = False
         self._proved = set()  # parts proved well-formed, without DTD (expat), once each
+        self._extents = {}  # part -> cells of the grid a reader builds from it
         self._load_workbook()
 
     # opening and guards
@@ -509,15 +561,24 @@ class BookFile:
         if wb is None:
             raise BookError(self.path, "不是 Excel 工作簿:缺少 xl/workbook.xml"
                                        "(可能是其他格式的压缩包,或文件已损坏)。")
+        if part_key(wb) != "xl/workbook.xml":  # every reader must find the same workbook
+            raise BookError(self.path, f"工作簿主体不在标准位置 xl/workbook.xml(而在 {_printable(wb)}),"
+                                       "不同程序会读到不同内容,已拒绝打开。请用 Excel 或 WPS 另存一次再试。")
         self._wb_part = wb
         self._wb_rels = self._rels(wb)
-        root = self._tree(wb)
+        data = self.part(wb, MAX_SMALL_PART)
+        _plain_markup(self.path, wb, data)
+        root = _parse_small(self.path, wb, data)
+        groups = [g for g in root if _local(g.tag) == "sheets"]
+        if len(groups) > 1:
+            raise BookError(self.path, "工作簿中有两组工作表清单(<sheets>),不同程序会读到不同的工作表,"
+                                       "文件已损坏或被篡改,已拒绝打开。")
         self._sheets = []  # (name, sheetId, rId, part or None, rel type)
-        for el in (e for group in root if _local(group.tag) == "sheets" for e in group):
+        for el in (e for group in groups for e in group):
             if _local(el.tag) != "sheet":
                 continue
             rid = next((v for k, v in el.attrib.items()
-                        if k.startswith("{") and _local(k) == "id"), None)
+                        if k in (f"{{{_REL_NS[0]}}}id", f"{{{_REL_NS[1]}}}id")), None)
             typ, part = self._wb_rels.get(rid, ("", None))
             self._sheets.append((el.get("name", ""), el.get("sheetId"), rid,
                                  self._member(part) if part else None, typ))
@@ -526,6 +587,12 @@ class BookFile:
             if _local(el.tag) == "definedName":
                 self._defined.append((el.get("name", ""), el.get("localSheetId"), el.text or ""))
         self.sheet_names = [s[0] for s in self._sheets]
+        seen = set()
+        for name in self.sheet_names:
+            if name.casefold() in seen:  # Excel refuses such a file; readers pick differently
+                raise BookError(self.path, f"有两张工作表同名“{_printable(name)}”(不区分大小写),"
+                                           "文件已损坏或被篡改,已拒绝打开。")
+            seen.add(name.casefold())
         self._prove_structure()
 
     def _content_types(self):
@@ -556,6 +623,13 @@ class BookFile:
             raise BookError(self.path, "缺少工作簿关系清单(workbook.xml.rels),文件已损坏。"
                                        "请用 Excel 或 WPS 打开后另存一次再试。")
         owners = {part_key(self._wb_part): "工作簿", "[content_types].xml": "内容类型清单"}
+        wb_rels = posixpath.join(folder, "_rels", base + ".rels")
+        for rels in [n for n in self._members if n.lower().endswith(".rels")]:
+            if part_key(rels) == part_key(wb_rels):
+                continue
+            source = rels.replace("_rels/", "", 1)[:-len(".rels")] if "_rels/" in rels else ""
+            for typ, part in self._rels(source).values():  # what any other part points at
+                owners.setdefault(part_key(part), typ.rpartition("/")[2])
         for typ, part in self._wb_rels.values():
             if not typ.endswith(("/worksheet", "/chartsheet", "/dialogsheet", "/macrosheet")):
                 owners.setdefault(part_key(part), typ.rpartition("/")[2])
@@ -578,6 +652,10 @@ class BookFile:
             if s[0].casefold() == name.casefold():
                 return s
         raise BookError(self.path, f"没有名为“{name}”的工作表(可能已被改名或删除)。")
+
+    def is_worksheet(self, name):
+        """True for a plain worksheet (not a chart, dialog or macro sheet)."""
+        return self._sheet(name)[4].endswith("/worksheet")
 
     def sheet_part(self, name):
         """Zip member name of the sheet called ``name``."""
@@ -606,6 +684,7 @@ class BookFile:
         if b"<!DOCTYPE" in data or b"<!ENTITY" in data \
                 or not data[:4096].lstrip().startswith(b"<"):
             _check_xml(self.path, name, data)  # raises with the precise reason
+        _plain_markup(self.path, name, data)
         return data
 
     def screen_for_reading(self):
@@ -649,6 +728,11 @@ class BookFile:
                                        f"超过 {MAX_SHEET_CELLS:,} 个单元格的上限,疑似损坏或恶意构造的文件,"
                                        f"已拒绝读取。如是误操作(如在很远的单元格中输入过内容),"
                                        "请删除多余的行和列后另存再交。")
+        self._extents[part] = rows * cols
+        if sum(self._extents.values()) > MAX_BOOK_CELLS:
+            raise BookError(self.path, f"各工作表的数据范围合计超过 {MAX_BOOK_CELLS:,} 个单元格的上限"
+                                       f"(读到“{_printable(name)}”时),疑似损坏或恶意构造的文件,已拒绝读取。"
+                                       "如是误操作,请删除多余的行和列后另存再交。")
         # what one reader tolerates another refuses: none reads it
         self._prove(part, data, f"工作表“{_printable(name)}”({part})")
         return part, data
@@ -669,9 +753,9 @@ class BookFile:
             if start < 0 or gt < 0 or data[gt - 1] == 0x2F or data[gt + 1:at].strip():
                 continue
             if _CELL_OPEN.match(data, start, gt + 1):
-                r = _CELL_R.search(data, start, gt)
-                if r:
-                    out.add(r.group(1).decode("ascii"))
+                r = _attr(data[start:gt], "r")
+                if r and _CELL_REF.fullmatch(r):
+                    out.add(r.decode("ascii"))
         return out
 
     def error_cells(self, name):
@@ -683,10 +767,11 @@ class BookFile:
         if b't="e"' not in data:
             return out
         for m in _ERROR_TAG.finditer(data):
-            r = _CELL_R.search(m[0])
+            r = _attr(m[0], "r")
             v = _ERROR_VALUE.match(data, m.end())
-            if r and v and m[0][-2:] != b"/>":
-                out[r[1].decode("ascii")] = _printable(_unescape(v[1].decode("utf-8", "replace")), 40)
+            if r and _CELL_REF.fullmatch(r) and v and m[0][-2:] != b"/>" \
+                    and _attr(m[0], "t") == b"e":
+                out[r.decode("ascii")] = _printable(_unescape(v[1].decode("utf-8", "replace")), 40)
         return out
 
     def custom_properties(self):
@@ -841,8 +926,7 @@ class BookFile:
             attrs, inner = rest[:gt], rest[gt + 1:-close]
             t = None
             if "t=" in attrs:
-                m = _T_ATTR.search(attrs)
-                t = m[1] if m else None
+                t = _attr(attrs, "t")
             formula = is_text = None
             if f_open in inner:
                 m = f_search(inner)
@@ -1310,10 +1394,10 @@ def _patch_sheet(book, name, text, updates):
         for m in pats["row"].finditer(text, sd_start, sd_end):
             if m.start() < pos:
                 continue
-            rm = _ROW_R.search(m[1])
-            if not rm and _HAS_R.search(m[1]):
+            r = _attr(m[1], "r")
+            if r is not None and not (r.isascii() and r.isdigit()):
                 raise unusual
-            rnum = int(rm[1]) if rm else (rows[-1][0] + 1 if rows else 1)  # r is optional
+            rnum = int(r) if r is not None else (rows[-1][0] + 1 if rows else 1)  # r is optional
             selfclosing = m[1].endswith("/")
             cend = m.end() if selfclosing else text.find(f"</{p}row>", m.end(), sd_end)
             if cend < 0:
@@ -1345,8 +1429,9 @@ def _patch_sheet(book, name, text, updates):
             row_style[rnum] = a["s"]
         existing = []  # (col, start, end)
         for m in pats["cellspan"].finditer(text, tag_end, cend):
-            cm = _R_ATTR.search(m[1])
-            if not cm and _HAS_R.search(m[1]):
+            r = _attr(m[1], "r")
+            cm = _R_ATTR.fullmatch(r) if r is not None else None
+            if r is not None and not cm:
                 raise unusual
             # a cell without r is the one after the previous (as every reader places it)
             col = col_number(cm[1]) if cm else (existing[-1][0] + 1 if existing else 1)
@@ -1651,10 +1736,13 @@ def _set_names(book, text, names):
         text = text[:after.end()] + f"<{p}definedNames>{element}</{p}definedNames>" \
             + text[after.end():]
     root = _parse_small(book, "xl/workbook.xml", text.encode("utf-8"))
-    have = {(e.get("name") or "").casefold(): e.text for e in root.iter()
-            if _local(e.tag) == "definedName" and e.get("localSheetId") is None}
+    have, count = {}, {}
+    for e in root.iter():
+        if _local(e.tag) == "definedName" and e.get("localSheetId") is None:
+            key = (e.get("name") or "").casefold()
+            have[key], count[key] = e.text, count.get(key, 0) + 1
     for name, value in names.items():
-        if have.get(name.casefold()) != value:
+        if have.get(name.casefold()) != value or count.get(name.casefold()) != 1:
             raise BookError(book, "无法在工作簿中写入计算范围的名称(工作簿结构特殊),"
                                   "请用 Excel 或 WPS 打开后另存一次再试。")
     return text
@@ -1681,17 +1769,22 @@ def _drop_links(book, changed):
     changed[wb] = enc(text)
     rels, enc = _decode(book.path, rels_part, changed.get(rels_part) or book._xml(rels_part))
     for rid in ids:
-        rels = re.sub(rf"""<(?:[\w.-]+:)?Relationship\b[^>]*\sId\s*=\s*["']{re.escape(rid)}["'][^>]*/>""",
-                      "", rels)
+        rels = re.sub(rf"""<(?:[\w.-]+:)?Relationship\b[^<>]*\sId\s*=\s*["']{re.escape(rid)}["']"""
+                      rf"""[^<>]*(?:/>|>[^<]*</(?:[\w.-]+:)?Relationship\s*>)""", "", rels)
     changed[rels_part] = enc(rels)
     ct = "[Content_Types].xml"
     types, enc = _decode(book.path, ct, changed.get(ct) or book._xml(ct))
     for part in gone:
-        types = re.sub(rf"""<(?:[\w.-]+:)?Override\b[^>]*PartName\s*=\s*["']/{re.escape(part)}["'][^>]*/>""",
-                       "", types)
+        types = re.sub(rf"""<(?:[\w.-]+:)?Override\b[^<>]*PartName\s*=\s*["']/?{re.escape(part)}["']"""
+                       rf"""[^<>]*(?:/>|>[^<]*</(?:[\w.-]+:)?Override\s*>)""", "", types, flags=re.I)
     changed[ct] = enc(types)
-    for part, data in ((wb, changed[wb]), (rels_part, changed[rels_part]), (ct, changed[ct])):
-        _parse_small(book.path, part, data)
+    trees = {part: _parse_small(book.path, part, changed[part]) for part in (wb, rels_part, ct)}
+    left = [e for e in trees[rels_part] if e.get("Id") in ids] + [
+        e for e in trees[ct] if part_key(e.get("PartName", "")) in {part_key(g) for g in gone}] + [
+        e for e in trees[wb].iter() if _local(e.tag) == "externalReferences"]
+    if left:  # a reference to a dropped part would make Excel repair the file
+        raise BookError(book.path, "无法删除指向其他工作簿的链接(工作簿结构特殊),"
+                                   "请用 Excel 或 WPS 打开后另存一次再试。")
     return gone
 
 

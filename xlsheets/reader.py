@@ -16,6 +16,7 @@ from .grids import EntryRow, Grids, Line, LookbackRow
 from python_calamine import CalamineError, CalamineWorkbook
 
 from .ooxml import BookError, BookFile
+from .report import SHEET as REPORT
 from .roster import MAX_MEMBERS, too_many
 
 _ADDR = re.compile(r"([A-Z]+)(\d+)$")
@@ -90,6 +91,9 @@ def open_book(path, defs):
     """
     book = BookFile.open(path)
     try:
+        if REPORT in book.sheet_names and not book.is_worksheet(REPORT):
+            raise BookError(path, f"“{REPORT}”不是普通工作表(可能是图表工作表),计算结果无法写入。"
+                                  "请删除或改名该工作表后再试。")
         intro = _file_sheet(book, L.INTRO) if L.INTRO in book.sheet_names else None
         ident = identity_from(book.custom_properties(), intro)
         if ident is None:
@@ -125,7 +129,7 @@ def read_grids(book, defs, unit, identity, cache=None, also=()):
     grids.names = book.defined_names()
     if grids.external_links:  # a copy of a copy: which formulas read the other file
         for name in book.sheet_names:  # every sheet: a clerk's own formula may use the link
-            if book.sheet_part(name) and _is_worksheet(book, name):
+            if book.sheet_part(name) and book.is_worksheet(name):
                 grids.external_formulas += [
                     (name, addr, _link_target(grids.external_links, m[1]))
                     for addr, cell in book.cells(name).items()
@@ -133,8 +137,6 @@ def read_grids(book, defs, unit, identity, cache=None, also=()):
     return grids
 
 
-def _is_worksheet(book, name):
-    return book._sheet(name)[4].endswith("/worksheet")
 
 
 _STRING = re.compile(r'"[^"]*"')
