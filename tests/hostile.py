@@ -256,6 +256,32 @@ def bogus_encoding(good, dst, sheet):
     return rewrite(good, dst, {part: lambda d: _sub_once(rb'encoding="UTF-8"', b'encoding="bogus-8"', d)})
 
 
+def second_workbook(good, dst):
+    """The package's root relationship points at xl/wb2.xml (its sheets swapped) while
+    xl/workbook.xml stays: one reader follows the relationship, another the fixed name."""
+    with zipfile.ZipFile(good) as z:
+        wb, rels = z.read("xl/workbook.xml"), z.read("xl/_rels/workbook.xml.rels")
+        root = z.read("_rels/.rels")
+    return rewrite(good, dst, {"_rels/.rels": root.replace(b"xl/workbook.xml", b"xl/wb2.xml")},
+                   add={"xl/wb2.xml": wb, "xl/_rels/wb2.xml.rels": rels})
+
+
+def every_sheet_far(good, dst):
+    """Each sheet gets one cell at Z200000: each within the per-sheet bound, together
+    a hundred million cells to a reader."""
+    with BookFile.open(good) as b:
+        parts = [b.sheet_part(n) for n in b.sheet_names]
+    far = b'<row r="200000"><c r="Z200000"><v>1</v></c></row></sheetData>'
+    return rewrite(good, dst, {p: (lambda d: d.replace(b"</sheetData>", far, 1)) for p in parts})
+
+
+def name_in_cdata(good, dst):
+    """A defined name whose text hides in CDATA: a regex edit would miss it and add a twin."""
+    return rewrite(good, dst, {"xl/workbook.xml": lambda d: re.sub(
+        rb'(<definedName name="xlsheets_[a-z]+_inputs">)([^<]*)(</definedName>)',
+        rb"\1<![CDATA[\2]]>\3", d, count=1)})
+
+
 VBA_CT = b"application/vnd.ms-office.vbaProject"
 MACRO_WB_CT = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 PLAIN_WB_CT = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
@@ -354,6 +380,11 @@ def corpus(folder, good=None):
     for target, label in (("sharedStrings.xml", "共享字符串"), ("styles.xml", "样式"),
                           ("../[Content_Types].xml", "内容类型"), ("workbook.xml", "工作簿")):
         refused(f"报告覆盖{label}.xlsx", lambda p, t=target: report_over(good, p, t), "校验结果")
+    refused("报告覆盖自定义属性.xlsx", lambda p: report_over(good, p, "../docProps/custom.xml"),
+            "校验结果")
+    refused("另一工作簿主体.xlsx", lambda p: second_workbook(good, p), "xl/workbook.xml")
+    refused("处处远行.xlsx", lambda p: every_sheet_far(good, p), "合计超过")
+    refused("名称藏在CDATA.xlsx", lambda p: name_in_cdata(good, p), "CDATA")
     ballots = sheet_part(good, L.entry_sheet(DEFS.groups[1])).removeprefix("xl/")
     refused("报告覆盖测评票.xlsx", lambda p: report_over(good, p, ballots), "校验结果")
     refused("缺内容类型.xlsx", lambda p: without_part(good, p, "[Content_Types].xml"),

@@ -38,8 +38,8 @@ PROCESS_PEAK = 400 << 20  # resident memory of a process validating the whole co
 CASES = ["压缩炸弹.xlsx", "十亿笑声.xlsx", "外部实体.xlsx", "不是工作簿.xlsx", "不完整.xlsx", "加密.xlsx",
          "百万行.xlsx", "远处单元格.xlsx", "大小写重名部件.xlsx", "编码重名部件.xlsx", "四字母列.xlsx",
          "四字母列158行.xlsx", "回溯标签.xlsx", "报告覆盖共享字符串.xlsx", "报告覆盖样式.xlsx",
-         "报告覆盖内容类型.xlsx", "报告覆盖工作簿.xlsx", "报告覆盖测评票.xlsx", "缺内容类型.xlsx",
-         "缺工作簿关系.xlsx", "格式错误.xlsx", "编码无法识别.xlsx", "红旗村(含宏).xlsm", "石桥村(外部链接).xlsx",
+         "报告覆盖内容类型.xlsx", "报告覆盖工作簿.xlsx", "报告覆盖自定义属性.xlsx", "另一工作簿主体.xlsx",
+         "处处远行.xlsx", "名称藏在CDATA.xlsx", "报告覆盖测评票.xlsx", "缺内容类型.xlsx", "缺工作簿关系.xlsx", "格式错误.xlsx", "编码无法识别.xlsx", "红旗村(含宏).xlsm", "石桥村(外部链接).xlsx",
          "兴隆街社区(特殊姓名).xlsx"]
 
 

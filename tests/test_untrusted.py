@@ -241,3 +241,83 @@ def test_a_full_temp_folder(tmp_path, capsys, monkeypatch):
     assert code == 0, err  # the run goes on; the file says why it was not read
     line = next(x for x in out.splitlines() if "机关.xlsx" in x)
     assert "[拒收]" in line and "临时文件夹" in line, out
+
+
+def test_an_attribute_value_cannot_pose_as_the_row_number(tmp_path):
+    """``q:x=' r="99"'`` is one attribute: compute patches row 2, and adds no twin row."""
+    path = B.worked_book(tmp_path)
+    part = H.sheet_part(path, MASS)
+    import re
+
+    total = L.col(L.entry_total_col(B.DEFS.items)) + "2"
+
+    def decoy(d):
+        d = re.sub(rb'<row r="2"', b'<row xmlns:q="urn:q" q:x=\' r="99\' r="2"', d, count=1)
+        # the cached 合计 of the first ballot emptied, so that compute must write in row 2
+        return re.sub(rb'(<c r="' + total.encode() + rb'"[^>]*>(?:<f>[^<]*</f>)?)<v>[^<]*</v>',
+                      rb"\1", d, count=1)
+
+    bad = H.rewrite(path, tmp_path / "诱饵.xlsx", {part: decoy})
+    assert compute_file(bad, B.DEFS).written
+    with zipfile.ZipFile(bad) as z:
+        after = z.read(part)
+    assert len(re.findall(rb"<row [^>]*\sr=\"2\"", after)) == 1, "one row 2"
+    assert not re.search(rb'<row r="99"', after), "no twin row"
+    cell = re.search(rb'<c r="' + total.encode() + rb'"[^>]*>.*?</c>', after, re.S)[0]
+    assert b"<v>" in cell, "the 合计 of row 2 written in row 2"
+
+
+def test_the_sheet_id_is_read_from_the_relationships_namespace(tmp_path):
+    """A second, foreign ``q:id`` on a <sheet> pointing at a copy does not move what is read."""
+    path = B.worked_book(tmp_path)
+    part = H.sheet_part(path, MASS)
+    with zipfile.ZipFile(path) as z:
+        copy = z.read(part).replace(b"<v>8</v>", b"<v>1</v>")
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    rel = b'<Relationship Id="rIdQ" Type="' + H.WORKSHEET_REL + b'" Target="worksheets/decoy.xml"/>'
+    mass = MASS.encode()
+    bad = H.rewrite(path, tmp_path / "外来id.xlsx", {
+        "xl/workbook.xml": lambda d: d.replace(b'<sheet name="' + mass + b'"',
+                                               b'<sheet xmlns:q="urn:q" q:id="rIdQ" name="' + mass + b'"', 1),
+        "xl/_rels/workbook.xml.rels": rels.replace(b"</Relationships>", rel + b"</Relationships>")},
+        add={"xl/worksheets/decoy.xml": copy})
+    good_out, _ = __import__("xlsheets.compute", fromlist=["x"]).validate_file(path, B.DEFS)
+    bad_out, _ = __import__("xlsheets.compute", fromlist=["x"]).validate_file(bad, B.DEFS)
+    assert [m.composite for m in bad_out.checked.figures.members] == \
+        [m.composite for m in good_out.checked.figures.members]
+
+
+def test_phonetic_runs_in_shared_strings_cost_linear_time(tmp_path):
+    path = B.worked_book(tmp_path)
+    bad = H.rewrite(path, tmp_path / "读音.xlsx", {"xl/sharedStrings.xml": lambda d: d.replace(
+        b"<si><t>", b"<si><t>x</t>" + b"<rPh/>" * 20_000 + b"<t>", 1)})
+    start = time.perf_counter()
+    code = main(["validate", str(bad), "--json"])
+    assert time.perf_counter() - start < 10
+    assert code in (0, 1, 2)
+
+
+def test_cells_and_rows_without_r_validate_and_compute_alike(tmp_path, capsys):
+    """A writer that leaves r out (legal OOXML): read where every reader places the
+    cells, and patched in place by compute (validate and compute agree)."""
+    import re
+
+    path = B.worked_book(tmp_path)
+    part = H.sheet_part(path, MASS)
+
+    def drop_r(d):  # row 3 and its cells lose r: they follow row 2, cell after cell
+        def strip(m):
+            return re.sub(rb' r="[A-Z]+3"', b"", m[0])
+        d = re.sub(rb'<row r="3"([^>]*)>.*?</row>', strip, d, count=1, flags=re.S)
+        return d.replace(b'<row r="3"', b"<row", 1)
+
+    bad = H.rewrite(path, tmp_path / "无位置.xlsx", {part: drop_r})
+    code, out, err = run(capsys, "validate", bad, "--json")
+    before = json.loads(out)["findings"] if out else None
+    code2, out2, err2 = run(capsys, "compute", bad)
+    assert (code, code2) in ((0, 0), (1, 1)), (code, code2, err, err2)
+    good, _ = __import__("xlsheets.compute", fromlist=["x"]).validate_file(path, B.DEFS)
+    after, _ = __import__("xlsheets.compute", fromlist=["x"]).validate_file(bad, B.DEFS)
+    assert [m.composite for m in after.checked.figures.members] == \
+        [m.composite for m in good.checked.figures.members]
+    assert before is not None

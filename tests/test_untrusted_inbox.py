@@ -13,6 +13,7 @@ import email.policy
 import os
 import re
 import shutil
+import sys
 import sqlite3
 import struct
 import zipfile
@@ -139,6 +140,9 @@ def test_an_archive_of_large_entries_holds_one_at_a_time_in_scratch(tmp_path, go
         import tempfile
 
         for result in C.examine(item, defs_source):
+            if isinstance(result, C.Begin):
+                yield result
+                continue
             roots = Path(tempfile.gettempdir()).glob(f"{X.SCRATCH_PREFIX}*")
             held = sum(p.stat().st_size for root in roots for p in root.rglob("*") if p.is_file())
             result.reason = f"{result.reason}|{held}"
@@ -319,3 +323,112 @@ def test_a_name_with_escape_sequences_prints_visibly(tmp_path, capsys, good):
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", stdout + err), repr(stdout + err)
     if code == 0:
         assert "\\x1b" in stdout, stdout
+
+
+def test_a_stalling_workbook_in_an_archive_does_not_lose_the_rest(tmp_path, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "一批.zip", "w") as z:
+        for name in ("甲.xlsx", "慢.xlsx", "乙.xlsx"):
+            z.write(good, name)
+    import time
+
+    def stalling(item, defs_source):
+        for result in C.examine(item, defs_source):
+            if isinstance(result, C.Begin) and "慢" in result.origin:
+                yield result
+                time.sleep(600)
+            yield result
+
+    start = time.perf_counter()
+    results = {r.origin: r for r in C._parallel(list(X.scan(inbox)), "guanba2005", 1, None,
+                                                task=stalling, timeout=2)}
+    assert time.perf_counter() - start < 40
+    assert set(results) == {"一批.zip → 甲.xlsx", "一批.zip → 慢.xlsx", "一批.zip → 乙.xlsx"}
+    assert "超过 2 秒" in results["一批.zip → 慢.xlsx"].reason
+    for name in ("一批.zip → 甲.xlsx", "一批.zip → 乙.xlsx"):
+        assert results[name].identity["unit"] == "机关", results[name].reason
+
+
+def test_a_name_twice_in_one_archive_is_two_lines_in_summary_and_archive(tmp_path, capsys, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "两次.zip", "w") as z:
+        z.write(good, "机关.xlsx")
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+            z.write(good, "机关.xlsx")
+    out = tmp_path / "全镇汇总.xlsx"
+    code, stdout, err = collect_cli(capsys, inbox, out)
+    assert code == 0, err
+    origins = [x.split("] ", 1)[1].split("(")[0] for x in listed(stdout)]
+    assert origins == ["两次.zip → 机关.xlsx", "两次.zip → 机关.xlsx "], origins
+    with sqlite3.connect(archive.path_for(out)) as con:
+        rows = con.execute("SELECT origin, fate, reason FROM files ORDER BY origin").fetchall()
+    assert len(rows) == 2 and rows[0][1] == C.INCLUDED and rows[1][1] == C.DUPLICATE, rows
+    assert rows[1][0] in rows[1][2] or rows[0][0] in rows[1][2]
+
+
+def test_an_archive_whose_entries_overlap_is_refused(tmp_path, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    path = inbox / "重叠.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.write(good, "机关.xlsx")
+    data = bytearray(path.read_bytes())
+    cd = data.rfind(b"PK\x01\x02")
+    end = data.rfind(b"PK\x05\x06")
+    entry = bytes(data[cd:end])
+    copies = [entry.replace("机关.xlsx".encode(), f"机关{i}.xlsx".encode()[:len("机关.xlsx".encode())], 1)
+              for i in range(50)]
+    body = bytes(data[:cd]) + b"".join(copies)
+    tail = bytearray(data[end:])
+    struct.pack_into("<HHII", tail, 8, 50, 50, len(b"".join(copies)), cd)
+    path.write_bytes(body + bytes(tail))
+    problems = {i.origin: i.problem for i in I.unpacked(inbox, tmp_path / "scratch")}
+    assert "重叠" in problems["重叠.zip"], problems
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names as raw bytes: Linux")
+def test_a_file_name_in_gbk_bytes_is_read(tmp_path, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    raw = os.fsencode(str(inbox)) + b"/" + "机关.xlsx".encode("gbk")
+    with open(raw, "wb") as f:
+        f.write(good.read_bytes())
+    results = C.collect("guanba2005", inbox, 1)
+    assert len(results) == 1 and results[0].identity.get("unit") == "机关", results[0].reason
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_special_files_are_listed(tmp_path, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    os.mkfifo(inbox / "管道.xlsx")
+    (inbox / "失效.xlsx").symlink_to(tmp_path / "没有这个.xlsx")
+    (inbox / "设备.xlsx").symlink_to("/dev/zero")
+    shutil.copy(good, inbox / "机关.xlsx")
+    import time
+
+    start = time.perf_counter()
+    results = {r.origin: r for r in C.collect("guanba2005", inbox, 1)}
+    assert time.perf_counter() - start < 30
+    for name in ("管道.xlsx", "失效.xlsx", "设备.xlsx"):
+        assert "不是普通文件" in results[name].reason, results[name]
+    assert results["机关.xlsx"].identity["unit"] == "机关"
+
+
+def test_core_properties_that_are_no_xml_cost_nothing(tmp_path, good):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    H.rewrite(good, inbox / "机关.xlsx", {"docProps/core.xml": b"<dcterms:modified" * 100_000})
+    import time
+
+    start = time.perf_counter()
+    [r] = C.collect("guanba2005", inbox, 1)
+    assert time.perf_counter() - start < 30
+    assert r.fate in (C.INCLUDED, C.REJECTED)
+    if r.fate == C.INCLUDED:
+        assert "不可信" in r.reason

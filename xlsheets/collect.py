@@ -8,6 +8,7 @@ core and included only without errors. Files are read in parallel, a few at a
 time, so memory follows the number of workers, not the size of the inbox.
 """
 
+import dataclasses
 import datetime as dt
 import hashlib
 import multiprocessing
@@ -31,6 +32,7 @@ from .ooxml import BookFile
 # the reason, its worker is replaced, and the rest of the inbox goes on.
 MEMORY_LIMIT = 1 << 30
 FILE_TIMEOUT = 120
+ARCHIVE_TIMEOUT = 20 * FILE_TIMEOUT  # one archive or mail, all its workbooks together
 
 # What became of a file.
 INCLUDED, EXCLUDED, SUPERSEDED, DUPLICATE, REJECTED = (
@@ -82,14 +84,23 @@ def examine(item, defs_source):
                                                             f"中解压({e.strerror or e}),未读取")
         return
     try:
-        for one in unpack(item, scratch):
+        for k, one in enumerate(unpack(item, scratch)):
             try:
-                yield examine_workbook(one, defs_source)
+                if k >= item.skip:  # after a workbook that stalled: go on with the next
+                    yield Begin(one.origin)
+                    yield examine_workbook(one, defs_source)
             finally:
                 if one.path and one.path != item.path:
                     shutil.rmtree(Path(one.path).parent, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Begin:
+    """A worker's word that it starts on one workbook of an inbox file."""
+
+    origin: str
 
 
 def examine_workbook(item, defs_source):
@@ -156,10 +167,14 @@ def _modified(book):
     """
     given = []
     if book.has_part("docProps/core.xml"):
-        m = re.search(rb"<dcterms:modified[^>]*>([^<]{1,64})</dcterms:modified>",
-                      book.part("docProps/core.xml"))
-        if m:
-            given.append(m.group(1).decode("ascii", "replace").strip())
+        try:
+            root = book._tree("docProps/core.xml")  # parsed, defused, size-bounded
+        except XlsheetsError:
+            root = None
+            given.append("(docProps/core.xml 无法解析)")
+        for el in root.iter() if root is not None else ():
+            if el.tag.rpartition("}")[2] == "modified" and el.text:
+                given.append(el.text.strip()[:64])
     stamp = report.read_stamp(book)
     if stamp and stamp.get("computed"):
         given.append(str(stamp["computed"])[:64])
@@ -288,11 +303,12 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
     """Examine items in ``workers`` processes, one inbox file at a time each; the results
     in order of the items (an archive or a mail gives one per workbook it holds).
 
-    A workbook that takes longer than ``timeout`` seconds (default FILE_TIMEOUT: the
-    clock restarts at each result of an archive) or whose worker dies (a native
-    reader aborting when the memory limit is hit) is rejected with the reason; the
-    worker is replaced and the rest goes on. ``task`` (default ``examine``) is what a
-    worker runs on one item: a FileResult or an iterable of them.
+    A workbook that takes longer than ``timeout`` seconds (default FILE_TIMEOUT) or
+    whose worker dies (a native reader aborting when the memory limit is hit) is
+    rejected with the reason; the worker is replaced and the rest goes on - within an
+    archive or a mail with its next workbook, until the whole file has had
+    ``ARCHIVE_TIMEOUT``. ``task`` (default ``examine``) is what a worker runs on one
+    item: a FileResult, or an iterable of FileResults and ``Begin`` markers.
     """
     task = task or examine
     timeout = FILE_TIMEOUT if timeout is None else timeout
@@ -308,7 +324,8 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
         while any(w.job for w in pool):
             busy = [w for w in pool if w.job]
             now = time.monotonic()
-            wait = max(0.0, min(w.started + timeout for w in busy) - now)
+            wait = max(0.0, min(min(w.started + timeout, w.began + ARCHIVE_TIMEOUT)
+                                for w in busy) - now)
             ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
             for w in busy:
                 i, item = w.job
@@ -316,21 +333,29 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
                     try:
                         kind, result = w.conn.recv()
                     except (EOFError, OSError):  # the worker died: killed, or aborted
-                        kind, result = "end", _lost(item, out[i], "读取时处理进程意外退出(可能内存不足,"
-                                                                  "或文件异常),已停止读取")
-                        w.restart()
+                        kind, result = "lost", "读取时处理进程意外退出(可能内存不足,或文件异常),已停止读取"
                     except Exception:  # a result that did not come through in one piece
-                        kind, result = "end", _lost(item, out[i], "读取结果无法传回,已停止读取")
-                        w.restart()
-                    if result is not None:
-                        out[i].append(result)
-                    if kind != "end":
-                        w.started = time.monotonic()  # the next workbook of an archive
+                        kind, result = "lost", "读取结果无法传回,已停止读取"
+                    if kind == "begin":
+                        w.current, w.begun, w.started = result, w.begun + 1, time.monotonic()
                         continue
-                elif time.monotonic() - w.started >= timeout:
-                    out[i].append(_lost(item, out[i], f"读取超过 {timeout:g} 秒仍未完成,文件异常庞大或"
-                                                      "疑似恶意构造,已停止读取"))
+                    if kind == "one":
+                        out[i].append(result)
+                        w.current, w.started = None, time.monotonic()
+                        continue
+                    if kind == "lost":
+                        if w.resume(out[i], result, todo):
+                            continue
+                    elif result is not None:
+                        out[i].append(result)
+                elif time.monotonic() - w.began >= ARCHIVE_TIMEOUT:
+                    out[i].append(_lost(item, out[i], f"整个文件读取超过 {ARCHIVE_TIMEOUT:g} 秒仍未完成,"
+                                                      "已停止读取"))
                     w.restart()
+                elif time.monotonic() - w.started >= timeout:
+                    if w.resume(out[i], f"读取超过 {timeout:g} 秒仍未完成,文件异常庞大或"
+                                        "疑似恶意构造,已停止读取", todo):
+                        continue
                 else:
                     continue
                 done += 1
@@ -343,13 +368,13 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
     return [r for results in out for r in results]
 
 
-def _lost(item, so_far, reason):
-    """The result of a file whose worker gave none: its hash and size from here. After
-    some workbooks of an archive came through, it stands for the rest of it."""
-    if so_far:
+def _lost(item, so_far, reason, origin=None):
+    """The result of a file whose worker gave none: its hash and size from here; of a
+    workbook inside an archive (``origin``), or of the rest of one after an interrupt."""
+    if so_far and origin is None:
         reason = f"{reason};压缩包或邮件中其余的文件未读取"
-    result = FileResult(item.origin, item.received, reason=reason)
-    if item.path and not so_far:
+    result = FileResult(origin or item.origin, item.received, reason=reason)
+    if item.path and not so_far and origin is None:
         try:
             result.hash, result.size = _digest(item.path)
         except OSError:
@@ -362,7 +387,8 @@ class _Worker:
 
     def __init__(self, defs_source, task):
         self.defs_source, self.task = defs_source, task
-        self.job, self.started = None, 0.0
+        self.job, self.started, self.began = None, 0.0, 0.0
+        self.current, self.begun = None, 0  # the workbook of an archive being examined
         self._start()
 
     def _start(self):
@@ -376,14 +402,34 @@ class _Worker:
     def next(self, todo):
         """Give the worker the next item, if any (a worker that died idle is replaced)."""
         self.job = next(todo, None)
+        self.current, self.begun = None, 0
         if self.job is None:
             return
+        self._send_job(self.job[1])
+        self.began = self.started
+
+    def _send_job(self, item):
         try:
-            self.conn.send(self.job[1])
+            self.conn.send(item)
         except (OSError, ValueError):
             self.restart()
-            self.conn.send(self.job[1])
+            self.conn.send(item)
         self.started = time.monotonic()
+
+    def resume(self, results, reason, todo):
+        """The worker stalled or died: record ``reason`` for what it was on; within an
+        archive or a mail go on with its next workbook in a fresh worker (True), else
+        the item is done (False)."""
+        i, item = self.job
+        current = self.current
+        results.append(_lost(item, results if current is None else [], reason, current))
+        self.restart()
+        if current is None:
+            return False
+        began = self.began
+        self._send_job(dataclasses.replace(item, skip=self.begun))
+        self.began, self.current = began, None
+        return True
 
     def restart(self):
         """Kill this worker (stuck or dead) and start a fresh one."""
@@ -431,7 +477,8 @@ def _results_of(conn, item, task, defs_source):
                 result = next(results)
             except StopIteration:
                 break
-            if not _send(conn, ("one", result)):
+            message = ("begin", result.origin) if isinstance(result, Begin) else ("one", result)
+            if not _send(conn, message):
                 return False
     except MemoryError:
         last = FileResult(item.origin, item.received, reason=OUT_OF_MEMORY)

@@ -29,6 +29,7 @@ MAX_ARCHIVE_ENTRIES = 10_000  # an archive listing more entries is refused befor
 MAX_MAIL = 300 * 1024 * 1024  # a saved mail larger than this is refused unread
 MAX_MAIL_DEPTH = 20  # multiparts nested deeper than this: the mail is refused
 MAX_MAIL_PARTS = 2_000  # parts in one mail
+MAX_ARCHIVE_BYTES = 2 << 30  # bytes extracted from one archive, all its workbooks together
 MAX_NAME = 120  # characters kept of an attachment's file name (and at most 200 UTF-8 bytes)
 SCRATCH_PREFIX = "xlsheets-inbox-"  # + debris tag: a killed worker's folder is swept later
 SPREADSHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -43,6 +44,7 @@ class Item:
     origin: str  # e.g. "收件箱/第二批.zip → 机关.xlsx", control characters made visible
     received: str  # ISO time the inbox gives it (file mtime, zip entry date, mail Date)
     problem: str = ""  # why it could not even be extracted, if so
+    skip: int = 0  # of an archive or a mail: the workbooks already examined (a resumed run)
 
 
 def scan(inbox, skip=()):
@@ -68,13 +70,17 @@ def scan(inbox, skip=()):
         name = path.name
         if (name.startswith(("~$", ".~lock.", ".~xlsheets-")) or name.endswith(".xlsheets-lock")):
             continue  # owner files of open workbooks, our locks, temp files
-        try:
-            if path.resolve() in skip or not path.is_file():
-                continue
-            mtime = _iso(dt.datetime.fromtimestamp(path.stat().st_mtime))
-        except (OSError, ValueError, OverflowError):
-            mtime = ""
         rel = visible(path.relative_to(inbox).as_posix())
+        try:
+            if path.resolve() in skip:
+                continue
+            regular = path.is_file()
+            mtime = _iso(dt.datetime.fromtimestamp(path.stat().st_mtime)) if regular else ""
+        except (OSError, ValueError, OverflowError, RuntimeError):
+            regular, mtime = path.is_file(), ""
+        if not regular:
+            yield Item(str(path), rel, "", problem="不是普通文件(快捷方式已失效,或是设备、管道),未读取")
+            continue
         suffix = path.suffix.lower()
         if suffix in WORKBOOK_SUFFIXES + (".zip", ".eml"):
             yield Item(str(path), rel, mtime)
@@ -90,6 +96,16 @@ def unpack(item, scratch):
     or each workbook of an archive or a mail, extracted into ``scratch`` in turn."""
     suffix = Path(item.path).suffix.lower()
     if item.problem or suffix not in (".zip", ".eml"):
+        if not item.problem and not _utf8(item.path):  # a name no reader can open as given
+            try:
+                target = _out(Path(scratch), itertools.count(), Path(item.path).name.encode(
+                    "utf-8", "surrogateescape").decode("gb18030", "replace"))
+                target.write_bytes(Path(item.path).read_bytes())
+            except OSError as e:
+                yield Item("", item.origin, item.received, problem=f"无法读取({visible(e.strerror or e)})")
+                return
+            yield Item(str(target), item.origin, item.received)
+            return
         yield item
         return
     ids = itertools.count()
@@ -98,6 +114,21 @@ def unpack(item, scratch):
         yield from _from_zip(path, item.origin, scratch, ids, item.received)
     else:
         yield from _from_mail(path, item.origin, scratch, ids, item.received)
+
+
+def _utf8(path):
+    try:
+        str(path).encode("utf-8")
+        return True
+    except UnicodeEncodeError:  # undecodable bytes kept as surrogates (a GBK name on Linux)
+        return False
+
+
+def unique(origin, seen):
+    """``origin``, or ``origin (2)``... when an archive or a mail names a file twice."""
+    n = seen.get(origin, 0) + 1
+    seen[origin] = n
+    return origin if n == 1 else f"{origin} ({n})"
 
 
 def safe_name(name, fallback="附件.xlsx"):
@@ -148,13 +179,19 @@ def _from_zip(path, rel, scratch, ids, mtime=""):
                 yield Item(str(path), rel, "", problem=f"压缩包内含条目超过 {MAX_ARCHIVE_ENTRIES:,} 个,"
                                                        "疑似损坏或恶意构造的文件,已拒绝打开")
                 return
+            offsets = [i.header_offset for i in z.infolist()]
+            if len(set(offsets)) < len(offsets):  # entries sharing their data: a bomb
+                yield Item(str(path), rel, "", problem="压缩包的条目互相重叠(多个条目指向同一份数据),"
+                                                       "疑似恶意构造的压缩炸弹,已拒绝打开")
+                return
             infos = [i for i in z.infolist() if not i.is_dir()]
+            seen, budget = {}, MAX_ARCHIVE_BYTES
             if not any(_zip_name(i).lower().endswith(WORKBOOK_SUFFIXES) for i in infos):
                 yield Item(str(path), rel, "", problem="压缩包中没有 .xlsx 工作簿")
                 return
             for info in infos:
                 name = _zip_name(info)
-                origin = f"{rel} → {visible(name)}"
+                origin = unique(f"{rel} → {visible(name)}", seen)
                 try:
                     when = _plausible(_iso(dt.datetime(*info.date_time)), mtime)
                 except (ValueError, OverflowError):
@@ -164,6 +201,11 @@ def _from_zip(path, rel, scratch, ids, mtime=""):
                 if info.file_size > MAX_MEMBER:
                     yield Item("", origin, when, problem="压缩包中的文件过大,已拒收")
                     continue
+                if info.file_size > budget:
+                    yield Item("", origin, when, problem=f"压缩包解压总量超过 {MAX_ARCHIVE_BYTES >> 30} GiB,"
+                                                         "其余文件未解压,已拒收")
+                    continue
+                budget -= info.file_size
                 if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * info.compress_size:
                     yield Item("", origin, when, problem=f"压缩包中的文件压缩比异常(超过 {MAX_RATIO} 倍),"
                                                          "疑似恶意构造的压缩炸弹,未解压,已拒收")
@@ -238,7 +280,7 @@ def _from_mail(path, rel, scratch, ids, mtime):
     except RecursionError:
         yield Item(str(path), rel, when, problem="邮件的嵌套层数过多,疑似恶意构造的邮件,已拒收")
         return
-    n = 0
+    n, seen = 0, {}
     for part in parts:
         try:
             name = part.get_filename() or ""
@@ -249,7 +291,7 @@ def _from_mail(path, rel, scratch, ids, mtime):
             continue
         n += 1
         name = name or f"附件{n}.xlsx"
-        origin = f"{rel} → {visible(name)[:MAX_NAME]}"
+        origin = unique(f"{rel} → {visible(name)[:MAX_NAME]}", seen)
         try:
             data = part.get_payload(decode=True) or b""
         except (ValueError, TypeError, LookupError, AssertionError) as e:

@@ -1211,6 +1211,9 @@ def guard_members(path, infos):
         members[info.filename] = info
     if total > MAX_TOTAL_SIZE:
         raise BookError(path, "解压后总大小超过 1 GiB,疑似恶意构造的文件,已拒绝打开。")
+    offsets = [i.header_offset for i in infos]
+    if len(set(offsets)) < len(offsets):  # two entries sharing one data: an overlap bomb
+        raise BookError(path, "其中有互相重叠的条目(多个条目指向同一份数据),疑似恶意构造的文件,已拒绝打开。")
     return members
 
 
