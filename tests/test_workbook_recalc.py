@@ -277,7 +277,7 @@ def test_cached_values_match_recalculation(soffice, tmp_path, variant):
     formula_sheets = {s for s, _, _ in cells}
     assert formula_sheets == {*(g.name for g in DEFS.groups), L.SUMMARY, L.OPINION,
                               L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION,
-                              L.OPINION_SUMMARY}
+                              L.OPINION_SUMMARY, L.GRADES}
     numbers = [v for v in cached.values() if isinstance(v, (int, float))]
     texts = [v for v in cached.values() if isinstance(v, str) and v]
     assert len(numbers) >= 50 and texts  # not a vacuous check: figures and 缺票/有误 are cached
