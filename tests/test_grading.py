@@ -380,3 +380,91 @@ def test_grade_counts_recalculated_by_libreoffice_equal_pythons(tmp_path):
     cached = lo.read_values(path)
     for ref in ("B14", "C14", "B16", "C16", "B18", "B19", "B20"):
         assert lo.cell(cached, GRADES, ref) == pytest.approx(at(GRADES, ref)), ref
+
+
+# --- the town's figures ---------------------------------------------------------------
+
+def graded_town(tmp_path):
+    """An inbox of two branches: 机关 (nine, 4 优秀: over the share, included) and
+    兴隆街社区 (three, 王五 not graded yet: an error, so not in 各支部汇总)."""
+    rows = {f"r{r}": {"D": "优秀", "E": "表现突出", **APPROVED} for r in (3, 4, 5, 6)}
+    rows["r10"] = {"D": "基本合格", "E": "学习不够"}
+    organs = nine_book(tmp_path / "机关", graded(**rows))
+    community = B.make_book(tmp_path / "社区", B.worked_ballots(), {GRADES: {
+        "D3": "优秀", **{f"{c}3": v for c, v in APPROVED.items()}, "D4": "合格"}},
+        unit="兴隆街社区", filename="兴隆街社区.xlsx", lookback=F.LOOKBACK,
+        categories=F.CATEGORIES, levels=F.LEVELS)
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    for p in (organs, community):
+        shutil.copy(p, inbox / p.name)
+    out = tmp_path / "全镇汇总.xlsx"
+    assert main(["collect", str(inbox), "--out", str(out)]) == 0
+    return out
+
+
+def test_town_summary_grades_per_branch_and_in_total(tmp_path):
+    import openpyxl
+
+    out = graded_town(tmp_path)
+    ws = openpyxl.load_workbook(out)["民主评议党员情况"]
+    header = [c.value for c in ws[3]]
+    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=4, values_only=True)}
+    assert list(rows) == ["兴隆街社区", "机关", "合计"]
+    organs, community, total = rows["机关"], rows["兴隆街社区"], rows["合计"]
+    # by hand: 机关 9 members, 4/4/1/0; 社区 3 members, 2 graded 1/1/0/0
+    assert (organs["党员人数"], organs["已评定(人)"], organs["优秀(人)"], organs["合格(人)"],
+            organs["基本合格(人)"], organs["不合格(人)"], organs["优秀最多(人)"]) == (9, 9, 4, 4, 1, 0, 3)
+    assert organs["优秀占党员人数的比例"] == 0.4444 and organs["基本合格占党员人数的比例"] == 0.1111
+    assert organs["汇总结果"] == "已汇总" and organs["情况"] == "优秀超过比例(4 人,最多 3 人)"
+    assert (community["党员人数"], community["已评定(人)"], community["优秀(人)"],
+            community["合格(人)"], community["优秀最多(人)"]) == (3, 2, 1, 1, 1)
+    assert community["汇总结果"] == "未汇总(有错误)"
+    assert community["情况"] == "评定未完成(1 人未评定)"
+    # the total is the sum over the branches; its shares are of all 12 members
+    for key in ("党员人数", "已评定(人)", "优秀(人)", "合格(人)", "基本合格(人)", "不合格(人)"):
+        assert total[key] == organs[key] + community[key], key
+    assert (total["党员人数"], total["已评定(人)"], total["优秀(人)"]) == (12, 11, 5)
+    assert total["优秀占党员人数的比例"] == 0.4167 and total["基本合格占党员人数的比例"] == 0.0833
+    assert total["情况"] == "评定未完成 1 个支部;优秀超过比例 1 个支部"
+
+
+def test_the_archive_records_the_grades(tmp_path):
+    from xlsheets import archive
+
+    out = graded_town(tmp_path)
+    organs = archive.grades_of(archive.path_for(out), "机关")
+    assert [(n, g) for _, n, g in organs] == list(zip(NINE, ["优秀"] * 4 + ["合格"] * 3 +
+                                                          ["基本合格", "合格"]))
+    community = archive.grades_of(archive.path_for(out), "兴隆街社区")
+    assert [(n, g) for _, n, g in community] == [("张三", "优秀"), ("李四", "合格"), ("王五", None)]
+
+
+def test_town_summary_header_rows_are_tall_enough_to_print(tmp_path):
+    """Each wrapped header of the town summary's tables gets the lines it needs (it used
+    to keep one line's height, so the printed texts ran into each other)."""
+    import unicodedata
+
+    import openpyxl
+
+    out = graded_town(tmp_path)
+    wb = openpyxl.load_workbook(out)
+    for name in ("各支部汇总", "各环节情况", "民主评议党员情况"):
+        ws = wb[name]
+        need = 1
+        for cell in ws[3]:
+            width = ws.column_dimensions[cell.column_letter].width
+            units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
+                        for ch in cell.value or "")
+            # a bold CJK character is about two width units; a cell loses about one to padding
+            need = max(need, -(-units // int(width - 1)))
+        height = ws.row_dimensions[3].height or 15
+        assert need >= 2 and height >= 15 * need, (name, height, need)
+
+
+def test_a_grade_changed_after_compute_makes_the_scores_stale(tmp_path):
+    path = nine_book(tmp_path, graded(r3={"D": "优秀", **APPROVED}))
+    assert compute_file(path, DEFS).written
+    assert "stamp-stale" not in [f.code for f in findings(path).findings]
+    B.patch(path, {GRADES: {"D4": "基本合格", "E4": "学习不够"}})
+    assert "stamp-stale" in [f.code for f in findings(path).findings]

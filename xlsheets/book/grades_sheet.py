@@ -10,7 +10,7 @@ from .. import layout as L
 from ..figures import cached, share_shown, shown
 from .formats import a4, choice, date_column, header_row, protect, put, title_row
 
-_WIDTHS = (11, 11, 7, 10, 34, 14, 12, 24)  # per GRADE_HEADERS
+_WIDTHS = (11, 11, 12, 10, 34, 14, 12, 24)  # per GRADE_HEADERS (排名 wide for the counts below)
 
 
 def write(wb, ctx):
@@ -39,7 +39,8 @@ def write(wb, ctx):
         typed = list(ctx.entries.grades.get(m.name, []))
         typed += [None] * (len(L.GRADE_HEADERS) - L.GRADE - len(typed))
         for c, v in zip(range(L.GRADE, last_col + 1), typed):
-            fmt = f.entry_text if c in (L.GRADE_REASON, L.GRADE_GROUNDS) else f.entry
+            fmt = (f.entry_text if c in (L.GRADE_REASON, L.GRADE_GROUNDS) else
+                   f.entry_date if c == L.GRADE_APPROVED else f.entry)
             put(ws, r, c, v, fmt, f.entry_date)
     choice(ws, first, last, L.GRADE, g.grades, "评定等次",
            "支委会集体评定的等次,从下拉列表中选择。测评得分和排名只作参考。")
@@ -57,7 +58,9 @@ def write(wb, ctx):
            error="不在下拉列表中,请确认后继续。", strict=False)
 
     head, per, graded, total, limit = L.grade_count_rows(g.grades, n)
-    header_row(ws, f, head, L.COUNT_HEADERS)
+    header_row(ws, f, head, L.COUNT_HEADERS, height=32)
+    for r in (*per, graded, total, limit):
+        ws.set_row(r, 20)
     grades = f"{L.a1(first, L.GRADE, True)}:{L.a1(last, L.GRADE, True)}"
     names = f"{L.a1(first, L.GRADE_NAME, True)}:{L.a1(last, L.GRADE_NAME, True)}"
     members = L.a1(total, 1, True)
@@ -75,7 +78,8 @@ def write(wb, ctx):
     ws.write_string(limit, 0, f"{g.excellent}最多(人)", f.label)
     ws.write_formula(limit, 1, f"=INT({members}*{share.numerator}/{share.denominator})", f.int,
                      gf.limit)
-    ws.write_string(limit, 2, f"党员人数的 {share.numerator}/{share.denominator}", f.text_center)
+    ws.write_string(limit, 2, f"{L.COUNT_TOTALS[1]}×{share.numerator}/{share.denominator}",
+                    f.text_center)
     ws.freeze_panes(first, 1)
     a4(ws, landscape=True, repeat=(L.GRADE_HEADER_ROW, L.GRADE_HEADER_ROW),
        area=(0, 0, limit, last_col))
