@@ -238,8 +238,20 @@ def faulty_entries():
     return e
 
 
+def graded_entries():
+    """The worked example with 评定等次 begun (赵六 not graded) and ballots accounted for."""
+    import datetime as dt
+
+    return dataclasses.replace(
+        F.worked_entries(DEFS),
+        grades={"张三": ["优秀", "", dt.date(2005, 9, 5), "镇党委"],
+                "李四": ["基本合格", "学习不够"], "王五": ["合格"]},
+        accounts={"peer": (4, 3), "mass": (2, 2)})
+
+
 VARIANTS = {
     "worked-example": (UNIT, lambda: F.worked_entries(DEFS)),
+    "graded": (UNIT, graded_entries),
     "faulty-rows": (UNIT, faulty_entries),
     "trimmed-reweighted": (dataclasses.replace(UNIT, averaging="trimmed", reweight_missing=True),
                            lambda: F.worked_entries(DEFS)),
