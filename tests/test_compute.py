@@ -476,7 +476,7 @@ def test_failed_write_leaves_the_original(tmp_path, capsys, monkeypatch, error, 
     before = path.read_bytes()
     listing = sorted(os.listdir(tmp_path))
 
-    def broken(src, dst, updates, add_sheets=None, names=None):
+    def broken(src, dst, updates, add_sheets=None, names=None, drop_links=False):
         Path(dst).write_bytes(b"PK\x03\x04 half a workbook")
         raise error
 
