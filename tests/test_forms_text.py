@@ -132,10 +132,11 @@ def test_entry_sheet_headers(unit_book):
     _, wb = unit_book
     for sheet in ("党员互评", "群众参评", "支委会考评"):
         header = [c.value for c in wb[sheet][1]]
-        while header[-1] is None:  # the ballot accounting's column, below the header row
-            header.pop()
-        assert " | ".join(header[:-1]) == ENTRY_HEADER, sheet
-        assert header[-1].startswith("=IF((COUNTA(")  # the sentinel of rows not counted
+        total = L.entry_total_col(DEFS.items)
+        assert " | ".join(header[:total + 1]) == ENTRY_HEADER, sheet
+        assert header[total + 1].startswith("=IF((COUNTA(")  # the sentinel of rows not counted
+        # then the ballots accounted for (a label, then its cell): 发出, 收回, 已录入
+        assert header[total + 2::2] == ["发出测评票(张)", "收回测评票(张)", "已录入测评票(张)"]
 
 
 # --- 附件1 / 附件2 -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ ballots of the same total: 赵一 90, 钱二 85, ... 冯九 50, so the composite
 totals and the ranks 1..9 (top third: ranks 1-3, bottom third: ranks 7-9). Cells are
 named as the clerk sees them: members in rows 3-11 of 评定等次 (D 评定等次, E 评定依据,
 F 上级党委审批日期, G 上级党委审批人, H 不合格情形); the counts' header in row 13, 优秀 in
-row 14; on each entry sheet M2 发出, M3 收回, M4 已录入. Expected figures are by hand.
+row 14; on each entry sheet, in its header row, N1 发出, P1 收回, R1 已录入. Expected figures are by hand.
 """
 from __future__ import annotations
 
@@ -182,9 +182,9 @@ def mass_ballots(n):
 
 def test_eleven_mass_ballots_typed_where_ten_were_issued(tmp_path):
     plan = L.BallotPlan((("peer", 3), ("mass", 11), ("committee", 1)))
-    path = B.make_book(tmp_path, mass_ballots(11), {MASS: {"M2": 10}}, plan=plan,
+    path = B.make_book(tmp_path, mass_ballots(11), {MASS: {"N1": 10}}, plan=plan,
                        lookback=F.LOOKBACK, categories=F.CATEGORIES, levels=F.LEVELS)
-    outcome = expect(path, [("ballots-typed-over-issued", MASS, "M4")])
+    outcome = expect(path, [("ballots-typed-over-issued", MASS, "R1")])
     void = next(f for f in outcome.findings if f.code == "ballots-typed-over-issued")
     assert "11 张" in void.message and "10 张" in void.message
     assert outcome.checked.figures.grading.typed["mass"] == 11
@@ -193,27 +193,27 @@ def test_eleven_mass_ballots_typed_where_ten_were_issued(tmp_path):
 
 def test_more_returned_than_issued_voids_the_vote(tmp_path):
     plan = L.BallotPlan((("peer", 3), ("mass", 10), ("committee", 1)))
-    path = B.make_book(tmp_path, mass_ballots(10), {MASS: {"M2": 10, "M3": 11}}, plan=plan,
+    path = B.make_book(tmp_path, mass_ballots(10), {MASS: {"N1": 10, "P1": 11}}, plan=plan,
                        lookback=F.LOOKBACK, categories=F.CATEGORIES, levels=F.LEVELS)
-    expect(path, [("ballots-returned-over-issued", MASS, "M3")])
+    expect(path, [("ballots-returned-over-issued", MASS, "P1")])
 
 
 def test_ten_of_ten_is_clean_and_fewer_typed_than_returned_is_fine(tmp_path):
     plan = L.BallotPlan((("peer", 3), ("mass", 10), ("committee", 1)))
-    path = B.make_book(tmp_path, mass_ballots(9), {MASS: {"M2": 10, "M3": 10}}, plan=plan,
+    path = B.make_book(tmp_path, mass_ballots(9), {MASS: {"N1": 10, "P1": 10}}, plan=plan,
                        lookback=F.LOOKBACK, categories=F.CATEGORIES, levels=F.LEVELS)
     # ballot 10 (rows 29-31) not typed: that warning only, nothing on the accounting
     expect(path, [("ballot-empty", MASS, "A29")])
 
 
 def test_more_typed_than_returned_warns(tmp_path):
-    path = B.worked_book(tmp_path, cells={MASS: {"M3": 1}})
-    expect(path, [("ballots-typed-over-returned", MASS, "M4")])
+    path = B.worked_book(tmp_path, cells={MASS: {"P1": 1}})
+    expect(path, [("ballots-typed-over-returned", MASS, "R1")])
 
 
 def test_ballot_count_that_is_not_a_count(tmp_path):
-    expect(B.worked_book(tmp_path, cells={MASS: {"M2": "十"}}),
-           [("ballots-count-bad", MASS, "M2")])
+    expect(B.worked_book(tmp_path, cells={MASS: {"N1": "十"}}),
+           [("ballots-count-bad", MASS, "N1")])
 
 
 def eight_with_peers(tmp_path, peers, cells):
@@ -225,26 +225,26 @@ def eight_with_peers(tmp_path, peers, cells):
 
 
 def test_three_of_eight_members_taking_part_in_peer_rating(tmp_path):
-    outcome = expect(eight_with_peers(tmp_path, 3, {PEER: {"M2": 8}}),
-                     [("participation-low", PEER, "M4")])
+    outcome = expect(eight_with_peers(tmp_path, 3, {PEER: {"N1": 8}}),
+                     [("participation-low", PEER, "R1")])
     low = next(f for f in outcome.findings if f.code == "participation-low")
     assert "3 人" in low.message and "8 人" in low.message and "1/2" in low.message
 
 
 def test_participation_counts_the_returned_ballots_when_typed(tmp_path):
-    expect(eight_with_peers(tmp_path, 3, {PEER: {"M2": 8, "M3": 3}}),
-           [("participation-low", PEER, "M3")])
+    expect(eight_with_peers(tmp_path, 3, {PEER: {"N1": 8, "P1": 3}}),
+           [("participation-low", PEER, "P1")])
 
 
 def test_half_is_not_more_than_half_five_is(tmp_path):
-    expect(eight_with_peers(tmp_path / "four", 4, {PEER: {"M2": 8}}),
-           [("participation-low", PEER, "M4")])
-    expect(eight_with_peers(tmp_path / "five", 5, {PEER: {"M2": 8}}), [])
+    expect(eight_with_peers(tmp_path / "four", 4, {PEER: {"N1": 8}}),
+           [("participation-low", PEER, "R1")])
+    expect(eight_with_peers(tmp_path / "five", 5, {PEER: {"N1": 8}}), [])
 
 
 def test_more_peer_ballots_than_members(tmp_path):
-    expect(eight_with_peers(tmp_path, 9, {PEER: {"M2": 9}}),
-           [("ballots-over-members", PEER, "M4")])
+    expect(eight_with_peers(tmp_path, 9, {PEER: {"N1": 9}}),
+           [("ballots-over-members", PEER, "R1")])
 
 
 # --- an older workbook ----------------------------------------------------------------
@@ -332,7 +332,7 @@ def test_a_unit_may_set_its_own_share(tmp_path):
 def test_compute_json_carries_grades_and_counts(tmp_path, capsys):
     path = nine_book(tmp_path, graded(r3={"D": "优秀", **APPROVED},
                                       r11={"D": "基本合格", "E": "学习不够"}),
-                     cells={PEER: {"M2": 9, "M3": 9}})
+                     cells={PEER: {"N1": 9, "P1": 9}})
     assert main(["compute", str(path), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     grades = {m["name"]: m["grade"] for m in doc["members"]}
@@ -350,7 +350,7 @@ def test_grade_counts_recalculated_by_libreoffice_equal_pythons(tmp_path):
         pytest.skip("LibreOffice missing")
     rows = {f"r{r}": {"D": "优秀", "E": "表现突出", **APPROVED} for r in (3, 4, 5, 6)}
     rows["r10"] = {"D": "基本合格", "E": "学习不够"}
-    path = nine_book(tmp_path, graded(**rows), cells={MASS: {"M2": 1, "M3": 1}})
+    path = nine_book(tmp_path, graded(**rows), cells={MASS: {"N1": 1, "P1": 1}})
     outcome = findings(path)
     gf = outcome.checked.figures.grading
     planted = tmp_path / "planted" / path.name
@@ -371,7 +371,7 @@ def test_grade_counts_recalculated_by_libreoffice_equal_pythons(tmp_path):
     assert at(GRADES, "B20") == 3 == gf.limit
     assert at(GRADES, "B3") == 90 and at(GRADES, "C3") == 1  # 赵一's score and rank, from 汇总
     assert at(GRADES, "B11") == 50 and at(GRADES, "C11") == 9
-    assert at(MASS, "M4") == 1 == gf.typed["mass"]
+    assert at(MASS, "R1") == 1 == gf.typed["mass"]
     # 附件4's 备注 row carries the grade (赵一's form rows 1-10, 钱二's 11-20, ...)
     assert at(OPINION, "E9") == "评定等次:优秀" and at(OPINION, "E19") == "评定等次:优秀"
     assert at(OPINION, "E79") == "评定等次:基本合格" and at(OPINION, "E89") == "评定等次:合格"

@@ -259,16 +259,17 @@ def grade_count_rows(grades, members):
     return head, per, graded, graded + 1, graded + 2
 
 
-# Ballot accounting on each entry sheet, right of the table: labels in the sentinel's
-# column, values beside them; 发出 and 收回 are typed, 已录入 is a formula (the most
-# ballots any member has in 汇总). Present in workbooks that have 评定等次.
+# Ballot accounting on each entry sheet, in its header row right of the sentinel: a
+# label and its value for each of ACCOUNT_LABELS; 发出 and 收回 are typed, 已录入 is a
+# formula (the most ballots any member has in 汇总). The header row never moves when a
+# clerk inserts, deletes or sorts ballot rows, and stays in view (frozen). Present in
+# workbooks that have 评定等次.
 ACCOUNT_LABELS = ("发出测评票(张)", "收回测评票(张)", "已录入测评票(张)")
-ACCOUNT_FIRST_ROW = 1
 
 
 def account_cell(items, k):
-    """0-based (row, col) of entry sheet value k of ``ACCOUNT_LABELS``."""
-    return ACCOUNT_FIRST_ROW + k, sentinel_col(items) + 1
+    """0-based (row, col) of entry sheet value k of ``ACCOUNT_LABELS``; its label is left of it."""
+    return 0, sentinel_col(items) + 2 + 2 * k
 
 
 # 附件4: the committee's grade (“评定等次:优秀”, a formula) in the 备注 row, right of

@@ -126,7 +126,9 @@ def _accounts(ws, ctx, group):
     last = first + len(ctx.members) - 1
     for k, label in enumerate(L.ACCOUNT_LABELS):
         r, c = L.account_cell(d.items, k)
-        ws.write_string(r, c - 1, label, f.label)
+        ws.set_column(c - 1, c - 1, 9)
+        ws.set_column(c, c, 6)
+        ws.write_string(r, c - 1, label, f.header)
         if k < 2:
             value = typed[k] if k < len(typed) else None
             if value is None:
@@ -140,4 +142,3 @@ def _accounts(ws, ctx, group):
         else:
             span = f"{L.ref(L.SUMMARY, (first, count_col), (last, count_col))}"
             ws.write_formula(r, c, f"=MAX({span})", f.int, ctx.figures.grading.typed[group.key])
-    ws.set_column(c, c, 8)
