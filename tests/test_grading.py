@@ -162,7 +162,7 @@ def test_failing_for_the_top_ranked_needs_its_reason(tmp_path):
     expect(nine_book(tmp_path / "a", graded(r3={"D": "不合格", "H": "其他", **APPROVED})),
            [("grade-reason-missing", GRADES, "E3")])
     expect(nine_book(tmp_path / "b", graded(r3={"D": "不合格", "E": "违反廉洁纪律受到处分",
-                                               "H": "作风不正、不廉洁自律", **APPROVED})), [])
+                                               "H": "道德行为不端", **APPROVED})), [])
 
 
 def test_name_changed_on_the_grade_sheet(tmp_path):
