@@ -500,6 +500,9 @@ def _fix_writes(defs, read):
         bands = {}
         for addr, value in fixes.items():
             r, c = _rc(addr)
+            if r < L.ENTRY_FIRST_ROW:  # the header row's ballot accounting: never in a band
+                singles.setdefault(sheet, {})[addr] = value  # (a band would span formulas)
+                continue
             name_col = sheet != L.LOOKBACK_ENTRY and c == 1
             bands.setdefault(name_col, {})[(r, c)] = value
         for names, at in bands.items():
