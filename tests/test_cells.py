@@ -4,6 +4,8 @@ compute and the add-in rely on it to refresh exactly those cells, so it must
 match the writer cell for cell: same formula cells, same cached values.
 """
 
+import dataclasses
+
 import openpyxl
 import pytest
 
@@ -21,6 +23,9 @@ def test_cells_match_the_writer(tmp_path, filled):
     roster = read_roster(write_roster(tmp_path / "r.csv", ["张三", "李四", "王五", "赵六"]))
     path = tmp_path / "b.xlsx"
     entries = worked_entries(defs) if filled else Entries()
+    if filled:  # 评定等次 begun: 李四 not graded yet
+        entries.grades = {"张三": ["优秀", "", None, "镇党委"], "王五": ["基本合格", "学习不够"],
+                          "赵六": ["合格"]}
     ctx_rows = {g.key: book.entry_rows(PLAN, g.key, roster.members, entries, len(defs.items))
                 for g in defs.groups}
     book.build(defs, unit, roster, path, plan=PLAN, entries=entries)
@@ -28,7 +33,7 @@ def test_cells_match_the_writer(tmp_path, filled):
     formulas = openpyxl.load_workbook(path)
     values = openpyxl.load_workbook(path, data_only=True)
     entry_rows = {k: [L.ENTRY_FIRST_ROW + i for i in range(len(rows))] for k, rows in ctx_rows.items()}
-    expected = formula_cells(defs, len(roster.members), entry_rows)
+    expected = formula_cells(defs, len(roster.members), entry_rows, graded=True)
     for ws in formulas.worksheets:
         found = {c.coordinate for row in ws.iter_rows() for c in row
                  if isinstance(c.value, str) and c.value.startswith("=")
@@ -39,6 +44,11 @@ def test_cells_match_the_writer(tmp_path, filled):
     figs = figures.compute(defs, unit, roster.names(),
                            {k: [(n, s) for _, n, s in rows] for k, rows in ctx_rows.items()},
                            entries.lookback, entries.categories, entries.levels)
+    from xlsheets import grading
+    typed = [(entries.grades.get(n) or [None])[0] for n in roster.names()]
+    figs = dataclasses.replace(figs, grading=grading.figures(defs, unit, figs.members, typed))
+    if filled:
+        assert figs.grading.counts == {"优秀": 1, "合格": 1, "基本合格": 1, "不合格": 0}
     for sheet, cells in figure_values(defs, figs, entry_rows).items():
         for addr, want in cells.items():
             got = values[sheet][addr].value

@@ -727,14 +727,16 @@ def test_name_with_spaces_is_trimmed(tmp_path):
 
 def test_every_code_has_a_case():
     """Every catalogue code is asserted, with its cell, by some case in this module,
-    or, for the steps beyond the ballots, in test_steps.py (which checks its own)."""
+    or, for the steps beyond the ballots, in test_steps.py and for the grades in
+    test_grading.py (which check their own)."""
     def asserted(path):
         source = path.read_text(encoding="utf-8")
         return set(re.findall(r'\("([a-z-]+)", ', source)) | set(
             re.findall(r'\["([a-z-]+)"', source))
 
-    quoted = re.findall(r'"([a-z-]+)"', Path(__file__).with_name("test_steps.py").read_text(
-        encoding="utf-8"))
+    quoted = [code for module in ("test_steps.py", "test_grading.py")
+              for code in re.findall(r'"([a-z-]+)"', Path(__file__).with_name(module).read_text(
+                  encoding="utf-8"))]
     steps = set(quoted) & set(CATALOGUE) - asserted(Path(__file__))
     assert set(CATALOGUE) - asserted(Path(__file__)) - steps == set()
     if len(COVERED) > 20:  # the whole module ran: the codes were really produced

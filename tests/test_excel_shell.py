@@ -208,6 +208,29 @@ def test_compute_writes_what_the_command_line_writes(tmp_path):
         [v for v in row if v is not None] for row in rows]
 
 
+def test_compute_makes_a_typed_ballot_count_a_number_and_keeps_the_header_formulas(tmp_path):
+    """发出 typed as text in the header row beside a score typed as text: each becomes its
+    number, and the header row's formulas (the sentinel, 已录入) are not written over."""
+    from xlsheets.ooxml import BookFile
+
+    path = text_number_book(tmp_path)
+    books.patch(path, {PEER: {"N1": "３"}})
+    with BookFile.open(path) as b:
+        position = b.sheet_names.index(PEER)
+        formulas = {remote.parse_a1(a) for a, c in b.cells(PEER).items() if c.formula}
+    assert {(1, 12), (1, 18), (2, 11)} <= formulas  # L1 sentinel, R1 已录入, K2 合计 (1-based)
+    result, acts = press(lambda b: h.compute_book(b, DEFS, now=NOW), path)
+    assert result.computed, result.message
+    written = {(a["start_row"] + 1 + r, a["start_column"] + 1 + c) for a in acts
+               if a["func"] == "setValues" and a["sheet_position"] == position
+               for r in range(a["row_count"]) for c in range(a["column_count"])}
+    assert written and not written & formulas  # Excel would replace a formula written over
+    remote.apply(acts, path, remote.Excel())
+    with BookFile.open(path) as b:
+        cells = b.cells(PEER)
+    assert cells["N1"].value == 3 and cells["C2"].value == 8
+
+
 def test_compute_replaces_an_earlier_result_sheet(tmp_path):
     path = text_number_book(tmp_path)
     excel = remote.Excel()
@@ -467,7 +490,7 @@ def test_typed_over_formulas_found_by_reading_formulas(tmp_path, monkeypatch):
     book = remote.open_book(remote.payload(path))
     result = h.validate_book(FormulaReading(book), DEFS)
     assert [f.as_dict() for f in result.findings] == [f.as_dict() for f in outcome.findings]
-    with_formulas = {s for s in h.formula_cells(DEFS, 0, {})}
+    with_formulas = {s for s in h.formula_cells(DEFS, 0, {}, graded=True)}  # 评定等次 too
     assert calls.counts["Range.formula get"] == len(with_formulas)
 
     blind, _ = press(lambda b: h.validate_book(b, DEFS), path)  # the remote engine as it is

@@ -120,10 +120,11 @@ def unit_book(request, tmp_path_factory):
 def test_sheet_list(unit_name, tmp_path):
     wb = build_for(unit_name, tmp_path)
     schedule = f"{TITLES[unit_name][0]} 工作日程表"
-    # Step order: the schedule, the registers of steps 2-5, the ballots, the forms, step 9.
+    # Step order: the schedule, the registers of steps 2-5, the ballots, step 6's grades
+    # (current practice, the definitions' option), the forms, step 9.
     assert wb.sheetnames == ["说明", "名册", schedule, "征求意见登记", "征求意见汇总", "谈心记录",
                              "谈心情况表", "党性分析材料", "会议情况", "附件3 测评表", "党员互评",
-                             "群众参评", "支委会考评", "汇总", "附件4 评议意见表", "回头看录入",
+                             "群众参评", "支委会考评", "汇总", "评定等次", "附件4 评议意见表", "回头看录入",
                              "附件5 回头看测评表", "附件6 满意度测评表", "四查四看"]
 
 
@@ -131,8 +132,11 @@ def test_entry_sheet_headers(unit_book):
     _, wb = unit_book
     for sheet in ("党员互评", "群众参评", "支委会考评"):
         header = [c.value for c in wb[sheet][1]]
-        assert " | ".join(header[:-1]) == ENTRY_HEADER, sheet
-        assert header[-1].startswith("=IF((COUNTA(")  # the sentinel of rows not counted
+        total = L.entry_total_col(DEFS.items)
+        assert " | ".join(header[:total + 1]) == ENTRY_HEADER, sheet
+        assert header[total + 1].startswith("=IF((COUNTA(")  # the sentinel of rows not counted
+        # then the ballots accounted for (a label, then its cell): 发出, 收回, 已录入
+        assert header[total + 2::2] == ["发出测评票(张)", "收回测评票(张)", "已录入测评票(张)"]
 
 
 # --- 附件1 / 附件2 -------------------------------------------------------------------------

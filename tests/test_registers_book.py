@@ -80,8 +80,8 @@ def test_sheet_order(filled):
     groups = [L.entry_sheet(g) for g in DEFS.groups]
     assert wb.sheetnames == [
         L.INTRO, L.ROSTER, "附件1 工作日程表", L.OPINIONS, L.OPINION_SUMMARY, L.TALKS,
-        L.TALK_MATRIX, L.MATERIALS, L.MEETINGS, L.BALLOT_FORM, *groups, L.SUMMARY, L.OPINION,
-        L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION, L.CHECKLIST]
+        L.TALK_MATRIX, L.MATERIALS, L.MEETINGS, L.BALLOT_FORM, *groups, L.SUMMARY, L.GRADES,
+        L.OPINION, L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION, L.CHECKLIST]
 
 
 @pytest.mark.parametrize("sheet, headers, title", [

@@ -428,7 +428,8 @@ def test_member_figures_and_ranks(town, summary):
 
 
 def test_summary_has_native_charts_and_no_clock(town, summary):
-    assert summary["sheets"] == ["各支部汇总", "各环节情况", "党员得分", "文件清单", "图表"]
+    assert summary["sheets"] == ["各支部汇总", "各环节情况", "民主评议党员情况", "党员得分", "文件清单",
+                                 "图表"]
     with zipfile.ZipFile(town["out"]) as z:
         charts = sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n))
         assert len(charts) == 2

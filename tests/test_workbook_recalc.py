@@ -238,8 +238,20 @@ def faulty_entries():
     return e
 
 
+def graded_entries():
+    """The worked example with 评定等次 begun (赵六 not graded) and ballots accounted for."""
+    import datetime as dt
+
+    return dataclasses.replace(
+        F.worked_entries(DEFS),
+        grades={"张三": ["优秀", "", dt.date(2005, 9, 5), "镇党委"],
+                "李四": ["基本合格", "学习不够"], "王五": ["合格"]},
+        accounts={"peer": (4, 3), "mass": (2, 2)})
+
+
 VARIANTS = {
     "worked-example": (UNIT, lambda: F.worked_entries(DEFS)),
+    "graded": (UNIT, graded_entries),
     "faulty-rows": (UNIT, faulty_entries),
     "trimmed-reweighted": (dataclasses.replace(UNIT, averaging="trimmed", reweight_missing=True),
                            lambda: F.worked_entries(DEFS)),
@@ -277,7 +289,7 @@ def test_cached_values_match_recalculation(soffice, tmp_path, variant):
     formula_sheets = {s for s, _, _ in cells}
     assert formula_sheets == {*(g.name for g in DEFS.groups), L.SUMMARY, L.OPINION,
                               L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION,
-                              L.OPINION_SUMMARY}
+                              L.OPINION_SUMMARY, L.GRADES}
     numbers = [v for v in cached.values() if isinstance(v, (int, float))]
     texts = [v for v in cached.values() if isinstance(v, str) and v]
     assert len(numbers) >= 50 and texts  # not a vacuous check: figures and 缺票/有误 are cached

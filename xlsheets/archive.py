@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS members (
     composite TEXT, rank INTEGER, PRIMARY KEY (hash, name));
 CREATE TABLE IF NOT EXISTS branches (
     hash TEXT PRIMARY KEY, unit TEXT NOT NULL, figures TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS grades (
+    hash TEXT NOT NULL, unit TEXT NOT NULL, name TEXT NOT NULL, grade TEXT,
+    PRIMARY KEY (hash, name));
 """
 
 
@@ -83,6 +86,11 @@ def _record(db_path, results, now):
                         [(r.hash, unit, m["name"], json.dumps(m["means"], ensure_ascii=False),
                           json.dumps(m["composite"], ensure_ascii=False), m["rank"])
                          for m in r.branch["members"]])
+                    if r.branch.get("grading") is not None:  # 评定等次; None: not graded yet
+                        con.executemany(
+                            "INSERT OR IGNORE INTO grades VALUES (?,?,?,?)",
+                            [(r.hash, unit, m["name"], m.get("grade"))
+                             for m in r.branch["members"]])
                     con.execute("INSERT OR IGNORE INTO branches VALUES (?,?,?)",
                                 (r.hash, unit, json.dumps(r.branch, ensure_ascii=False,
                                                           sort_keys=True)))
@@ -98,5 +106,16 @@ def source_of(db_path, unit, name):
         return con.execute(
             "SELECT f.origin, f.fate, m.composite FROM members m JOIN files f ON f.hash = m.hash "
             "WHERE m.unit = ? AND m.name = ? ORDER BY f.origin", (unit, name)).fetchall()
+    finally:
+        con.close()
+
+
+def grades_of(db_path, unit):
+    """The grades recorded for a branch: [(origin, name, grade)] (grade None: not graded)."""
+    con = sqlite3.connect(db_path)
+    try:
+        return con.execute(
+            "SELECT f.origin, g.name, g.grade FROM grades g JOIN files f ON f.hash = g.hash "
+            "WHERE g.unit = ? ORDER BY f.origin, g.rowid", (unit,)).fetchall()
     finally:
         con.close()

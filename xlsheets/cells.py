@@ -17,12 +17,14 @@ def _a1(row, col):
     return L.a1(row, col)
 
 
-def formula_cells(defs, members, entry_rows):
+def formula_cells(defs, members, entry_rows, graded=False):
     """Expected formula cells: {sheet: [A1, ...]}.
 
     Args:
         members: number of members (rows of 汇总, forms of 附件4).
         entry_rows: {group key: [0-based rows of the entry sheet]}.
+        graded: the workbook has 评定等次 (and with it the ballot accounting and
+            附件4's grade); an older workbook has none of their formulas.
     """
     out = {}
     total_col = L.entry_total_col(defs.items)
@@ -48,6 +50,45 @@ def formula_cells(defs, members, entry_rows):
     rows = len(defs.process.opinions["targets"]) + members + 1  # the targets, then 合计
     out[L.OPINION_SUMMARY] = [_a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c) for r in range(rows)
                               for c in range(summary_width(defs))]
+    if graded and defs.grading is not None:
+        for sheet, cells in grading_cells(defs, members).items():
+            out.setdefault(sheet, []).extend(cells)
+    return out
+
+
+def grading_cells(defs, members):
+    """The formula cells of 评定等次, the entry sheets' 已录入 and 附件4's grade."""
+    out = {L.entry_sheet(g): [_a1(*L.account_cell(defs.items, 2))] for g in defs.groups}
+    rows = [_a1(L.GRADE_FIRST_ROW + i, c) for i in range(members)
+            for c in (L.GRADE_SCORE, L.GRADE_RANK)]
+    head, per, graded, total, limit = L.grade_count_rows(defs.grading.grades, members)
+    rows += [_a1(r, c) for r in (*per, graded) for c in (1, 2)] + [_a1(total, 1), _a1(limit, 1)]
+    out[L.GRADES] = rows
+    out[L.OPINION] = [_a1(i * L.OPINION_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1])
+                      for i in range(members)]
+    return out
+
+
+def grading_values(defs, figures):
+    """The cached value of each of ``grading_cells``: {sheet: {A1: value}}."""
+    gf = figures.grading
+    out = {L.entry_sheet(g): {_a1(*L.account_cell(defs.items, 2)): gf.typed[g.key]}
+           for g in defs.groups}
+    grades, members = {}, len(figures.members)
+    for i, m in enumerate(figures.members):
+        grades[_a1(L.GRADE_FIRST_ROW + i, L.GRADE_SCORE)] = cached(shown(m.composite))
+        grades[_a1(L.GRADE_FIRST_ROW + i, L.GRADE_RANK)] = cached(m.rank)
+    head, per, graded, total, limit = L.grade_count_rows(defs.grading.grades, members)
+    for r, grade in zip(per, defs.grading.grades):
+        grades[_a1(r, 1)] = gf.counts[grade]
+        grades[_a1(r, 2)] = cached(share_shown(gf.share(gf.counts[grade])))
+    grades[_a1(graded, 1)] = gf.graded
+    grades[_a1(graded, 2)] = cached(share_shown(gf.share(gf.graded)))
+    grades[_a1(total, 1)] = gf.members
+    grades[_a1(limit, 1)] = gf.limit
+    out[L.GRADES] = grades
+    out[L.OPINION] = {_a1(i * L.OPINION_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1]):
+                      opinion_grade_text(grade) for i, grade in enumerate(gf.grades)}
     return out
 
 
@@ -124,6 +165,9 @@ def figure_values(defs, figures, entry_rows):
         share_shown(sat.rate))
     out[L.SATISFACTION] = six
     out.update(getattr(figures, "registers", None) or {})
+    if getattr(figures, "grading", None) is not None:
+        for sheet, cells in grading_values(defs, figures).items():
+            out.setdefault(sheet, {}).update(cells)
     return out
 
 
@@ -153,3 +197,14 @@ def total_formula(row, items):
             start = c + 1
     return (f'=IF(COUNTA({span})=0,"",IF(COUNT({span})<{len(items)},"{INCOMPLETE}",'
             f'IF(OR({",".join(checks)}),"{OUT_OF_RANGE}",SUM({span}))))')
+
+
+def opinion_grade_formula(i):
+    """附件4's grade of member ``i`` (0-based): '评定等次:优秀' once 评定等次 holds one."""
+    grade = L.ref(L.GRADES, (L.GRADE_FIRST_ROW + i, L.GRADE))
+    return f'=IF({grade}="","","{L.GRADE_HEADERS[L.GRADE]}:"&{grade})'
+
+
+def opinion_grade_text(grade):
+    """What ``opinion_grade_formula`` shows for a 评定等次 cell (as ``grading.grade_cell``)."""
+    return f"{L.GRADE_HEADERS[L.GRADE]}:{grade}" if grade else ""

@@ -9,7 +9,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from . import canonical, counted as ranges, figures as F, layout as L, process
+from . import canonical, counted as ranges, figures as F, grading, layout as L, process
 from .cells import category_cells, level_cells, register_values, total_formula
 from .findings import finding
 from .registers import header
@@ -143,6 +143,9 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
         defs, names, grids.opinions, grids.talks))
     if L.SUMMARY not in missing:
         _composites(defs, unit, figs, out, missing)
+    if L.SUMMARY not in missing and grids.roster:
+        figs = dataclasses.replace(figs, grading=grading.check(defs, unit, grids, figs.members,
+                                                               out, fixes))
     return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs,
                    steps, repair)
 

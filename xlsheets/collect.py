@@ -216,12 +216,14 @@ def _branch_figures(defs, outcome, grids):
     def num(x):
         return None if x is None or isinstance(x, str) else float(x)
 
+    gf = figs.grading
     members = []
-    for m in figs.members:
+    for i, m in enumerate(figs.members):
         members.append({"name": m.name, "means": {k: (v if isinstance(v, str) else float(v))
                                                   for k, v in m.means.items()},
                         "composite": m.composite if isinstance(m.composite, str)
-                        else float(m.composite), "rank": m.rank})
+                        else float(m.composite), "rank": m.rank,
+                        **({"grade": gf.grades[i] or None} if gf is not None else {})})
     ballots = {}
     for key, rows in grids.entries.items():
         ballots[key] = len({str(r.ballot) for r in rows if r.ballot not in (None, "")
@@ -236,6 +238,10 @@ def _branch_figures(defs, outcome, grids):
         "schedule": f"{dates[0]}至{dates[-1]}" if dates else "(未填写)",
         "steps": process.summary(defs, unit, [f.as_dict() for f in outcome.findings],
                                  outcome.checked.process),
+        # 评定等次 (None: the definitions do not grade, or an older workbook without it)
+        "grading": None if gf is None else {
+            "counts": dict(gf.counts), "graded": gf.graded, "members": gf.members,
+            "limit": gf.limit},
     }
 
 

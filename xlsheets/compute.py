@@ -163,14 +163,17 @@ def as_json(outcome, defs):
     def num(x):
         return None if x is None or isinstance(x, str) else float(round_half_away(x))
 
+    gf = figs.grading
     members = [{
         "name": m.name,
         **{f"{g.key}_mean": num(m.means[g.key]) for g in defs.groups},
         "composite": num(m.composite), "rank": m.rank,
-    } for m in figs.members]
+        **({"grade": gf.grades[i] or None} if gf is not None else {}),
+    } for i, m in enumerate(figs.members)]
     lb, sat = figs.lookback, figs.satisfaction
     return {
         "members": members,
+        **({"grading": grading_json(defs, gf, num)} if gf is not None else {}),
         "lookback": {"items": [{"name": i.name, "mean": num(v)}
                                for i, v in zip(defs.lookback_items, lb.means)],
                      "total": num(lb.total)},
@@ -180,6 +183,20 @@ def as_json(outcome, defs):
                        zip(defs.satisfaction["levels"], outcome.checked.levels or
                            [None] * len(sat.shares), sat.shares)},
             "rate": num(sat.rate)},
+    }
+
+
+def grading_json(defs, gf, num):
+    """评定等次's counts as the sheet shows them (shares in percent, 2 decimals), and the
+    ballots issued, returned and typed per rater group."""
+    accounts = gf.accounts or {}
+    return {
+        "counts": dict(gf.counts), "graded": gf.graded, "members": gf.members,
+        "percent": {k: num(gf.share(v)) for k, v in gf.counts.items()},
+        "graded_percent": num(gf.share(gf.graded)), "excellent_limit": gf.limit,
+        "ballots": {g.key: {"issued": accounts.get(g.key, (None, None))[0],
+                            "returned": accounts.get(g.key, (None, None))[1],
+                            "typed": gf.typed[g.key]} for g in defs.groups},
     }
 
 

@@ -87,6 +87,39 @@ class Unit:
     averaging: str | None  # per-unit override of every group's averaging
     reweight_missing: bool  # compose over present groups (flagged) instead of 缺票
     scheduled: bool = True  # False: the definitions have no schedule; the clerk fills one in
+    excellent_share: Fraction | None = None  # per-unit override of grading.excellent_share
+
+
+@dataclass(frozen=True)
+class Grading:
+    """评定等次 (current practice, not the seed): the grades and the rules on them.
+
+    Shares are fractions of the members (党员人数). ``high``/``low`` are the grades
+    that warn when far from the votes (a member in the bottom / top ``far_share``).
+    """
+
+    title: str
+    grades: tuple  # best first
+    excellent: str
+    excellent_share: Fraction
+    reason_required: frozenset
+    approval_required: frozenset
+    failing: str
+    grounds: tuple
+    far_share: Fraction
+    high: frozenset
+    low: frozenset
+    participation_group: str
+    participation_share: Fraction
+
+    def excellent_limit(self, members, unit=None):
+        """Most members a unit may grade 优秀 without a warning: floor(members x share)."""
+        share = self.share_of(unit)
+        return members * share.numerator // share.denominator
+
+    def share_of(self, unit=None):
+        return (unit.excellent_share if unit is not None and unit.excellent_share is not None
+                else self.excellent_share)
 
 
 @dataclass(frozen=True)
@@ -110,6 +143,7 @@ class Definitions:
     steps: tuple
     units: tuple
     process: Process
+    grading: Grading | None = None  # None: the set does not grade (no 评定等次 sheet)
 
     def unit(self, name):
         """The unit called ``name``, or None."""
@@ -282,12 +316,16 @@ def _parse(path, data):
         reweight = u.get("reweight_missing", False)
         if not isinstance(reweight, bool):
             r.fail(f"{where}.reweight_missing", "应为 true 或 false")
+        share = u.get("excellent_share")
+        if share is not None:
+            share = _share(r, share, f"{where}.excellent_share")
         units.append(Unit(r.get(u, "name", str, where), r.get(u, "attachment", str, where),
                           r.get(u, "title", str, where), tuple(dates), tuple(ranges),
-                          averaging, reweight))
+                          averaging, reweight, excellent_share=share))
     r.unique([u.name for u in units], "units.name")
 
     process = _process(r, r.get(tree, "process", dict, ""), len(steps))
+    grading = _grading(r, tree.get("grading"), [g.key for g in groups])
 
     ballot, opinion, lookback, sat, schedule = (
         _frozen(t) for t in (ballot, opinion, lookback, sat, schedule))
@@ -298,7 +336,66 @@ def _parse(path, data):
         issued=issued, year=year, ballot=ballot, items=items, groups=tuple(groups),
         opinion=opinion, lookback=lookback, lookback_items=lb_items, satisfaction=sat,
         schedule=schedule, steps=tuple(steps), units=tuple(units), process=process,
+        grading=grading,
     )
+
+
+def _share(r, raw, key):
+    """A share written [numerator, denominator]: a fraction strictly between 0 and 1."""
+    if (not isinstance(raw, list) or len(raw) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in raw)):
+        r.fail(key, "应写成 [分子, 分母],如 [1, 3]")
+    if raw[1] <= 0 or not 0 < raw[0] < raw[1]:
+        r.fail(key, "应是大于 0、小于 1 的比例,如 [1, 3]")
+    return Fraction(raw[0], raw[1])
+
+
+def _grading(r, tree, group_keys):
+    """The ``[grading]`` table (评定等次), or None when the set does not grade."""
+    if tree is None:
+        return None
+    if not isinstance(tree, dict):
+        r.fail("grading", "应为表")
+    enabled = tree.get("enabled", False)
+    if not isinstance(enabled, bool):
+        r.fail("grading.enabled", "应为 true 或 false")
+    if not enabled:
+        return None
+    where = "grading"
+    grades = _strings(r, r.get(tree, "grades", list, where), "grading.grades")
+    if len(grades) < 2:
+        r.fail("grading.grades", "至少要有两个等次")
+
+    def grade(key):
+        value = r.get(tree, key, str, where)
+        if value not in grades:
+            r.fail(f"grading.{key}", f"“{value}”应是 grades 中的一项")
+        return value
+
+    def some(key):
+        values = _strings(r, r.get(tree, key, list, where), f"grading.{key}")
+        for n, v in enumerate(values):
+            if v not in grades:
+                r.fail(f"grading.{key}[{n}]", f"“{v}”应是 grades 中的一项")
+        return frozenset(values)
+
+    group = r.get(tree, "participation_group", str, where)
+    if group not in group_keys:
+        r.fail("grading.participation_group", f"“{group}”应是 groups 的 key 之一")
+    high, low = some("high_grades"), some("low_grades")
+    if high & low:
+        r.fail("grading.low_grades", f"“{sorted(high & low)[0]}”不能同时在 high_grades 中")
+    return Grading(
+        title=r.get(tree, "title", str, where), grades=grades, excellent=grade("excellent"),
+        excellent_share=_share(r, r.get(tree, "excellent_share", list, where),
+                               "grading.excellent_share"),
+        reason_required=some("reason_required"), approval_required=some("approval_required"),
+        failing=grade("failing"),
+        grounds=_strings(r, r.get(tree, "grounds", list, where), "grading.grounds"),
+        far_share=_share(r, r.get(tree, "far_share", list, where), "grading.far_share"),
+        high=high, low=low, participation_group=group,
+        participation_share=_share(r, r.get(tree, "participation_share", list, where),
+                                   "grading.participation_share"))
 
 
 # Each register's keys: texts (str), lists (list of str), and the list a value

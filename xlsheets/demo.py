@@ -69,8 +69,23 @@ def sample_entries(defs, unit, names, rng):
         ballots[g.key] = group
     lookback = [[_score(rng, 0.9, it.max) for it in defs.lookback_items] for _ in range(LOOKBACK)]
     categories, levels = SATISFACTION[unit.name]
-    return Entries(ballots, lookback, list(categories), list(levels),
-                   **_registers(defs, unit, names))
+    entries = Entries(ballots, lookback, list(categories), list(levels),
+                      **_registers(defs, unit, names))
+    if defs.grading is not None:  # no draw from rng here: the registers above stay as they were
+        entries.grades = _grades(defs, unit, names, quality)
+        entries.accounts = {g.key: (len(ballots[g.key]), len(ballots[g.key])) for g in defs.groups}
+    return entries
+
+
+def _grades(defs, unit, names, quality):
+    """The committee's grades: the best quarter 优秀 (approved at the end of step 6), the
+    rest 合格; the committee decides, the demo only follows its members' quality."""
+    g = defs.grading
+    best = sorted(names, key=lambda n: -quality[n])[:len(names) // 4]
+    step6 = unit.ranges[5] if unit.ranges and unit.ranges[5] else None
+    approved = step6[1] if step6 else datetime.date(defs.year, 9, 10)
+    return {n: ([g.excellent, "党员和群众评价高,工作表现突出", approved, "镇党委"] if n in best
+                else [g.grades[1]]) for n in names}
 
 
 def _score(rng, quality, top):
@@ -111,9 +126,17 @@ def _print_scores(defs, unit, outcome, echo):
     echo(f"\n{unit.name}党支部:校验 {errors} 个错误、{len(outcome.findings) - errors} 个提醒;"
          "综合得分(党员互评×40% + 群众参评×30% + 支委会考评×30%):")
     members = sorted(outcome.checked.figures.members, key=lambda m: (m.rank is None, m.rank or 0))
+    gf = outcome.checked.figures.grading
+    grade = {}
+    if gf is not None:
+        grade = {m.name: gf.grades[i] or "-" for i, m in enumerate(outcome.checked.figures.members)}
     for m in members:
         means = "  ".join(f"{g.name} {_shown(m.means[g.key])}" for g in defs.groups)
-        echo(f"  {m.rank or '-':>2}  {m.name:<5} {_shown(m.composite):>6}   {means}")
+        echo(f"  {m.rank or '-':>2}  {m.name:<5} {_shown(m.composite):>6}   {means}"
+             + (f"   {grade[m.name]}" if grade else ""))
+    if gf is not None:
+        counts = "、".join(f"{k} {v} 人" for k, v in gf.counts.items())
+        echo(f"  评定等次:{counts}(党员 {gf.members} 人,{defs.grading.excellent}最多 {gf.limit} 人)")
     sat = outcome.checked.figures.satisfaction
     echo(f"  “回头看”合计 {_shown(outcome.checked.figures.lookback.total)};"
          f"满意率 {_shown(sat.rate)}%(参加测评 {sat.total} 人)")

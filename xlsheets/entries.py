@@ -28,6 +28,9 @@ class Entries:
         attendance: (name, meeting name) -> [出席情况, 缺席原因, 事先提交党性分析材料,
             代为发言人, 补课日期, 备注].
         checklist: per “四查四看” check, [检查结果, 情况及佐证材料].
+        grades: name -> the values typed into 评定等次 from 评定等次 on: 评定等次,
+            评定依据, 上级党委审批日期, 上级党委审批人, 不合格情形.
+        accounts: group key -> (发出测评票, 收回测评票) typed on its entry sheet.
     """
 
     ballots: dict = field(default_factory=dict)
@@ -40,3 +43,5 @@ class Entries:
     meetings: dict = field(default_factory=dict)
     attendance: dict = field(default_factory=dict)
     checklist: list = field(default_factory=list)
+    grades: dict = field(default_factory=dict)
+    accounts: dict = field(default_factory=dict)

@@ -58,6 +58,7 @@ class Figures:
     lookback: object  # lookback.LookbackResult
     satisfaction: object  # satisfaction.SatisfactionResult
     registers: dict = None  # {sheet: {A1: value}} of 征求意见汇总 and 谈心情况表 (cells.register_values)
+    grading: object = None  # grading.GradingFigures of a workbook with 评定等次, else None
 
 
 def compute(defs, unit, names, rows_by_group, lookback_rows, categories, levels):

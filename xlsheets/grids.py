@@ -69,3 +69,5 @@ class Grids:
     names: dict = None
     # [(sheet, A1, target)] formula cells whose formula reads another file
     external_formulas: list = field(default_factory=list)
+    grades: list = field(default_factory=list)  # [Line] of 评定等次, one per member (blank too)
+    ballot_accounts: dict = field(default_factory=dict)  # group key -> (发出, 收回) as typed

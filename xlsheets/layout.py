@@ -124,6 +124,11 @@ def summary_columns(groups):
     return pairs, comp, comp + 1, comp + 2
 
 
+def summary_pairs_count(groups, group):
+    """汇总's 0-based 票数 column of ``group``."""
+    return summary_columns(groups)[0][list(groups).index(group)][0]
+
+
 def exact_columns(groups):
     """汇总's hidden columns right of 备注: each group's exact mean, the exact composite.
 
@@ -229,3 +234,44 @@ def default_plan(groups, members):
     """Peers: one ballot per member; masses 10; the committee 5; look-back 20."""
     defaults = {"peer": members, "mass": 10, "committee": 5}
     return BallotPlan(tuple((g.key, defaults.get(g.key, 5)) for g in groups))
+
+
+# 评定等次 (current practice, an option the definitions turn on; see definitions.Grading):
+# title in row 1, header in row 2, one row per member from row 3 in the roster's order;
+# one blank row below them, then the count of each grade (COUNT_HEADERS), the members
+# graded, 党员人数 (the shares' denominator) and the most 优秀 the share allows.
+GRADES = "评定等次"
+GRADE_HEADERS = ("姓名", "测评综合得分", "排名", "评定等次", "评定依据", "上级党委审批日期",
+                 "上级党委审批人", "不合格情形")
+(GRADE_NAME, GRADE_SCORE, GRADE_RANK, GRADE, GRADE_REASON, GRADE_APPROVED, GRADE_APPROVER,
+ GRADE_GROUNDS) = range(len(GRADE_HEADERS))
+GRADE_HEADER_ROW = 1
+GRADE_FIRST_ROW = 2
+COUNT_HEADERS = ("评定等次", "人数", "占党员人数的比例")
+COUNT_TOTALS = ("已评定", "党员人数")  # after the grades; then the 优秀 limit
+
+
+def grade_count_rows(grades, members):
+    """评定等次's counts table, 0-based rows: header, one per grade, 已评定, 党员人数, limit."""
+    head = GRADE_FIRST_ROW + members + 1
+    per = [head + 1 + k for k in range(len(grades))]
+    graded = head + 1 + len(grades)
+    return head, per, graded, graded + 1, graded + 2
+
+
+# Ballot accounting on each entry sheet, in its header row right of the sentinel: a
+# label and its value for each of ACCOUNT_LABELS; 发出 and 收回 are typed, 已录入 is a
+# formula (the most ballots any member has in 汇总). The header row never moves when a
+# clerk inserts, deletes or sorts ballot rows, and stays in view (frozen). Present in
+# workbooks that have 评定等次.
+ACCOUNT_LABELS = ("发出测评票(张)", "收回测评票(张)", "已录入测评票(张)")
+
+
+def account_cell(items, k):
+    """0-based (row, col) of entry sheet value k of ``ACCOUNT_LABELS``; its label is left of it."""
+    return 0, sentinel_col(items) + 2 + 2 * k
+
+
+# 附件4: the committee's grade (“评定等次:优秀”, a formula) in the 备注 row, right of
+# the clerk's remark box (columns B-D); no field is added to the seed's form.
+OPINION_GRADE = (8, 4)

@@ -233,6 +233,14 @@ def grids_from(source, names, sheet, defs, identity):
                                     scores=line[2:total_col], total=line[total_col],
                                     total_is_formula=s.is_formula(r, total_col)))
         g.entries[grp.key] = entries
+        g.ballot_accounts[grp.key] = tuple(
+            s.value(*L.account_cell(defs.items, k)) for k in range(2))
+    if L.GRADES in present:
+        s = sheet(L.GRADES)
+        n = len(L.GRADE_HEADERS)
+        g.registers["grades"] = _row(s, L.GRADE_HEADER_ROW, n)
+        g.grades = [Line(L.GRADE_FIRST_ROW + i, _row(s, L.GRADE_FIRST_ROW + i, n))
+                    for i in range(len(g.roster))]
     if L.LOOKBACK_ENTRY in present:
         s = sheet(L.LOOKBACK_ENTRY)
         n = len(defs.lookback_items)
@@ -244,7 +252,8 @@ def grids_from(source, names, sheet, defs, identity):
         g.categories = [s.value(*_rc(a)) for a in C.category_cells(defs)]
         g.levels = [s.value(*_rc(a)) for a in C.level_cells(defs)]
     entry_rows = {k: [r.row for r in rows] for k, rows in g.entries.items()}
-    for name, addrs in C.formula_cells(defs, len(g.summary), entry_rows).items():
+    graded = defs.grading is not None and L.GRADES in present
+    for name, addrs in C.formula_cells(defs, len(g.summary), entry_rows, graded).items():
         if name not in present:
             continue
         s = sheet(name)

@@ -28,6 +28,9 @@ def fingerprint(checked, roster):
             checked.categories, checked.levels,
             sorted((sheet, sorted((a, v) for a, v in cells.items() if v))
                    for sheet, cells in registers.items()))
+    grading = getattr(checked.figures, "grading", None)
+    if grading is not None:  # 评定等次's grades and the ballots issued and returned
+        data += (grading.grades, sorted((grading.accounts or {}).items()))
     return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()[:16]
 
 

@@ -10,17 +10,19 @@ workbook's own. No clock is written: the same inbox gives the same file.
 """
 
 import datetime as dt
+from fractions import Fraction
 from statistics import fmean
 
 import xlsxwriter
 
-from .book.formats import FONT, FONT_SIZE, a4
+from .book.formats import FONT, FONT_SIZE, a4, fit_row
 from .collect import EXCLUDED, INCLUDED, included, town_ranks
 from .process import SUMMARY_COLUMNS
 from .fileio import atomic_output
 from .numbers import round_half_away
 
 BRANCHES, STEPS, MEMBERS, FILES, CHARTS = "各支部汇总", "各环节情况", "党员得分", "文件清单", "图表"
+GRADING = "民主评议党员情况"
 BINS = ((None, 60, "60分以下"), (60, 70, "60-70分"), (70, 80, "70-80分"),
         (80, 90, "80-90分"), (90, None, "90分及以上"))
 
@@ -39,6 +41,8 @@ def write(defs, results, path):
         fmt = _formats(wb)
         _branches(wb, fmt, defs, kept)
         _steps(wb, fmt, defs, results)
+        if defs.grading is not None:
+            _grading(wb, fmt, defs, results)
         _members(wb, fmt, defs, results)
         _files(wb, fmt, results)
         _charts(wb, fmt, defs, kept, results)
@@ -62,6 +66,9 @@ def _table(ws, fmt, row, headers, rows, widths, kinds):
     for c, (h, w) in enumerate(zip(headers, widths)):
         ws.write_string(row, c, h, fmt["header"])
         ws.set_column(c, c, w)
+    # Tall enough for every wrapped header (bold CJK runs wider than the plain estimate),
+    # so the printed texts never run into each other.
+    fit_row(ws, row, headers, [w - 1 for w in widths], line=16)
     for r, values in enumerate(rows, start=row + 1):
         for c, (v, kind) in enumerate(zip(values, kinds)):
             if v is None or v == "":
@@ -72,6 +79,7 @@ def _table(ws, fmt, row, headers, rows, widths, kinds):
                 ws.write_number(r, c, float(round_half_away(v)), fmt[kind])
             else:
                 ws.write_number(r, c, v, fmt[kind])
+        fit_row(ws, r, values, [w - 1 for w in widths])  # a wrapped text's lines, all shown
     ws.freeze_panes(row + 1, 1)
     return row + len(rows)
 
@@ -99,6 +107,73 @@ def _branches(wb, fmt, defs, kept):
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
 
 
+def grading_rows(defs, results):
+    """民主评议党员情况: a row per branch and the total, as [values], and their header.
+
+    Every branch whose newest workbook was read (included in the summary or not: a
+    grading not finished is an error there, and the town must see it). Per branch:
+    members, members graded, each grade's count and share of the members, the most
+    优秀 its share allows, and what is not right yet (not graded, incomplete, over the
+    share, or an older workbook without 评定等次). The total sums the branches graded."""
+    g = defs.grading
+    latest = sorted((r for r in results if r.fate in (INCLUDED, EXCLUDED) and r.branch),
+                    key=lambda r: r.identity["unit"])
+    headers = ["支部", "汇总结果", "党员人数", "已评定(人)"]
+    for grade in g.grades:
+        headers += [f"{grade}(人)", f"{grade}占党员人数的比例"]
+    headers += [f"{g.excellent}最多(人)", "情况"]
+    rows, total = [], {"members": 0, "graded": 0, **{k: 0 for k in g.grades}}
+    tally = {"未评定": 0, "评定未完成": 0, f"{g.excellent}超过比例": 0, "没有评定等次表": 0}
+    for r in latest:
+        b, gr = r.branch, r.branch.get("grading")
+        fate = "已汇总" if r.fate == INCLUDED else "未汇总(有错误)"
+        if gr is None:
+            tally["没有评定等次表"] += 1
+            rows.append([b["unit"], fate, len(b["members"]), None,
+                         *([None, None] * len(g.grades)), None, "工作簿中没有评定等次表(旧版本)"])
+            continue
+        members, counts = gr["members"], gr["counts"]
+        notes = []
+        if gr["graded"] == 0:
+            notes.append("尚未评定")
+            tally["未评定"] += 1
+        elif gr["graded"] < members:
+            notes.append(f"评定未完成({members - gr['graded']} 人未评定)")
+            tally["评定未完成"] += 1
+        if counts[g.excellent] > gr["limit"]:
+            notes.append(f"{g.excellent}超过比例({counts[g.excellent]} 人,最多 {gr['limit']} 人)")
+            tally[f"{g.excellent}超过比例"] += 1
+        row = [b["unit"], fate, members, gr["graded"]]
+        for grade in g.grades:
+            row += [counts[grade], _ratio(counts[grade], members)]
+        rows.append(row + [gr["limit"], ";".join(notes) or "已完成"])
+        total["members"] += members
+        total["graded"] += gr["graded"]
+        for grade in g.grades:
+            total[grade] += counts[grade]
+    row = ["合计", f"{len(latest)} 个支部", total["members"], total["graded"]]
+    for grade in g.grades:
+        row += [total[grade], _ratio(total[grade], total["members"])]
+    rows.append(row + [None, ";".join(f"{what} {n} 个支部" for what, n in tally.items() if n)])
+    return headers, rows
+
+
+def _ratio(count, members):
+    """count / members as the cell holds it (R12: a percent rounded to 2 decimals)."""
+    return _share(Fraction(count * 100, members)) if members else None
+
+
+def _grading(wb, fmt, defs, results):
+    ws = wb.add_worksheet(GRADING)
+    ws.write_string(0, 0, f"{defs.town}民主评议党员情况", fmt["title"])
+    headers, rows = grading_rows(defs, results)
+    n = len(defs.grading.grades)
+    kinds = ["text", "text", "int", "int", *(["int", "pct"] * n), "int", "text"]
+    widths = [14, 14, 8, 8, *([8, 10] * n), 8, 34]
+    last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, last, len(headers) - 1))
+
+
 def _share(percent):
     """A percent (R12) as the cell holds it: rounded to 2 decimals of a percent."""
     return None if percent is None else float(round_half_away(percent) / 100)
@@ -117,7 +192,6 @@ def _steps(wb, fmt, defs, results):
     kinds = ["text", "text", *("int" for _ in SUMMARY_COLUMNS), "int", "int"]
     widths = [14, 12, 11, *(10 for _ in SUMMARY_COLUMNS[1:]), 9, 9]
     last = _table(ws, fmt, 2, headers, rows, widths, kinds)
-    ws.set_row(2, 45)
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
 
 

@@ -7,6 +7,7 @@ bytes: no clock is written unless ``created`` is given. With a ``password`` the
 package is built in memory and only its encrypted form reaches the disk.
 """
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -23,7 +24,8 @@ from ..locks import workbook_lock
 from .. import figures
 from . import ballots, checklist_sheet, intro, lookback_sheet, materials_sheet, meetings_sheet
 from . import opinion, opinions_sheet, roster_sheet, satisfaction_sheet, schedule_sheet, summary
-from . import talks_sheet
+from . import grades_sheet, talks_sheet
+from .. import grading
 from .formats import FONT, FONT_SIZE, Formats
 
 _ID_NAMESPACE = uuid.UUID("5b0f4d0e-8d2c-4a53-9a8e-6f1f0c2a2005")
@@ -83,6 +85,10 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         defs, unit, roster.names(),
         {k: [(name, scores) for _, name, scores in rows] for k, rows in ctx.rows.items()},
         entries.lookback, entries.categories, entries.levels)
+    if defs.grading is not None:
+        typed = [(entries.grades.get(m.name) or [None])[0] for m in roster.members]
+        ctx.figures = dataclasses.replace(ctx.figures, grading=grading.figures(
+            defs, unit, ctx.figures.members, typed))
     identity = {
         "unit": unit.name, "set": defs.id, "version": defs.version,
         "workbook_id": book_id or workbook_id(defs, unit, roster),
@@ -113,6 +119,8 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         for g in defs.groups:
             ctx.entry_last[g.key] = ballots.write_entry(wb, ctx, g)
         summary.write(wb, ctx)
+        if defs.grading is not None:
+            grades_sheet.write(wb, ctx)
         opinion.write(wb, ctx)
         last = lookback_sheet.write_entry(wb, ctx)
         lookback_sheet.write_form(wb, ctx, last, ctx.figures.lookback)

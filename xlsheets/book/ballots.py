@@ -102,6 +102,8 @@ def write_entry(wb, ctx, group):
     ws.set_column(sentinel, sentinel, 40)
     ws.write_formula(0, sentinel, counted.sentinel_formula(
         ws.name, L.entry_name(group, "inputs"), total_col - 1), f.sentinel, "")
+    if d.grading is not None:
+        _accounts(ws, ctx, group)
     printed = L.ENTRY_FIRST_ROW + ctx.plan.entry_rows(group.key, len(ctx.members)) - 1
     a4(ws, landscape=False, repeat=(0, 0), area=(0, 0, max(printed, _last_filled(rows)), total_col))
     protect(ws)
@@ -113,3 +115,30 @@ def _last_filled(rows):
     filled = [i for i, (b, n, scores) in enumerate(rows)
               if b is not None or n is not None or any(v is not None for v in scores)]
     return L.ENTRY_FIRST_ROW + max(filled, default=0)
+
+
+def _accounts(ws, ctx, group):
+    """Ballots issued and returned (typed), and typed (a formula), right of the table."""
+    d, f = ctx.defs, ctx.fmt
+    typed = ctx.entries.accounts.get(group.key, (None, None))
+    count_col = L.summary_pairs_count(d.groups, group)
+    first = L.SUMMARY_FIRST_ROW
+    last = first + len(ctx.members) - 1
+    for k, label in enumerate(L.ACCOUNT_LABELS):
+        r, c = L.account_cell(d.items, k)
+        ws.set_column(c - 1, c - 1, 9)
+        ws.set_column(c, c, 6)
+        ws.write_string(r, c - 1, label, f.header)
+        if k < 2:
+            value = typed[k] if k < len(typed) else None
+            if value is None:
+                ws.write_blank(r, c, None, f.entry)
+            else:
+                ws.write_number(r, c, value, f.entry)
+            ws.data_validation(r, c, r, c, {
+                "validate": "integer", "criteria": ">=", "value": 0,
+                "input_title": label, "input_message": "测评票张数,输入整数。",
+                "error_title": "票数有误", "error_message": "票数应为不小于 0 的整数。"})
+        else:
+            span = f"{L.ref(L.SUMMARY, (first, count_col), (last, count_col))}"
+            ws.write_formula(r, c, f"=MAX({span})", f.int, ctx.figures.grading.typed[group.key])

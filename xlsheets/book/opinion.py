@@ -5,6 +5,7 @@ branch committee's words and the signatures.
 """
 
 from .. import layout as L
+from ..cells import opinion_grade_formula, opinion_grade_text
 from ..figures import cached, shown
 from .formats import a4, protect
 
@@ -52,9 +53,17 @@ def write(wb, ctx):
             ws.merge_range(row, 4, row, 5, op["date_label"], f.text_center)
         ws.set_row(r + 8, 50)
         ws.write_string(r + 8, 0, op["remark"], f.label)
-        ws.merge_range(r + 8, 1, r + 8, 5, "", f.entry_box)
+        if d.grading is None:
+            ws.merge_range(r + 8, 1, r + 8, 5, "", f.entry_box)
+        else:  # the committee's grade in the 备注 box's right part, once decided
+            gr, gc = L.OPINION_GRADE
+            ws.merge_range(r + gr, 1, r + gr, gc - 1, "", f.entry_box)
+            ws.merge_range(r + gr, gc, r + gr, 5, "", f.text_center)
+            ws.write_formula(r + gr, gc, opinion_grade_formula(i), f.text_center,
+                             opinion_grade_text(ctx.figures.grading.grades[i]))
         ws.merge_range(r + 9, 0, r + 9, 5, op["note"], f.note)
     last = len(ctx.members) * L.OPINION_ROWS - 1
     ws.set_h_pagebreaks(breaks)
     a4(ws, area=(0, 0, last, 5), footer=False)  # each form is handed out alone
     protect(ws)
+

@@ -109,7 +109,7 @@ def read_book(xb, defs, expected_unit=None):
     if identity is None:
         raise not_ours(xb.name)
     unit = unit_of(defs, identity, xb.name)
-    with_formulas = set(formula_cells(defs, 0, {}))
+    with_formulas = set(formula_cells(defs, 0, {}, graded=True))
     blocks = {}
 
     def sheet(name):
@@ -181,6 +181,11 @@ def formula_results(defs, unit, grids, checked):
     names = [n for _, n in grids.roster]
     figs = figures(defs, unit, names, rows, lookback, checked.categories or None,
                    checked.levels or None)
+    if checked.figures.grading is not None:  # 评定等次's counts follow these members' figures
+        from .. import grading
+
+        figs = dataclasses.replace(figs, grading=grading.figures(
+            defs, unit, figs.members, [ln.values[L.GRADE] for ln in grids.grades]))
     registers = dict(checked.figures.registers or {})
     registers.pop(L.TALK_MATRIX, None)  # counts, not formulas
     if fixes.get(L.OPINIONS):  # the summary's COUNTIFS see the cells as typed
@@ -495,6 +500,9 @@ def _fix_writes(defs, read):
         bands = {}
         for addr, value in fixes.items():
             r, c = _rc(addr)
+            if r < L.ENTRY_FIRST_ROW:  # the header row's ballot accounting: never in a band
+                singles.setdefault(sheet, {})[addr] = value  # (a band would span formulas)
+                continue
             name_col = sheet != L.LOOKBACK_ENTRY and c == 1
             bands.setdefault(name_col, {})[(r, c)] = value
         for names, at in bands.items():
