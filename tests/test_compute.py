@@ -58,11 +58,11 @@ def triples(findings):
 
 MEMBERS = [
     {"name": "张三", "peer_mean": 87.67, "mass_mean": 85.0, "committee_mean": 92.0,
-     "composite": 88.17, "rank": 1},
+     "composite": 88.17, "rank": 1, "grade": None},
     {"name": "李四", "peer_mean": 80.0, "mass_mean": 72.5, "committee_mean": 85.0,
-     "composite": 79.25, "rank": 3},
+     "composite": 79.25, "rank": 3, "grade": None},
     {"name": "王五", "peer_mean": 89.0, "mass_mean": 84.0, "committee_mean": 84.0,
-     "composite": 86.0, "rank": 2},
+     "composite": 86.0, "rank": 2, "grade": None},
 ]
 LOOKBACK_MEANS = [9.0, 9.33, 9.67, 9.0, 9.33, 9.67, 9.0, 9.33, 9.67, 9.0]
 SATISFACTION = {"total": 35, "rate": 97.14, "levels": {
@@ -76,8 +76,17 @@ def test_worked_examples_json(tmp_path, capsys):
     code, out, err = run(capsys, "compute", path, "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert set(doc) == {"members", "lookback", "satisfaction", "findings"}
+    assert set(doc) == {"members", "lookback", "satisfaction", "grading", "findings"}
     assert doc["members"] == MEMBERS
+    # 评定等次 not started: no grade yet, at most 1 优秀 of 3 (floor(3 x 1/3)); the ballots
+    # typed (3, 2, 1 per group), none accounted for as issued or returned
+    assert doc["grading"] == {
+        "counts": {"优秀": 0, "合格": 0, "基本合格": 0, "不合格": 0}, "graded": 0, "members": 3,
+        "percent": {"优秀": 0.0, "合格": 0.0, "基本合格": 0.0, "不合格": 0.0},
+        "graded_percent": 0.0, "excellent_limit": 1,
+        "ballots": {"peer": {"issued": None, "returned": None, "typed": 3},
+                    "mass": {"issued": None, "returned": None, "typed": 2},
+                    "committee": {"issued": None, "returned": None, "typed": 1}}}
     assert [set(m) for m in doc["members"]] == [set(MEMBERS[0])] * 3
     assert doc["lookback"] == {
         "items": [{"name": i.name, "mean": m} for i, m in zip(DEFS.lookback_items, LOOKBACK_MEANS)],

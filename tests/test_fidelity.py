@@ -237,8 +237,8 @@ def computed(tmp_path_factory):
 
 
 def touched_sheets():
-    return {*(L.entry_sheet(g) for g in DEFS.groups), L.SUMMARY, L.OPINION, L.LOOKBACK_FORM,
-            L.SATISFACTION}
+    return {*(L.entry_sheet(g) for g in DEFS.groups), L.SUMMARY, L.GRADES, L.OPINION,
+            L.LOOKBACK_FORM, L.SATISFACTION}
 
 
 def test_the_file_is_clean_and_compute_touches_only_formula_cells(computed):
@@ -246,7 +246,7 @@ def test_the_file_is_clean_and_compute_touches_only_formula_cells(computed):
     assert beyond_steps(outcome.findings) == [], [f.text() for f in outcome.findings]
     assert set(add_sheets) == {report.SHEET}
     assert {s for s, cells in updates.items() if cells} == touched_sheets()
-    expected = C.formula_cells(DEFS, len(TOTALS), outcome.checked.entry_rows)
+    expected = C.formula_cells(DEFS, len(TOTALS), outcome.checked.entry_rows, graded=True)
     with BookFile.open(before) as b, BookFile.open(after) as a:
         for sheet, cells in updates.items():
             assert set(cells) <= set(expected[sheet]), sheet
