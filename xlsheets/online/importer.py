@@ -1,0 +1,291 @@
+"""Import a survey download into a group's entry sheet, one ballot per respondent.
+
+The same rules as compute: the workbook is read and checked under its lock, the
+ballots are added to the checked values in memory, the whole workbook is checked
+again with them (so every rule of a typed ballot applies to an imported one), and
+the cells are patched in place by ``ooxml.write_patched`` into a temporary file
+that replaces the workbook atomically. Rows beyond the counted names are taken in
+the way compute takes in typed ones: the names are widened, the 合计 formulas
+written. Nothing of a respondent but the scores reaches the workbook: the answer
+number and times are read only into salted hashes (``record.py``), the other
+columns of the download are never read.
+"""
+
+from dataclasses import dataclass, field
+
+from .. import crypto, layout as L
+from ..cells import figure_values
+from ..checks import check
+from ..compute import _changed, _validate, validate_file
+from ..errors import UsageError, XlsheetsError
+from ..fileio import atomic_output, refuse_if_open
+from ..findings import finding, has_errors
+from ..grids import EntryRow
+from ..locks import workbook_lock
+from ..ooxml import write_patched
+from ..values import BAD, BLANK, read_number, show
+from . import record as R
+from .download import DownloadError, read_download
+from .headers import MappingError, place, read_mapping
+
+SKIPPED_TEXTS = {"(跳过)", "(空)", "跳过", "(跳过)", "(空)", "-2", "-3", "−2", "−3"}
+SKIPPED_CODES = (-2, -3)  # 问卷星's option codes: skipped, hidden by the survey's logic
+
+
+class ImportRefused(XlsheetsError):
+    """Answers that would be errors at the imported cells: nothing written."""
+
+
+@dataclass
+class Respondent:
+    row: int  # the row in the download
+    key: str  # what identifies the answer within the download (hashed, never written)
+    scores: dict  # member -> [value per item]: number, text as given, or None (skipped)
+    sources: dict = field(default_factory=dict)  # (member, k) -> header
+
+
+@dataclass
+class Imported:
+    """What one import did."""
+
+    path: str
+    download: str
+    group: str
+    ballots: list  # ballot numbers written
+    duplicates: int  # answers imported before, left out
+    empty: list  # download rows without any score, left out
+    findings: list  # the workbook's findings after the import (validate's), import's own first
+    notes: list  # what the clerk should know about the download
+    written: bool = False
+
+    @property
+    def ok(self):
+        return not has_errors(self.findings)
+
+
+def find_group(defs, name):
+    group = next((g for g in defs.groups if name in (g.name, g.key)), None)
+    if group is None:
+        raise UsageError(f"没有测评层次“{name}”;可选:{'、'.join(g.name for g in defs.groups)}")
+    return group
+
+
+def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
+                keep_errors=False):
+    """Import ``download`` into the entry sheet of ``group_name`` in workbook ``path``."""
+    group = find_group(defs, group_name)
+    items = [i.name for i in defs.items]
+    with workbook_lock(path), crypto.plain_copy(path, None) as source:
+        outcome, grids = _validate(source, defs, None, writing=True)
+        sheet = L.entry_sheet(group)
+        if sheet not in grids.sheets:
+            raise XlsheetsError(f"{path}:缺少工作表“{sheet}”,无法导入。请把工作表名称改回“{sheet}”。")
+        members = [n for _, n in grids.roster]
+        table, placement = _choose(read_download(download), members, items,
+                                   read_mapping(mapping, members, items) if mapping else None)
+        respondents, empty = _respondents(table, placement, defs, members)
+        rec = R.read(source)
+        salt = rec.salt or R.new_salt()
+        fresh, seen, duplicates = [], set(rec.hashes), 0
+        for r in respondents:
+            h = R.digest(salt, group.key, r.key)
+            if h in seen:
+                duplicates += 1
+                continue
+            seen.add(h)
+            fresh.append((R.order(salt, r.key), h, r))
+        fresh.sort(key=lambda t: t[0])  # ballot order is not submission order
+        notes = _notes(table, placement, duplicates, empty)
+        result = Imported(str(path), str(download), group.name, [], duplicates, empty, [], notes)
+        if not fresh:
+            result.findings = [f for f in outcome.findings if f.code != "stamp-stale"] \
+                if dry_run else validate_file(path, defs)[0].findings
+            return result
+        own, updates, cells_from, numbers = _place_ballots(
+            defs, grids, group, members, [r for _, _, r in fresh], placement)
+        checked = check(defs, outcome.unit, grids)
+        errors = [f for f in checked.findings if f.is_error and (f.sheet, f.cell) in cells_from]
+        if errors and not keep_errors:
+            raise ImportRefused(_refusal(download, errors, cells_from))
+        result.ballots = numbers
+        if dry_run:
+            result.findings = own + [f for f in checked.findings if f.code != "stamp-stale"]
+            return result
+        refuse_if_open(path)
+        values = figure_values(defs, checked.figures, checked.entry_rows)
+        for s, cells in _changed(values, outcome.current).items():
+            updates.setdefault(s, {}).update(cells)
+        for s, fixes in checked.fixes.items():
+            updates.setdefault(s, {}).update(fixes)
+        from ..ooxml import Formula
+        for s, cells in checked.repair.formulas.items():
+            shown = values.get(s) or {}
+            for cell, (text, array) in cells.items():
+                updates.setdefault(s, {})[cell] = Formula(text, shown.get(cell, ""), array)
+        rec.salt = salt
+        rec.hashes |= {h for _, h, _ in fresh}
+        rec.log.append((group.name, len(fresh), f"{numbers[0]}–{numbers[-1]}"))
+        with atomic_output(path) as tmp:
+            write_patched(source, tmp, updates, {R.SHEET: R.sheet_xml(rec)},
+                          checked.repair.names, drop_links=checked.repair.drop_links)
+        result.written = True
+    after = validate_file(path, defs)[0].findings
+    result.findings = own + after
+    return result
+
+
+def _choose(tables, members, items, mapping):
+    """The one table whose columns can be placed (a 腾讯问卷 zip may hold several CSVs)."""
+    placed, errors = [], []
+    for t in tables:
+        if not t.header or not t.rows:
+            continue
+        try:
+            placed.append((t, place(t, members, items, mapping)))
+        except MappingError as e:
+            errors.append(e)
+    if len(placed) == 1:
+        return placed[0]
+    if len(placed) > 1:
+        raise DownloadError(placed[0][0].source.split("!")[0],
+                            "含有多个答卷表(" + "、".join(t.source for t, _ in placed)
+                            + "),无法确定导入哪一个。请只保留一个答卷文件再导入。")
+    if errors:
+        raise errors[0]
+    raise DownloadError(tables[0].source if tables else "", "没有任何答卷。")
+
+
+def score_value(raw):
+    """An answer as a score: a number, None (skipped, hidden, blank), or the text as given."""
+    if raw is None or isinstance(raw, bool):
+        return None if raw is None else show(raw)
+    if isinstance(raw, (int, float)):
+        if raw in SKIPPED_CODES:
+            return None
+        return int(raw) if float(raw).is_integer() else raw
+    if not isinstance(raw, str):  # a date or time where a score should be
+        return str(raw)
+    text = raw.strip()
+    if not text or text.replace(" ", "") in SKIPPED_TEXTS:
+        return None
+    kind, value = read_number(text)
+    if kind not in (BAD, BLANK):
+        return value
+    import re
+    m = re.match(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*分", text)  # an option text such as “8分(较好)”
+    if m:
+        v = float(m[1])
+        return int(v) if v.is_integer() else v
+    return text
+
+
+def _respondents(table, placement, defs, members):
+    n = len(defs.items)
+    out, empty = [], []
+    for row, values in table.rows:
+        scores = {m: [None] * n for m in members}
+        sources = {}
+        for index, (member, k) in placement.answers.items():
+            raw = values[index] if index < len(values) else None
+            scores[member][k] = score_value(raw)
+            sources[(member, k)] = table.header[index]
+        if all(v is None for vs in scores.values() for v in vs):
+            empty.append(row)
+            continue
+        number = values[placement.number] if placement.number is not None else row
+        times = [show(values[i]) for i in placement.times if i < len(values) and values[i] is not None]
+        key = "\x1f".join([show(number), *times])
+        if not times:  # no time to tell two downloads' answer 1 apart: the answers do
+            key += "\x1f" + "\x1f".join(show(v) for m in members for v in scores[m])
+        out.append(Respondent(row, key, scores, sources))
+    return out, empty
+
+
+def _place_ballots(defs, grids, group, members, respondents, placement):
+    """Put the ballots into ``grids`` (in memory) and return the cells to write.
+
+    Returns (import findings, updates, {(sheet, A1): (download row, header)}, numbers).
+    """
+    sheet, n, items = L.entry_sheet(group), len(members), defs.items
+    entries = grids.entries.setdefault(group.key, [])
+    by_row = {er.row: er for er in entries}
+    scored = [er for er in entries if any(v not in (None, "") for v in er.scores)]
+    start = L.ENTRY_FIRST_ROW
+    if scored:
+        last = max(scored, key=lambda er: er.row)
+        start = last.row + 1
+        while start in by_row and by_row[start].ballot not in (None, "") \
+                and show(by_row[start].ballot) == show(last.ballot):
+            start += 1  # the rest of a ballot typed for some members only
+    k = len(respondents)
+    end = start + k * n
+    before = {_int(er.ballot) for er in entries if er.row < start} - {None}
+    below = {_int(er.ballot) for er in entries if er.row >= end} - {None}
+    first = max(before, default=0) + 1
+    if below & set(range(first, first + k)):
+        first = max(before | below) + 1
+    numbers = list(range(first, first + k))
+    updates, cells_from, own = {}, {}, []
+    cells = updates.setdefault(sheet, {})
+    for i, (r, no) in enumerate(zip(respondents, numbers)):
+        for j, member in enumerate(members):
+            row = start + i * n + j
+            scores = r.scores[member]
+            er = by_row.get(row)
+            if er is None:
+                er = by_row[row] = EntryRow(row, None, None, [None] * len(items), None, False)
+                entries.append(er)
+            er.ballot, er.name, er.scores = no, member, list(scores)
+            cells[L.a1(row, 0)], cells[L.a1(row, 1)] = no, member
+            cells_from[(sheet, L.a1(row, 0))] = cells_from[(sheet, L.a1(row, 1))] = (r.row, "")
+            for c, v in enumerate(scores):
+                a = L.a1(row, 2 + c)
+                cells_from[(sheet, a)] = (r.row, r.sources.get((member, c), ""))
+                if v is not None:
+                    cells[a] = v
+        given = {v for m in members for v in r.scores[m] if v is not None}
+        rated = [m for m in members if any(v is not None for v in r.scores[m])]
+        if len(given) == 1 and len(rated) > 1 and all(
+                all(v is not None for v in r.scores[m]) for m in rated):
+            own.append(finding("import-uniform", sheet, L.a1(start + i * n, 0), ballot=no,
+                               score=show(next(iter(given)))))
+    entries.sort(key=lambda er: er.row)
+    for m in placement.absent:
+        row = next(r for r, name in grids.roster if name == m)
+        own.append(finding("import-member-absent", L.ROSTER, L.a1(row, 0), name=m,
+                           group=group.name, count=k))
+    return own, updates, cells_from, numbers
+
+
+def _int(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return int(f) if f.is_integer() and f > 0 else None
+
+
+def _refusal(download, errors, cells_from):
+    lines = []
+    for f in errors[:15]:
+        row, header = cells_from[(f.sheet, f.cell)]
+        where = f"下载文件第 {row} 行" + (f"“{header}”" if header else "")
+        lines.append(f"{where}(将写入 {f.sheet}!{f.cell}):{f.message}")
+    more = f"\n  ……另有 {len(errors) - 15} 处" if len(errors) > 15 else ""
+    return (f"下载文件 {download} 中有 {len(errors)} 处答案不能作为测评分数,未写入任何内容:\n  "
+            + "\n  ".join(lines) + more
+            + "\n请核对问卷的分值设置(下载时请选择“按选项文本”)。如确要导入后在工作簿中逐一改正,请加 --keep-errors。")
+
+
+def _notes(table, placement, duplicates, empty):
+    notes = []
+    if duplicates:
+        notes.append(f"{duplicates} 份答卷此前已导入过,本次没有重复导入。")
+    if empty:
+        rows = "、".join(str(r) for r in empty[:10]) + ("等" if len(empty) > 10 else "")
+        notes.append(f"下载文件第 {rows} 行的答卷没有任何分数,未导入。")
+    if placement.ignored:
+        shown = "、".join(f"“{h}”" for h in placement.ignored[:5])
+        more = f"等 {len(placement.ignored)} 列" if len(placement.ignored) > 5 else ""
+        notes.append(f"{shown}{more}不是测评分数,未导入。")
+    return notes
