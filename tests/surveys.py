@@ -21,7 +21,7 @@ MAX = (10, 10, 10, 10, 10, 10, 10, 30)
 
 # Identifying values planted in every download; none may appear in a written workbook.
 PLANTED = ("203.0.113.77", "198.51.100.23", "红旗飘飘昵称", "Mozilla/5.0 (iPhone; CPU iPhone OS 16_0)",
-           "oWx-openid-123456", "重庆市万盛区", "wx.qq.com/ref", "自定义-工号0042", "手机提交详情")
+           "oWx-openid-123456", "浙江省杭州市西湖区", "wx.qq.com/ref", "自定义-工号0042", "手机提交详情")
 
 WJX_META = ("序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP")
 TENCENT_META = ("编号", "开始答题时间", "结束答题时间", "答题时长", "语言", "清洗数据结果", "地理位置(国家)",
@@ -39,7 +39,7 @@ def _tencent_meta(i):
     start = dt.datetime(2005, 8, 26, 9, 0, 0) + dt.timedelta(minutes=5 * i)
     end = start + dt.timedelta(seconds=95 + i)
     return [i, start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"), f"{95 + i}", "zh",
-            "正常", "中国", "重庆", PLANTED[5], "微信用户", PLANTED[4], PLANTED[2], PLANTED[7],
+            "正常", "中国", "浙江", PLANTED[5], "微信用户", PLANTED[4], PLANTED[2], PLANTED[7],
             PLANTED[i % 2], PLANTED[3], PLANTED[6]]
 
 
