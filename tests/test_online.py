@@ -423,3 +423,35 @@ def test_cli_json_and_validate_after(tmp_path, capsys):
     assert doc["ballots"] == [1, 2, 3] and doc["written"] is True
     outcome, _ = validate_file(book, DEFS)
     assert outcome.ok
+
+
+# --- the add-in's button ------------------------------------------------------------------
+
+def test_addin_button_calls_the_same_import(tmp_path, monkeypatch):
+    """导入网上答卷 on xlwings' remote engine: the file on disk gets what the CLI gives."""
+    import remote
+    from xlsheets.excel import handlers as h
+
+    monkeypatch.setenv(*remote.LICENCE_ENV)
+    reason = remote.remote_engine_missing()
+    if reason:
+        pytest.skip(reason)
+    book = fresh_book(tmp_path / "a")
+    twin = fresh_book(tmp_path / "b")
+    download, header, body = write_download(tmp_path, "dash", "member", "text", "xlsx")
+    opened = remote.open_book(remote.payload(book, name=str(book)))
+    result = h.run(lambda b: h.import_online_book(b, DEFS, str(download), "群众参评"), opened)
+    assert "已把 3 份答卷导入“群众参评”,票号 1–3" in result.message
+    assert [a["func"] for a in remote.actions(opened)] == ["alert"]
+    assert_anonymous(book, header, body)
+    assert_composites(book, MASS)
+    import_file(twin, download, DEFS, "群众参评")
+    compute_file(twin, DEFS)
+    for path in (book, twin):  # the stamp's time aside, the same cells
+        assert lo.read_values(path)[L.SUMMARY] == lo.read_values(twin)[L.SUMMARY]
+    again = remote.open_book(remote.payload(book, name=str(book)))
+    result = h.run(lambda b: h.import_online_book(b, DEFS, str(download), "群众参评"), again)
+    assert "没有新的答卷" in result.message and "此前已导入过" in result.message
+    no_dialog = remote.open_book(remote.payload(book, name=str(book)))
+    result = h.run(lambda b: h.import_online_book(b, DEFS), no_dialog)
+    assert "xlsheets import" in result.message
