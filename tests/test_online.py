@@ -455,3 +455,26 @@ def test_addin_button_calls_the_same_import(tmp_path, monkeypatch):
     no_dialog = remote.open_book(remote.payload(book, name=str(book)))
     result = h.run(lambda b: h.import_online_book(b, DEFS), no_dialog)
     assert "xlsheets import" in result.message
+
+
+def test_a_held_lock_stops_the_import_and_an_encrypted_book_stays_encrypted(tmp_path):
+    from xlsheets import crypto
+    from xlsheets.locks import BusyError, workbook_lock
+
+    book = fresh_book(tmp_path)
+    download, _, _ = write_download(tmp_path, "plain", "item", "text", "xlsx")
+    before = book.read_bytes()
+    with workbook_lock(book):
+        with pytest.raises(BusyError):
+            import_file(book, download, DEFS, "群众参评")
+    assert book.read_bytes() == before
+    secret = tmp_path / "加密.xlsx"
+    secret.write_bytes(crypto.encrypt_bytes(before, "口令123", secret))
+    with pytest.raises(Exception, match="--password"):
+        import_file(secret, download, DEFS, "群众参评")
+    assert import_file(secret, download, DEFS, "群众参评", password="口令123").ballots == [1, 2, 3]
+    assert crypto.is_encrypted(secret)
+    outcome = compute_file(secret, DEFS, password="口令123")
+    want = hand(MASS)
+    assert {m["name"]: m["composite"] for m in as_json(outcome, DEFS)["members"]} == \
+        {m: shown(v) for m, v in want.items()}

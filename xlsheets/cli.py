@@ -153,6 +153,7 @@ def _parser():
     im.add_argument("--keep-errors", action="store_true",
                     help="答案中有超出分值或不是数字的,也照样写入(之后在工作簿中改正)")
     im.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    _password_option(im, "加密工作簿的打开密码;导入后仍以同一密码加密写回")
     im.set_defaults(run=_import)
 
     sv = sub.add_parser("survey", help="生成网上测评问卷的题目文本(可粘贴到问卷星的批量导入题目)",
@@ -327,7 +328,8 @@ def _import(args):
     from .online import import_file
 
     r = import_file(args.book, args.download, _defs(args), args.group, mapping=args.mapping,
-                    dry_run=args.dry_run, keep_errors=args.keep_errors)
+                    dry_run=args.dry_run, keep_errors=args.keep_errors,
+                    password=_password(args))
     if args.json:
         print(json.dumps({"ballots": r.ballots, "duplicates": r.duplicates, "written": r.written,
                           "notes": r.notes, "findings": [f.as_dict() for f in r.findings]},

@@ -12,6 +12,7 @@ columns of the download are never read.
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .. import crypto, layout as L
 from ..cells import figure_values
@@ -22,7 +23,7 @@ from ..fileio import atomic_output, refuse_if_open
 from ..findings import finding, has_errors
 from ..grids import EntryRow
 from ..locks import workbook_lock
-from ..ooxml import write_patched
+from ..ooxml import Formula, write_patched
 from ..values import BAD, BLANK, read_number, show
 from . import record as R
 from .download import DownloadError, read_download
@@ -71,11 +72,16 @@ def find_group(defs, name):
 
 
 def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
-                keep_errors=False):
-    """Import ``download`` into the entry sheet of ``group_name`` in workbook ``path``."""
+                keep_errors=False, password=None):
+    """Import ``download`` into the entry sheet of ``group_name`` in workbook ``path``.
+
+    An encrypted workbook (``password``) is read from a private plain copy and
+    written back encrypted with the same password, as compute does.
+    """
     group = find_group(defs, group_name)
     items = [i.name for i in defs.items]
-    with workbook_lock(path), crypto.plain_copy(path, None) as source:
+    with workbook_lock(path), crypto.plain_copy(path, password) as source:
+        encrypted = str(source) != str(path)
         outcome, grids = _validate(source, defs, None, writing=True)
         sheet = L.entry_sheet(group)
         if sheet not in grids.sheets:
@@ -98,8 +104,7 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         notes = _notes(table, placement, duplicates, empty)
         result = Imported(str(path), str(download), group.name, [], duplicates, empty, [], notes)
         if not fresh:
-            result.findings = [f for f in outcome.findings if f.code != "stamp-stale"] \
-                if dry_run else validate_file(path, defs)[0].findings
+            result.findings = outcome.findings
             return result
         own, updates, cells_from, numbers = _place_ballots(
             defs, grids, group, members, [r for _, _, r in fresh], placement)
@@ -117,7 +122,6 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
             updates.setdefault(s, {}).update(cells)
         for s, fixes in checked.fixes.items():
             updates.setdefault(s, {}).update(fixes)
-        from ..ooxml import Formula
         for s, cells in checked.repair.formulas.items():
             shown = values.get(s) or {}
             for cell, (text, array) in cells.items():
@@ -126,10 +130,16 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         rec.hashes |= {h for _, h, _ in fresh}
         rec.log.append((group.name, len(fresh), f"{numbers[0]}–{numbers[-1]}"))
         with atomic_output(path) as tmp:
-            write_patched(source, tmp, updates, {R.SHEET: R.sheet_xml(rec)},
-                          checked.repair.names, drop_links=checked.repair.drop_links)
+            if encrypted:  # patch the private plain copy, then encrypt into place
+                plain = Path(source).with_suffix(".imported.xlsx")
+                write_patched(source, plain, updates, {R.SHEET: R.sheet_xml(rec)},
+                              checked.repair.names, drop_links=checked.repair.drop_links)
+                Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
+            else:
+                write_patched(source, tmp, updates, {R.SHEET: R.sheet_xml(rec)},
+                              checked.repair.names, drop_links=checked.repair.drop_links)
         result.written = True
-    after = validate_file(path, defs)[0].findings
+    after = validate_file(path, defs, password=password)[0].findings
     result.findings = own + after
     return result
 
