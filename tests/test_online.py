@@ -478,3 +478,50 @@ def test_a_held_lock_stops_the_import_and_an_encrypted_book_stays_encrypted(tmp_
     want = hand(MASS)
     assert {m["name"]: m["composite"] for m in as_json(outcome, DEFS)["members"]} == \
         {m: shown(v) for m, v in want.items()}
+
+
+# --- 回头看 -------------------------------------------------------------------------------
+
+LOOKBACK_ITEMS = [i.name for i in DEFS.lookback_items]
+
+
+def lookback_download(tmp_path, answers, layout="dash", name="回头看", first=1):
+    """A 问卷星 download of the one-matrix 回头看 survey ``survey --group 回头看`` writes."""
+    bare = [re.sub(r"^\d+、", "", n) for n in LOOKBACK_ITEMS]
+    if layout == "dash":
+        cols = [f"1.请对本支部分析评议阶段的工作逐项测评(每项满分10分)—{bare[0]}", *bare[1:]]
+    else:
+        cols = [f"第1题({b})" for b in bare]
+    header = list(S.WJX_META) + cols
+    body = [S._wjx_meta(i) + [f"{v}分" if v is not None else "(跳过)" for v in a]
+            for i, a in enumerate(answers, start=first)]
+    return S.write_xlsx(tmp_path / f"{name}.xlsx", header, body), header, body
+
+
+def test_lookback_survey_imports_into_its_sheet(tmp_path, capsys):
+    book = fresh_book(tmp_path)
+    assert main(["survey", str(book), "--group", "回头看"]) == 0
+    text = capsys.readouterr().out
+    assert "[矩阵量表题]" in text and "边议边改情况" in text
+    answers = [[10, 9, 8, 10, 9, 8, 10, 9, 8, 10], [8] * 10, [7, 7, 7, 7, 7, 9, 9, 9, 9, None]]
+    for layout in ("dash", "ti"):
+        path = tmp_path / layout
+        path.mkdir()
+        b = fresh_book(path)
+        download, header, body = lookback_download(path, answers, layout)
+        result = import_file(b, download, DEFS, "回头看")
+        assert result.ballots == [1, 2, 3] and result.written
+        partial = [f for f in result.findings if f.code == "lookback-partial"]
+        assert len(partial) == 1 and partial[0].sheet == L.LOOKBACK_ENTRY
+        assert_anonymous(b, header, body)
+        outcome = compute_file(b, DEFS)
+        doc = as_json(outcome, DEFS)["lookback"]
+        want = [Fraction(sum(a[k] for a in answers if a[k] is not None),
+                         sum(a[k] is not None for a in answers)) for k in range(10)]
+        assert [i["mean"] for i in doc["items"]] == [shown(w) for w in want]
+        again = import_file(b, download, DEFS, "回头看")
+        assert again.ballots == [] and again.duplicates == 3
+    bad = [[11] + [8] * 9]
+    download, _, _ = lookback_download(tmp_path, bad, name="坏")
+    with pytest.raises(ImportRefused, match="超出 0 到 10"):
+        import_file(book, download, DEFS, "回头看")

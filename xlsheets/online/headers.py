@@ -183,6 +183,51 @@ def place(table, members, items, mapping=None):
     return Placement(answers, number, times, absent, ignored)
 
 
+def item_name(name):
+    """A 回头看 item without its number: “1、转段动员部署情况” -> “转段动员部署情况”."""
+    return re.sub(r"^\s*\d+\s*[、.．]\s*", "", name)
+
+
+def place_items(table, items, mapping=None):
+    """A ``Placement`` of the columns of a survey of items alone (the 回头看 form):
+    {column index: (None, item index)}. ``mapping``: {header: (None, k) or None}."""
+    mapping = mapping or {}
+    names = [norm(item_name(i)) for i in items]
+    cols = parse_columns(table.header)
+    number = next((c.index for c in cols if norm(c.header) in NUMBER_HEADERS), None)
+    times = [c.index for c in cols if norm(c.header) in TIME_HEADERS]
+    answers, unsure, ignored = {}, [], []
+    for c in cols:
+        if c.header in mapping:
+            if mapping[c.header] is not None:
+                answers[c.index] = mapping[c.header]
+            continue
+        if c.question is None:
+            continue
+        its = [names.index(i) for i in _found(c.stem + " " + c.row, names)]
+        if len(its) == 1:
+            answers[c.index] = (None, its[0])
+        elif not its and not _in_ballot_question(c, cols, {}, names):
+            ignored.append(c.header)
+        else:
+            unsure.append(c)
+    if unsure:
+        raise MappingError(table.source, "以下列无法确定是哪个测评项目,未写入任何内容:" + ";".join(
+            c.where for c in unsure[:12]) + "。每道题(或矩阵的每一行)应写明一个测评项目,如“转段动员部署情况”。")
+    got = {}
+    for index, (_, k) in answers.items():
+        if k in got:
+            raise MappingError(table.source, f"第 {col_name(got[k] + 1)} 列和第 {col_name(index + 1)} 列"
+                                             f"都是“{items[k]}”,无法确定用哪一列。")
+        got[k] = index
+    lack = [items[k] for k in range(len(items)) if k not in got]
+    if lack and answers:
+        raise MappingError(table.source, f"问卷缺少测评项目“{'、'.join(lack)}”。")
+    if not answers:
+        raise MappingError(table.source, f"找不到任何测评项目的列({'、'.join(items)})。")
+    return Placement(answers, number, times, [], ignored)
+
+
 def _in_ballot_question(c, cols, by_norm, item_norm):
     """A column with neither a member nor an item, in a question whose other columns
     have one (a matrix row not on the roster, say): not certain."""
@@ -222,16 +267,18 @@ def _unsure_message(unsure, items):
     return "以下列无法确定是哪名党员的哪个测评项目,未写入任何内容:" + ";".join(lines) + more + "。" + HOW_TO_NAME
 
 
-def read_mapping(path, members, items):
-    """A mapping file: CSV with 表头, 党员姓名, 测评项目 (UTF-8 or GBK); {header: (member, k) or None}."""
+def read_mapping(path, members, items, lookback=False):
+    """A mapping file: CSV with 表头, 党员姓名, 测评项目 (UTF-8 or GBK); {header: (member, k) or None}.
+
+    For 回头看 (``lookback``) the 党员姓名 column stays empty."""
     path = Path(path)
     if not path.is_file():
         raise DownloadError(path, "映射文件不存在。")
     rows = list(csv.reader(io.StringIO(_decode(path.read_bytes(), path), newline="")))
     if rows and norm(rows[0][0]) in ("表头", "列标题", "header"):
         rows = rows[1:]
-    by_norm = {norm(m): m for m in members}
-    item_norm = [norm(i) for i in items]
+    by_norm = {norm(m): m for m in members if m}
+    item_norm = [norm(item_name(i)) for i in items]
     out = {}
     for r, line in enumerate(rows, start=2):
         line = [v.strip() for v in line] + ["", "", ""]
@@ -241,9 +288,10 @@ def read_mapping(path, members, items):
         if not member and not item:
             out[header] = None
             continue
-        if norm(member) not in by_norm:
+        if not lookback and norm(member) not in by_norm:
             raise DownloadError(path, f"第 {r} 行:党员“{member}”不在名册中。")
-        if norm(item) not in item_norm:
+        if norm(item_name(item)) not in item_norm:
             raise DownloadError(path, f"第 {r} 行:测评项目“{item}”应为{'、'.join(items)}之一。")
-        out[header] = (by_norm[norm(member)], item_norm.index(norm(item)))
+        out[header] = (None if lookback else by_norm[norm(member)],
+                       item_norm.index(norm(item_name(item))))
     return out

@@ -27,7 +27,7 @@ from ..ooxml import Formula, write_patched
 from ..values import BAD, BLANK, read_number, show
 from . import record as R
 from .download import DownloadError, read_download
-from .headers import MappingError, place, read_mapping
+from .headers import MappingError, place, place_items, read_mapping
 
 SKIPPED_TEXTS = {"(跳过)", "(空)", "跳过", "(跳过)", "(空)", "-2", "-3", "−2", "−3"}
 SKIPPED_CODES = (-2, -3)  # 问卷星's option codes: skipped, hidden by the survey's logic
@@ -64,10 +64,26 @@ class Imported:
         return not has_errors(self.findings)
 
 
+LOOKBACK_NAMES = ("回头看", L.LOOKBACK_ENTRY, "附件5", "lookback")
+
+
+@dataclass(frozen=True)
+class Lookback:
+    """The 回头看 群众测评表 as an import target (its ballots rate items, not members)."""
+
+    key: str = "lookback"
+    name: str = L.LOOKBACK_ENTRY
+
+
 def find_group(defs, name):
+    """The rater group called ``name`` (or its key), or ``Lookback()`` for 回头看."""
+    name = (name or "").strip()
+    if name in LOOKBACK_NAMES:
+        return Lookback()
     group = next((g for g in defs.groups if name in (g.name, g.key)), None)
     if group is None:
-        raise UsageError(f"没有测评层次“{name}”;可选:{'、'.join(g.name for g in defs.groups)}")
+        raise UsageError(f"没有测评层次“{name}”;可选:{'、'.join(g.name for g in defs.groups)}"
+                         "、回头看")
     return group
 
 
@@ -79,17 +95,18 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
     written back encrypted with the same password, as compute does.
     """
     group = find_group(defs, group_name)
-    items = [i.name for i in defs.items]
+    lookback = isinstance(group, Lookback)
+    items = [i.name for i in (defs.lookback_items if lookback else defs.items)]
     with workbook_lock(path), crypto.plain_copy(path, password) as source:
         encrypted = str(source) != str(path)
         outcome, grids = _validate(source, defs, None, writing=True)
-        sheet = L.entry_sheet(group)
+        sheet = L.LOOKBACK_ENTRY if lookback else L.entry_sheet(group)
         if sheet not in grids.sheets:
             raise XlsheetsError(f"{path}:缺少工作表“{sheet}”,无法导入。请把工作表名称改回“{sheet}”。")
-        members = [n for _, n in grids.roster]
-        table, placement = _choose(read_download(download), members, items,
-                                   read_mapping(mapping, members, items) if mapping else None)
-        respondents, empty = _respondents(table, placement, defs, members)
+        members = [None] if lookback else [n for _, n in grids.roster]
+        mapped = read_mapping(mapping, members, items, lookback) if mapping else None
+        table, placement = _choose(read_download(download), members, items, mapped, lookback)
+        respondents, empty = _respondents(table, placement, len(items), members)
         rec = R.read(source)
         salt = rec.salt or R.new_salt()
         fresh, seen, duplicates = [], set(rec.hashes), 0
@@ -106,7 +123,7 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         if not fresh:
             result.findings = outcome.findings
             return result
-        own, updates, cells_from, numbers = _place_ballots(
+        own, updates, cells_from, numbers = (_place_lookback if lookback else _place_ballots)(
             defs, grids, group, members, [r for _, _, r in fresh], placement)
         checked = check(defs, outcome.unit, grids)
         errors = [f for f in checked.findings if f.is_error and (f.sheet, f.cell) in cells_from]
@@ -144,14 +161,15 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
     return result
 
 
-def _choose(tables, members, items, mapping):
+def _choose(tables, members, items, mapping, lookback=False):
     """The one table whose columns can be placed (a 腾讯问卷 zip may hold several CSVs)."""
     placed, errors = [], []
     for t in tables:
         if not t.header or not t.rows:
             continue
         try:
-            placed.append((t, place(t, members, items, mapping)))
+            placed.append((t, place_items(t, items, mapping) if lookback
+                           else place(t, members, items, mapping)))
         except MappingError as e:
             errors.append(e)
     if len(placed) == 1:
@@ -189,8 +207,7 @@ def score_value(raw):
     return text
 
 
-def _respondents(table, placement, defs, members):
-    n = len(defs.items)
+def _respondents(table, placement, n, members):
     out, empty = [], []
     for row, values in table.rows:
         scores = {m: [None] * n for m in members}
@@ -265,6 +282,43 @@ def _place_ballots(defs, grids, group, members, respondents, placement):
         own.append(finding("import-member-absent", L.ROSTER, L.a1(row, 0), name=m,
                            group=group.name, count=k))
     return own, updates, cells_from, numbers
+
+
+def _place_lookback(defs, grids, group, members, respondents, placement):
+    """Put 回头看 ballots into ``grids.lookback`` (in memory): one row each, 票号 then items."""
+    from ..grids import LookbackRow
+
+    sheet, n = L.LOOKBACK_ENTRY, len(defs.lookback_items)
+    rows = grids.lookback
+    by_row = {lr.row: lr for lr in rows}
+    typed = [lr.row for lr in rows if any(v not in (None, "") for v in lr.values)]
+    start = max(typed) + 1 if typed else L.LOOKBACK_FIRST_ROW
+    k = len(respondents)
+    end = start + k
+    before = {_int(lr.ballot) for lr in rows if lr.row < start} - {None}
+    below = {_int(lr.ballot) for lr in rows if lr.row >= end} - {None}
+    first = max(before, default=0) + 1
+    if below & set(range(first, first + k)):
+        first = max(before | below) + 1
+    numbers = list(range(first, first + k))
+    cells, cells_from = {}, {}
+    for i, (r, no) in enumerate(zip(respondents, numbers)):
+        row = start + i
+        values = r.scores[None]
+        lr = by_row.get(row)
+        if lr is None:
+            lr = by_row[row] = LookbackRow(row, None, [None] * n)
+            rows.append(lr)
+        lr.ballot, lr.values = no, list(values)
+        cells[L.a1(row, 0)] = no
+        cells_from[(sheet, L.a1(row, 0))] = (r.row, "")
+        for c, v in enumerate(values):
+            a = L.a1(row, 1 + c)
+            cells_from[(sheet, a)] = (r.row, r.sources.get((None, c), ""))
+            if v is not None:
+                cells[a] = v
+    rows.sort(key=lambda lr: lr.row)
+    return [], {sheet: cells}, cells_from, numbers
 
 
 def _int(v):

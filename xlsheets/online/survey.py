@@ -25,6 +25,8 @@ def survey_text(defs, unit_name, members, group, fmt="wjx"):
     intro = ("本问卷不记名,答卷不会记录您的姓名。请按《党员分析评议测评表》的测评项目,"
              "为每名党员每一项打分(0 分到该项满分)。")
     lines = [title, intro, ""]
+    if group.key == "lookback":  # one matrix: the ten items of the 回头看 form, all of 10 points
+        return _lookback_text(defs, unit_name, fmt)
     for q, item in enumerate(defs.items, start=1):
         stem = f"{item.name}(满分{item.max}分)"
         options = [f"{v}分" for v in range(item.max + 1)]
@@ -39,6 +41,23 @@ def survey_text(defs, unit_name, members, group, fmt="wjx"):
             lines.append("列:")
             lines.extend(f"- {o}" for o in options)
         lines.append("")
+    return "\n".join(lines)
+
+
+def _lookback_text(defs, unit_name, fmt):
+    from .headers import item_name
+
+    items = [item_name(i.name) for i in defs.lookback_items]
+    most = max(i.max for i in defs.lookback_items)
+    options = [f"{v}分" for v in range(most + 1)]
+    stem = f"请对本支部分析评议阶段的工作逐项测评(每项满分{most}分)"
+    lines = [f"{unit_name}{defs.lookback['title']}",
+             "本问卷不记名,答卷不会记录您的姓名。", ""]
+    if fmt == "wjx":
+        lines += [f"1. {stem}[矩阵量表题]", " ".join(options), *items, ""]
+    else:
+        lines += [f"1. {stem}(矩阵单选)", "行:", *(f"- {i}" for i in items), "列:",
+                  *(f"- {o}" for o in options), ""]
     return "\n".join(lines)
 
 
