@@ -525,3 +525,22 @@ def test_lookback_survey_imports_into_its_sheet(tmp_path, capsys):
     download, _, _ = lookback_download(tmp_path, bad, name="坏")
     with pytest.raises(ImportRefused, match="超出 0 到 10"):
         import_file(book, download, DEFS, "回头看")
+
+
+def test_xlsx_with_date_cells_and_csv_of_the_same_download_agree(tmp_path):
+    """问卷星's .xlsx may hold 提交答卷时间 as a date cell, its .csv as text: the same answers."""
+    import datetime as dt
+
+    book = fresh_book(tmp_path)
+    header, body = S.rows(NAMES, MASS, "plain", "item", "text")
+    dated = [[dt.datetime.strptime(v, "%Y/%m/%d %H:%M:%S") if i == 1 else v
+              for i, v in enumerate(line)] for line in body]
+    xlsx = S.write_xlsx(tmp_path / "d.xlsx", header, dated)
+    loose = [[re.sub(r"/0(\d)", r"/\1", v) if i == 1 else v for i, v in enumerate(line)]
+             for line in body]  # 2005/8/26 9:07:01 as Excel writes a CSV
+    csv_file = S.write_csv(tmp_path / "d.csv", header, loose, "gbk")
+    assert import_file(book, xlsx, DEFS, "群众参评").ballots == [1, 2, 3]
+    again = import_file(book, csv_file, DEFS, "群众参评")
+    assert again.ballots == [] and again.duplicates == 3
+    for line in body:
+        assert line[1].replace("/", "-") not in "".join(parts_text(book).values())

@@ -11,6 +11,8 @@ number and times are read only into salted hashes (``record.py``), the other
 columns of the download are never read.
 """
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,7 +201,6 @@ def score_value(raw):
     kind, value = read_number(text)
     if kind not in (BAD, BLANK):
         return value
-    import re
     m = re.match(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*分", text)  # an option text such as “8分(较好)”
     if m:
         v = float(m[1])
@@ -220,12 +221,35 @@ def _respondents(table, placement, n, members):
             empty.append(row)
             continue
         number = values[placement.number] if placement.number is not None else row
-        times = [show(values[i]) for i in placement.times if i < len(values) and values[i] is not None]
+        times = [_time_text(values[i]) for i in placement.times
+                 if i < len(values) and values[i] not in (None, "")]
         key = "\x1f".join([show(number), *times])
         if not times:  # no time to tell two downloads' answer 1 apart: the answers do
             key += "\x1f" + "\x1f".join(show(v) for m in members for v in scores[m])
         out.append(Respondent(row, key, scores, sources))
     return out, empty
+
+
+_TIME = re.compile(r"^\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?"
+                   r"(?:[\sT]*(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}(?:\.\d+)?))?)?")
+
+
+def _time_text(v):
+    """A submission time in one spelling, however the file holds it (a date cell, an
+    Excel day number, “2005/8/26 9:07:01”), so an .xlsx and a .csv of one download agree."""
+    if isinstance(v, dt.datetime):
+        return v.replace(microsecond=0).isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day).isoformat(sep=" ")
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 < v < 2958466:
+        t = dt.datetime(1899, 12, 30) + dt.timedelta(days=float(v))
+        return (t + dt.timedelta(seconds=0.5)).replace(microsecond=0).isoformat(sep=" ")
+    m = _TIME.match(str(v))
+    if m:
+        y, mo, d, h, mi, sec = m.groups()
+        return (f"{int(y):04d}-{int(mo):02d}-{int(d):02d} {int(h or 0):02d}:{int(mi or 0):02d}:"
+                f"{int(float(sec or 0)):02d}")
+    return show(v).strip()
 
 
 def _place_ballots(defs, grids, group, members, respondents, placement):
