@@ -544,3 +544,20 @@ def test_xlsx_with_date_cells_and_csv_of_the_same_download_agree(tmp_path):
     assert again.ballots == [] and again.duplicates == 3
     for line in body:
         assert line[1].replace("/", "-") not in "".join(parts_text(book).values())
+
+
+def test_tencent_zip_with_another_csv_and_a_trailing_column(tmp_path):
+    """A zip may hold more than the answers (a CSV of open answers, say) and columns after them."""
+    book = fresh_book(tmp_path)
+    header, body = S.rows(NAMES, MASS, "tencent", "item", "score", tencent=True)
+    header.append("备注")
+    for line in body:
+        line.append(S.PLANTED[2])
+    zipped = S.write_tencent_zip(tmp_path / "d.zip", header, body)
+    with zipfile.ZipFile(zipped, "a") as zf:
+        zf.writestr("开放题答案.csv", "编号,9.您的建议\n1,秘密建议\n".encode("gbk"))
+    result = import_file(book, zipped, DEFS, "群众参评")
+    assert result.ballots == [1, 2, 3]
+    assert_anonymous(book, header, body)
+    assert not any("秘密建议" in t for t in parts_text(book).values())
+    assert_composites(book, MASS)

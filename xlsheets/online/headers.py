@@ -83,15 +83,17 @@ def parse_columns(header):
             c.question, rest = int(m[1]), m[2].strip()
             paren = _PAREN.match(rest)
             if paren:  # 第N题(行), N、(行)
-                c.row = paren[1].strip()
+                c.row, dashed = paren[1].strip(), False
             else:
-                c.stem = rest
+                c.stem, dashed = rest, False
                 for marks in (_DASHES, _COLONS):
                     cut = max((rest.rfind(d), d) for d in marks)
                     if cut[0] > 0:
                         c.stem, c.row = rest[:cut[0]].strip(), rest[cut[0] + len(cut[1]):].strip()
+                        dashed = marks is _DASHES
                         break
-            previous = c if (c.row and c.stem) else None
+            # only 问卷星's N.题干—行1 has row-title-only columns after it (腾讯问卷 numbers each)
+            previous = c if (c.row and c.stem and dashed) else None
         elif previous is not None and h and not _is_meta(h):
             # 问卷星's N.题干—行1 is followed by columns headed with the row title alone
             c.question, c.stem, c.row = previous.question, previous.stem, h

@@ -132,8 +132,9 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         if errors and not keep_errors:
             raise ImportRefused(_refusal(download, errors, cells_from))
         result.ballots = numbers
-        if dry_run:
-            result.findings = own + [f for f in checked.findings if f.code != "stamp-stale"]
+        if dry_run:  # what the write would fix itself (names widened, 合计 written) is not said
+            result.findings = own + [f for f in checked.findings if f.code != "stamp-stale" and not (
+                f.sheet == sheet and f.code in ("row-outside-range", "formula-restored"))]
             return result
         refuse_if_open(path)
         values = figure_values(defs, checked.figures, checked.entry_rows)
