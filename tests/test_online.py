@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -561,3 +560,15 @@ def test_tencent_zip_with_another_csv_and_a_trailing_column(tmp_path):
     assert_anonymous(book, header, body)
     assert not any("秘密建议" in t for t in parts_text(book).values())
     assert_composites(book, MASS)
+
+
+@pytest.mark.parametrize("group,key", [("党员互评", "peer"), ("支委会考评", "committee")])
+def test_any_rater_group(tmp_path, group, key):
+    book = books.make_book(tmp_path, {"mass": [MASS[0]], **({"committee": [COMMITTEE]}
+                                                           if key == "peer" else {"peer": [PEER]})})
+    download, _, _ = write_download(tmp_path, "tencent", "member", "score", "zip", MORE)
+    result = import_file(book, download, DEFS, group)
+    assert result.ballots == [1, 2] and not [f for f in result.findings if f.is_error]
+    outcome = compute_file(book, DEFS)
+    means = {m["name"]: m[f"{key}_mean"] for m in as_json(outcome, DEFS)["members"]}
+    assert means == {m: shown(Fraction(sum(sum(b[m]) for b in MORE), len(MORE))) for m in NAMES}
