@@ -572,3 +572,31 @@ def test_any_rater_group(tmp_path, group, key):
     outcome = compute_file(book, DEFS)
     means = {m["name"]: m[f"{key}_mean"] for m in as_json(outcome, DEFS)["members"]}
     assert means == {m: shown(Fraction(sum(sum(b[m]) for b in MORE), len(MORE))) for m in NAMES}
+
+
+def test_import_changes_only_what_it_must(tmp_path):
+    """Lossless like compute: every part is copied byte for byte but the entry sheet, the
+    record sheet, the workbook's names and sheet list, and cached values of formulas (the
+    typed ballots' 合计 here, which the test book leaves uncached, and the figures)."""
+    from xlsheets.ooxml import BookFile
+
+    book = fresh_book(tmp_path)
+    before = {i.filename: z for i, z in _parts(book)}
+    download, _, _ = write_download(tmp_path, "plain", "item", "text", "xlsx")
+    import_file(book, download, DEFS, "群众参评")
+    after = {i.filename: z for i, z in _parts(book)}
+    with BookFile.open(book) as b:
+        written = {b.sheet_part("群众参评"), b.sheet_part(R.SHEET), "xl/workbook.xml",
+                   "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
+    assert set(before) <= set(after)
+    changed = {p for p in after if before.get(p) != after[p]}
+    assert {b.sheet_part("群众参评"), b.sheet_part(R.SHEET)} <= changed
+    cached = re.compile(rb"<v>[^<]*</v>|<v/>| t=\"(?:str|n|b|e)\"")
+    for part in changed - written:
+        assert cached.sub(b"", before[part]) == cached.sub(b"", after[part]), part
+    assert before["xl/styles.xml"] == after["xl/styles.xml"]
+
+
+def _parts(path):
+    with zipfile.ZipFile(path) as zf:
+        return [(i, zf.read(i)) for i in zf.infolist()]
