@@ -600,3 +600,14 @@ def test_import_changes_only_what_it_must(tmp_path):
 def _parts(path):
     with zipfile.ZipFile(path) as zf:
         return [(i, zf.read(i)) for i in zf.infolist()]
+
+
+def test_option_number_downloads_are_refused(tmp_path):
+    """问卷星's 按序号 download (All_Data_Original) holds option numbers, not scores."""
+    book = fresh_book(tmp_path)
+    header, body = S.rows(NAMES, MASS, "ti", "item", "score")
+    coded = S.write_xlsx(tmp_path / "123456_2_All_Data_Original.xlsx", header, body)
+    with pytest.raises(Exception, match="按选项文本"):
+        import_file(book, coded, DEFS, "群众参评")
+    scored, _, _ = write_download(tmp_path, "plain", "item", "score", "xlsx")  # with 总分
+    assert any("按分数" in n for n in import_file(book, scored, DEFS, "群众参评").notes)

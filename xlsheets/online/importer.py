@@ -164,8 +164,18 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
     return result
 
 
+CODED_NAMES = ("all_data_original", "按序号")
+
+
 def _choose(tables, members, items, mapping, lookback=False):
-    """The one table whose columns can be placed (a 腾讯问卷 zip may hold several CSVs)."""
+    """The one table whose columns can be placed (a 腾讯问卷 zip may hold several CSVs).
+
+    A download of option numbers (问卷星's 按序号, ``All_Data_Original``) is refused:
+    option 1 of a “0分 … 10分” question is 0 points, so its numbers are no scores."""
+    for t in tables:
+        if any(n in t.source.casefold() for n in CODED_NAMES):
+            raise DownloadError(t.source, "这是“按序号”下载的答卷(All_Data_Original),其中是选项的序号而不是分数。"
+                                          "请在问卷星中选择“按选项文本”下载(All_Data_Readable)后再导入。")
     placed, errors = [], []
     for t in tables:
         if not t.header or not t.rows:
@@ -373,6 +383,9 @@ def _notes(table, placement, duplicates, empty):
     if empty:
         rows = "、".join(str(r) for r in empty[:10]) + ("等" if len(empty) > 10 else "")
         notes.append(f"下载文件第 {rows} 行的答卷没有任何分数,未导入。")
+    if any(h.strip() == "总分" for h in table.header):
+        notes.append("这是按分数下载的答卷:请确认问卷中每个选项的分数与选项文字一致(如“8分”的分数为 8),"
+                     "否则请改为“按选项文本”下载后重新导入。")
     if placement.ignored:
         shown = "、".join(f"“{h}”" for h in placement.ignored[:5])
         more = f"等 {len(placement.ignored)} 列" if len(placement.ignored) > 5 else ""
