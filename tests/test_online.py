@@ -313,7 +313,7 @@ def test_unplaceable_headers_refused_then_mapped_by_file(tmp_path):
     download = S.write_xlsx(tmp_path / "d.xlsx", header, body)
     with pytest.raises(MappingError) as e:
         import_file(book, download, DEFS, "群众参评")
-    assert "第 G 列“第1题(理想信念)”" in str(e.value)
+    assert "第 G 列“第1题(理想信念)”:只有行标题“理想信念”,没有题干" in str(e.value)
     lines = ["表头,党员姓名,测评项目"]
     for h, m, k in S.columns(NAMES, "ti", "member"):
         lines.append(f"{h.replace('第', '第', 1)},{m},{S.ITEMS[k]}")

@@ -253,6 +253,8 @@ def _unsure_message(unsure, items):
     for c, ms, its in unsure[:12]:
         if not ms and not its:
             why = "找不到名册中的党员姓名和测评项目(可能是名册中没有的人)"
+        elif not ms and len(its) == 1 and not c.stem:
+            why = f"只有行标题“{c.row}”,没有题干,无法确定是哪名党员"
         elif not ms:
             why = f"有测评项目“{items[its[0]]}”,但找不到名册中的党员姓名(可能是名册中没有的人)" \
                 if len(its) == 1 else "含有多个测评项目,也找不到名册中的党员姓名"
