@@ -611,3 +611,49 @@ def test_option_number_downloads_are_refused(tmp_path):
         import_file(book, coded, DEFS, "群众参评")
     scored, _, _ = write_download(tmp_path, "plain", "item", "score", "xlsx")  # with 总分
     assert any("按分数" in n for n in import_file(book, scored, DEFS, "群众参评").notes)
+
+
+# --- 附件6 ------------------------------------------------------------------------------
+
+def test_satisfaction_counts_add_up_and_are_not_counted_twice(tmp_path, capsys):
+    sat = DEFS.satisfaction
+    book = books.make_book(tmp_path, {"peer": [PEER], "mass": [MASS[0]], "committee": [COMMITTEE]},
+                           categories=[2, 0, 0, 0, 0, 0, 0], levels=[1, 1, 0])  # typed from paper
+    assert main(["survey", str(book), "--group", "附件6"]) == 0
+    text = capsys.readouterr().out
+    assert "[单选题]" in text and sat["categories"][3] in text and "基本满意" in text
+    answers = [(0, 0), (0, 0), (2, 1), (6, 0), (3, 2)]  # (category, level) per respondent
+    header = list(S.TENCENT_META) + ["1.您属于哪一类参加测评人员?", "2.总体评价"]
+    body = [S._tencent_meta(i) + [sat["categories"][c], sat["levels"][lv]]
+            for i, (c, lv) in enumerate(answers, start=1)]
+    download = S.write_tencent_zip(tmp_path / "满意度.zip", header, body)
+    assert main(["import", str(book), str(download), "--group", "附件6"]) == 0
+    assert "已把 5 份答卷计入" in capsys.readouterr().out
+    assert_anonymous(book, header, body)
+    before = book.read_bytes()
+    assert import_file(book, download, DEFS, "附件6").duplicates == 5
+    assert book.read_bytes() == before
+    outcome = compute_file(book, DEFS)
+    doc = as_json(outcome, DEFS)["satisfaction"]
+    total = 2 + len(answers)
+    levels = [1 + 3, 1 + 1, 0 + 1]
+    assert doc["total"] == total
+    assert [doc["levels"][n]["count"] for n in sat["levels"]] == levels
+    assert [doc["levels"][n]["percent"] for n in sat["levels"]] == \
+        [shown(Fraction(100 * c, total)) for c in levels]
+
+
+def test_satisfaction_columns_must_be_certain(tmp_path):
+    book = fresh_book(tmp_path)
+    sat = DEFS.satisfaction
+    header = list(S.WJX_META) + ["1、总体评价", "2、对班子的评价"]  # two columns of levels, no category
+    body = [S._wjx_meta(1) + ["满意", "满意"]]
+    download = S.write_xlsx(tmp_path / "d.xlsx", header, body)
+    with pytest.raises(MappingError, match="参加测评人员类别"):
+        import_file(book, download, DEFS, "附件6")
+    header = list(S.WJX_META) + ["1、身份", "2、总体评价"]
+    body = [S._wjx_meta(1) + [sat["categories"][0], "满意"], S._wjx_meta(2) + ["(跳过)", "不满意"]]
+    download = S.write_xlsx(tmp_path / "d2.xlsx", header, body)
+    with pytest.raises(ImportRefused, match="超过参加测评群众合计"):
+        import_file(book, download, DEFS, "附件6")
+    assert import_file(book, download, DEFS, "附件6", keep_errors=True).written

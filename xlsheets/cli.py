@@ -146,7 +146,8 @@ def _parser():
     im.add_argument("book", metavar="工作簿", help="要导入的党支部工作簿(.xlsx)")
     im.add_argument("download", metavar="下载文件",
                     help="问卷星下载的 .xlsx、.xls、.csv,或腾讯问卷下载的 .zip(内含 CSV)")
-    im.add_argument("--group", required=True, metavar="测评层次", help="如 群众参评、党员互评、支委会考评")
+    im.add_argument("--group", required=True, metavar="测评层次",
+                    help="党员互评、群众参评、支委会考评,或 回头看(回头看录入)、附件6(满意度人数)")
     im.add_argument("--mapping", metavar="映射文件",
                     help="列标题无法自动识别时:CSV 文件,三列为 表头,党员姓名,测评项目(不是分数的列后两列留空)")
     im.add_argument("--dry-run", action="store_true", help="只检查,显示将导入什么,不写入工作簿")
@@ -159,7 +160,8 @@ def _parser():
     sv = sub.add_parser("survey", help="生成网上测评问卷的题目文本(可粘贴到问卷星的批量导入题目)",
                         description="示例:xlsheets survey 机关.xlsx --group 群众参评 --out 问卷.txt")
     sv.add_argument("book", metavar="工作簿", help="党支部工作簿(.xlsx),从中读取名册")
-    sv.add_argument("--group", required=True, metavar="测评层次", help="如 群众参评")
+    sv.add_argument("--group", required=True, metavar="测评层次",
+                    help="党员互评、群众参评、支委会考评、回头看 或 附件6")
     sv.add_argument("--format", choices=("wjx", "tencent"), default="wjx",
                     help="wjx:问卷星批量导入题目的文本(默认);tencent:腾讯问卷用的题目清单")
     sv.add_argument("--out", metavar="文件", help="写入的文本文件(UTF-8);默认显示在屏幕上")
@@ -338,6 +340,8 @@ def _import(args):
     sheet = r.group
     if not r.ballots:
         print(f"没有新的答卷可导入 {sheet}:{args.book} 未改动。")
+    elif r.written and sheet == L.SATISFACTION:
+        print(f"已把 {len(r.ballots)} 份答卷计入 {args.book} 的“{sheet}”(人员类别和测评档次的人数)。")
     elif r.written:
         print(f"已把 {len(r.ballots)} 份答卷导入 {args.book} 的“{sheet}”,"
               f"票号 {r.ballots[0]}–{r.ballots[-1]}(答卷人的 IP、地理位置、设备、昵称、答题时间等均未写入)。")

@@ -687,7 +687,9 @@ def import_online_book(book, defs, download=None, group=None):
         if not remote:
             app.books.open(path)
     errors = sum(f.is_error for f in result.findings)
-    if result.ballots:
+    if result.ballots and result.group == L.SATISFACTION:
+        message = f"已把 {len(result.ballots)} 份答卷计入“{result.group}”的人数。"
+    elif result.ballots:
         message = (f"已把 {len(result.ballots)} 份答卷导入“{result.group}”,票号 "
                    f"{result.ballots[0]}–{result.ballots[-1]}。答卷人的 IP、地理位置、设备、"
                    "昵称、答题时间等均未写入工作簿。")

@@ -230,6 +230,40 @@ def place_items(table, items, mapping=None):
     return Placement(answers, number, times, [], ignored)
 
 
+def place_choices(table, kinds):
+    """附件6: which column holds each kind of answer, by the answers themselves.
+
+    ``kinds``: {kind: [option texts]} (the participant categories, the levels). A kind's
+    column is the one question column whose answers are all among its options; none
+    or several is refused. Returns {kind: column index} and the number/time columns.
+    """
+    cols = parse_columns(table.header)
+    number = next((c.index for c in cols if norm(c.header) in NUMBER_HEADERS), None)
+    times = [c.index for c in cols if norm(c.header) in TIME_HEADERS]
+    found = {}
+    for kind, options in kinds.items():
+        allowed = {norm(o) for o in options}
+        hits = []
+        for c in cols:
+            if c.question is None:
+                continue
+            answers = {norm(v) for _, line in table.rows
+                       if c.index < len(line) and (v := line[c.index]) not in (None, "")} - SKIPS
+            if answers and answers <= allowed:
+                hits.append(c)
+        if len(hits) != 1:
+            what = "、".join(options)
+            why = "没有一列" if not hits else "有多列(" + "、".join(c.where for c in hits) + ")"
+            raise MappingError(table.source, f"{why}的答案全是“{what}”中的一项,无法确定哪一题是"
+                                             f"{kind}。请使用 `xlsheets survey --group 附件6` 生成的问卷,"
+                                             "选项文字不要改动;下载时选择“按选项文本”。")
+        found[kind] = hits[0].index
+    return found, number, times
+
+
+SKIPS = {"(跳过)", "(空)", "跳过", "-2", "-3"}
+
+
 def _in_ballot_question(c, cols, by_norm, item_norm):
     """A column with neither a member nor an item, in a question whose other columns
     have one (a matrix row not on the roster, say): not certain."""

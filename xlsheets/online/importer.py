@@ -67,6 +67,7 @@ class Imported:
 
 
 LOOKBACK_NAMES = ("回头看", L.LOOKBACK_ENTRY, "附件5", "lookback")
+SATISFACTION_NAMES = ("附件6", "满意度", L.SATISFACTION, "satisfaction")
 
 
 @dataclass(frozen=True)
@@ -77,15 +78,26 @@ class Lookback:
     name: str = L.LOOKBACK_ENTRY
 
 
+@dataclass(frozen=True)
+class Satisfaction:
+    """附件6 满意度测评: each answer adds one to its category and to its level."""
+
+    key: str = "satisfaction"
+    name: str = L.SATISFACTION
+
+
 def find_group(defs, name):
-    """The rater group called ``name`` (or its key), or ``Lookback()`` for 回头看."""
+    """The rater group called ``name`` (or its key), ``Lookback()`` for 回头看,
+    ``Satisfaction()`` for 附件6."""
     name = (name or "").strip()
     if name in LOOKBACK_NAMES:
         return Lookback()
+    if name in SATISFACTION_NAMES:
+        return Satisfaction()
     group = next((g for g in defs.groups if name in (g.name, g.key)), None)
     if group is None:
         raise UsageError(f"没有测评层次“{name}”;可选:{'、'.join(g.name for g in defs.groups)}"
-                         "、回头看")
+                         "、回头看、附件6")
     return group
 
 
@@ -97,6 +109,8 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
     written back encrypted with the same password, as compute does.
     """
     group = find_group(defs, group_name)
+    if isinstance(group, Satisfaction):
+        return import_satisfaction(path, download, defs, dry_run, keep_errors, password)
     lookback = isinstance(group, Lookback)
     items = [i.name for i in (defs.lookback_items if lookback else defs.items)]
     with workbook_lock(path), crypto.plain_copy(path, password) as source:
@@ -149,15 +163,7 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         rec.salt = salt
         rec.hashes |= {h for _, h, _ in fresh}
         rec.log.append((group.name, len(fresh), f"{numbers[0]}–{numbers[-1]}"))
-        with atomic_output(path) as tmp:
-            if encrypted:  # patch the private plain copy, then encrypt into place
-                plain = Path(source).with_suffix(".imported.xlsx")
-                write_patched(source, plain, updates, {R.SHEET: R.sheet_xml(rec)},
-                              checked.repair.names, drop_links=checked.repair.drop_links)
-                Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
-            else:
-                write_patched(source, tmp, updates, {R.SHEET: R.sheet_xml(rec)},
-                              checked.repair.names, drop_links=checked.repair.drop_links)
+        _write(path, source, encrypted, password, updates, rec, checked)
         result.written = True
     after = validate_file(path, defs, password=password)[0].findings
     result.findings = own + after
@@ -165,6 +171,120 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
 
 
 CODED_NAMES = ("all_data_original", "按序号")
+
+
+def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, password=None):
+    """附件6: count each new answer into its participant category and its level.
+
+    The counts typed or imported before stay and the new ones are added; the same
+    answers are recognised by their salted hashes, as for ballots."""
+    from ..cells import category_cells, level_cells
+    from .headers import place_choices
+
+    group = Satisfaction()
+    sat = defs.satisfaction
+    kinds = {"参加测评人员类别": sat["categories"], "测评档次": sat["levels"]}
+    with workbook_lock(path), crypto.plain_copy(path, password) as source:
+        encrypted = str(source) != str(path)
+        outcome, grids = _validate(source, defs, None, writing=True)
+        if L.SATISFACTION not in grids.sheets:
+            raise XlsheetsError(f"{path}:缺少工作表“{L.SATISFACTION}”,无法导入。")
+        tables = [t for t in read_download(download) if t.header and t.rows]
+        if not tables:
+            raise DownloadError(download, "没有任何答卷。")
+        placed, last_error = None, None
+        for t in tables:
+            try:
+                placed = (t, *place_choices(t, kinds))
+                break
+            except MappingError as e:
+                last_error = e
+        if placed is None:
+            raise last_error
+        table, found, number, times = placed
+        from .headers import norm
+        rec = R.read(source)
+        salt = rec.salt or R.new_salt()
+        seen, fresh, duplicates, empty = set(rec.hashes), [], 0, []
+        for row, values in table.rows:
+            picked = {}
+            for kind, options in kinds.items():
+                v = values[found[kind]] if found[kind] < len(values) else None
+                picked[kind] = next((k for k, o in enumerate(options) if norm(o) == norm(v)), None)
+            if all(k is None for k in picked.values()):
+                empty.append(row)
+                continue
+            key = "\x1f".join([show(values[number]) if number is not None else str(row),
+                                *(_time_text(values[i]) for i in times
+                                  if i < len(values) and values[i] not in (None, ""))])
+            if not times:
+                key += "\x1f" + "\x1f".join(str(picked[k]) for k in kinds)
+            h = R.digest(salt, group.key, key)
+            if h in seen:
+                duplicates += 1
+                continue
+            seen.add(h)
+            fresh.append((h, picked))
+        notes = [n for n in _notes(table, R_EMPTY_PLACEMENT, duplicates, empty)]
+        result = Imported(str(path), str(download), group.name, [], duplicates, empty, [], notes)
+        if not fresh:
+            result.findings = outcome.findings
+            return result
+        cells, cells_from = {}, {}
+        for kind, raws, addrs in (("参加测评人员类别", grids.categories, category_cells(defs)),
+                                  ("测评档次", grids.levels, level_cells(defs))):
+            new = list(raws)
+            for k, (raw, a) in enumerate(zip(raws, addrs)):
+                add = sum(1 for _, p in fresh if p[kind] == k)
+                if not add:
+                    continue
+                kind_, have = read_number(raw)
+                if kind_ == BAD or (have is not None and (have < 0 or have != int(have))):
+                    raise ImportRefused(f"{L.SATISFACTION}!{a} 现为“{show(raw)}”,不是人数,无法把网上答卷"
+                                        "加进去。请先改正这个单元格,再导入。")
+                new[k] = int(have or 0) + add
+                cells[a] = new[k]
+                cells_from[(L.SATISFACTION, a)] = (0, kind)
+            if kind == "参加测评人员类别":
+                grids.categories = new
+            else:
+                grids.levels = new
+        checked = check(defs, outcome.unit, grids)
+        where = {L.a1(L.SAT_CATEGORY_ROW, 1)} | set(category_cells(defs)) | set(level_cells(defs))
+        errors = [f for f in checked.findings if f.is_error and f.sheet == L.SATISFACTION
+                  and f.cell in where]
+        if errors and not keep_errors:
+            raise ImportRefused(f"下载文件 {download}:导入后附件6 会有错误,未写入任何内容:\n  "
+                                + "\n  ".join(f"{f.sheet}!{f.cell}:{f.message}" for f in errors)
+                                + "\n(如有答卷只选了测评档次、没有选人员类别,请核对后加 --keep-errors 导入。)")
+        result.ballots = list(range(1, len(fresh) + 1))
+        if dry_run:
+            result.findings = [f for f in checked.findings if f.code != "stamp-stale"]
+            return result
+        refuse_if_open(path)
+        updates = {L.SATISFACTION: cells}
+        values = figure_values(defs, checked.figures, checked.entry_rows)
+        for s_, c_ in _changed(values, outcome.current).items():
+            updates.setdefault(s_, {}).update(c_)
+        rec.salt = salt
+        rec.hashes |= {h for h, _ in fresh}
+        rec.log.append((group.name, len(fresh), ""))
+        _write(path, source, encrypted, password, updates, rec, checked)
+        result.written = True
+    result.findings = validate_file(path, defs, password=password)[0].findings
+    return result
+
+
+def _write(path, source, encrypted, password, updates, rec, checked):
+    with atomic_output(path) as tmp:
+        if encrypted:  # patch the private plain copy, then encrypt into place
+            plain = Path(source).with_suffix(".imported.xlsx")
+            write_patched(source, plain, updates, {R.SHEET: R.sheet_xml(rec)},
+                          checked.repair.names, drop_links=checked.repair.drop_links)
+            Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
+        else:
+            write_patched(source, tmp, updates, {R.SHEET: R.sheet_xml(rec)},
+                          checked.repair.names, drop_links=checked.repair.drop_links)
 
 
 def _choose(tables, members, items, mapping, lookback=False):
@@ -374,6 +494,13 @@ def _refusal(download, errors, cells_from):
     return (f"下载文件 {download} 中有 {len(errors)} 处答案不能作为测评分数,未写入任何内容:\n  "
             + "\n  ".join(lines) + more
             + "\n请核对问卷的分值设置(下载时请选择“按选项文本”)。如确要导入后在工作簿中逐一改正,请加 --keep-errors。")
+
+
+class _NoPlacement:
+    ignored = ()
+
+
+R_EMPTY_PLACEMENT = _NoPlacement()
 
 
 def _notes(table, placement, duplicates, empty):

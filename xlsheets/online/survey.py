@@ -27,6 +27,8 @@ def survey_text(defs, unit_name, members, group, fmt="wjx"):
     lines = [title, intro, ""]
     if group.key == "lookback":  # one matrix: the ten items of the 回头看 form, all of 10 points
         return _lookback_text(defs, unit_name, fmt)
+    if group.key == "satisfaction":  # two single-choice questions: who answers, how satisfied
+        return _satisfaction_text(defs, unit_name, fmt)
     for q, item in enumerate(defs.items, start=1):
         stem = f"{item.name}(满分{item.max}分)"
         options = [f"{v}分" for v in range(item.max + 1)]
@@ -59,6 +61,15 @@ def _lookback_text(defs, unit_name, fmt):
         lines += [f"1. {stem}(矩阵单选)", "行:", *(f"- {i}" for i in items), "列:",
                   *(f"- {o}" for o in options), ""]
     return "\n".join(lines)
+
+
+def _satisfaction_text(defs, unit_name, fmt):
+    sat = defs.satisfaction
+    mark = "[单选题]" if fmt == "wjx" else "(单选)"
+    return "\n".join([
+        f"{unit_name}先进性教育活动分析评议阶段群众满意度测评", "本问卷不记名,答卷不会记录您的姓名。", "",
+        f"1. 您属于哪一类参加测评人员?{mark}", *sat["categories"], "",
+        f"2. 您对{unit_name}先进性教育活动分析评议阶段工作的总体评价{mark}", *sat["levels"], ""])
 
 
 def survey_for_book(path, defs, group):
