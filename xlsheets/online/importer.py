@@ -9,6 +9,10 @@ the way compute takes in typed ones: the names are widened, the 合计 formulas
 written. Nothing of a respondent but the scores reaches the workbook: the answer
 number and times are read only into salted hashes (``record.py``), the other
 columns of the download are never read.
+
+``--group 回头看`` writes rows of 回头看录入 the same way; ``--group 附件6``
+(``import_satisfaction``) adds each answer to one participant category and one
+satisfaction level of 附件6.
 """
 
 import datetime as dt
@@ -230,7 +234,7 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
         if not fresh:
             result.findings = outcome.findings
             return result
-        cells, cells_from = {}, {}
+        cells = {}
         for kind, raws, addrs in (("参加测评人员类别", grids.categories, category_cells(defs)),
                                   ("测评档次", grids.levels, level_cells(defs))):
             new = list(raws)
@@ -244,7 +248,6 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
                                         "加进去。请先改正这个单元格,再导入。")
                 new[k] = int(have or 0) + add
                 cells[a] = new[k]
-                cells_from[(L.SATISFACTION, a)] = (0, kind)
             if kind == "参加测评人员类别":
                 grids.categories = new
             else:
