@@ -657,3 +657,50 @@ def test_satisfaction_columns_must_be_certain(tmp_path):
     with pytest.raises(ImportRefused, match="超过参加测评群众合计"):
         import_file(book, download, DEFS, "附件6")
     assert import_file(book, download, DEFS, "附件6", keep_errors=True).written
+
+
+# --- hostile or broken downloads; shuffled columns --------------------------------------
+
+def _bomb_zip(path, size=24 << 20):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("答卷.csv", "w", force_zip64=True) as out:
+            block = b"0" * (1 << 20)
+            for _ in range(size >> 20):
+                out.write(block)
+    return path
+
+
+@pytest.mark.parametrize("make,words", [
+    (lambda p: (p / "答卷.xlsx").write_bytes(b"PK\x03\x04 not really") and p / "答卷.xlsx", "损坏"),
+    (lambda p: (p / "答卷.xls").write_bytes(b"\xd0\xcf\x11\xe0 not really") and p / "答卷.xls", "无法读取"),
+    (lambda p: _bomb_zip(p / "答卷.zip"), "压缩比异常"),
+    (lambda p: (p / "答卷.csv").write_bytes(b"") or p / "答卷.csv", "空的"),
+    (lambda p: (p / "答卷.docx").write_bytes(b"x") and p / "答卷.docx", "不是问卷星或腾讯问卷"),
+])
+def test_broken_downloads_get_one_chinese_message(tmp_path, capsys, make, words):
+    book = fresh_book(tmp_path)
+    before = book.read_bytes()
+    bad = make(tmp_path)
+    assert main(["import", str(book), str(bad), "--group", "群众参评"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误:下载文件") and words in err and "Traceback" not in err, err
+    assert book.read_bytes() == before
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_column_order_does_not_matter(tmp_path, seed):
+    """The services may order questions and matrix rows as the clerk built them."""
+    import random
+
+    book = fresh_book(tmp_path)
+    header, body = S.rows(NAMES, MASS, "plain" if seed % 2 else "tencent", "item", "score",
+                          tencent=not seed % 2)
+    meta = len(S.TENCENT_META if not seed % 2 else S.WJX_META)
+    order = list(range(meta, len(header)))
+    random.Random(seed).shuffle(order)
+    order = list(range(meta)) + order
+    header = [header[i] for i in order]
+    body = [[line[i] for i in order] for line in body]
+    download = S.write_xlsx(tmp_path / "d.xlsx", header, body)
+    assert import_file(book, download, DEFS, "群众参评").ballots == [1, 2, 3]
+    assert_composites(book, MASS)

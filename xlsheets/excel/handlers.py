@@ -665,7 +665,7 @@ def import_online_book(book, defs, download=None, group=None):
         if not sys.platform.startswith("win") or remote:
             raise UsageError("这里无法弹出选择框。请在命令行中运行:\n"
                              "xlsheets import 工作簿.xlsx 下载文件 --group 群众参评")
-        names = [g.name for g in defs.groups]
+        names = [g.name for g in defs.groups] + ["回头看", "附件6"]
         choices = "\n".join(f"{i}. {n}" for i, n in enumerate(names, start=1))
         answer = app.api.InputBox(f"导入到哪个测评层次?请输入名称或序号:\n{choices}", TITLE,
                                   names[min(1, len(names) - 1)])
