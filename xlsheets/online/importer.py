@@ -183,7 +183,7 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
     The counts typed or imported before stay and the new ones are added; the same
     answers are recognised by their salted hashes, as for ballots."""
     from ..cells import category_cells, level_cells
-    from .headers import place_choices
+    from .headers import norm, place_choices
 
     group = Satisfaction()
     sat = defs.satisfaction
@@ -194,6 +194,7 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
         if L.SATISFACTION not in grids.sheets:
             raise XlsheetsError(f"{path}:缺少工作表“{L.SATISFACTION}”,无法导入。")
         tables = [t for t in read_download(download) if t.header and t.rows]
+        _refuse_coded(tables)
         if not tables:
             raise DownloadError(download, "没有任何答卷。")
         placed, last_error = None, None
@@ -206,7 +207,6 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
         if placed is None:
             raise last_error
         table, found, number, times = placed
-        from .headers import norm
         rec = R.read(source)
         salt = rec.salt or R.new_salt()
         seen, fresh, duplicates, empty = set(rec.hashes), [], 0, []
@@ -290,15 +290,19 @@ def _write(path, source, encrypted, password, updates, rec, checked):
                           checked.repair.names, drop_links=checked.repair.drop_links)
 
 
+def _refuse_coded(tables):
+    for t in tables:
+        if any(n in t.source.casefold() for n in CODED_NAMES):
+            raise DownloadError(t.source, "这是“按序号”下载的答卷(All_Data_Original),其中是选项的序号而不是"
+                                          "分数或选项文字。请在问卷星中选择“按选项文本”下载(All_Data_Readable)后再导入。")
+
+
 def _choose(tables, members, items, mapping, lookback=False):
     """The one table whose columns can be placed (a 腾讯问卷 zip may hold several CSVs).
 
     A download of option numbers (问卷星's 按序号, ``All_Data_Original``) is refused:
     option 1 of a “0分 … 10分” question is 0 points, so its numbers are no scores."""
-    for t in tables:
-        if any(n in t.source.casefold() for n in CODED_NAMES):
-            raise DownloadError(t.source, "这是“按序号”下载的答卷(All_Data_Original),其中是选项的序号而不是分数。"
-                                          "请在问卷星中选择“按选项文本”下载(All_Data_Readable)后再导入。")
+    _refuse_coded(tables)
     placed, errors = [], []
     for t in tables:
         if not t.header or not t.rows:
