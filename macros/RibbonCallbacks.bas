@@ -22,6 +22,11 @@ Public Sub NewBookClick(control As IRibbonControl)
     RunPython "import xlsheets.excel.handlers as h; h.new_book()"
 End Sub
 
+Public Sub ImportOnlineClick(control As IRibbonControl)
+    If Not BookReady(True) Then Exit Sub
+    RunPython "import xlsheets.excel.handlers as h; h.import_online()"
+End Sub
+
 Public Sub ValidateClick(control As IRibbonControl)
     If Not BookReady(True) Then Exit Sub
     RunPython "import xlsheets.excel.handlers as h; h.validate()"

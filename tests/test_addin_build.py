@@ -33,8 +33,8 @@ XLWINGS = importlib.resources.files("xlwings")
 #: Modules the build adds to those of macros/ (xlwings' custom add-in module is named "xlwings").
 ADDED = {"xlwings": "xlwings.bas", "Dictionary": "Dictionary.cls", "ThisWorkbook": "ThisWorkbook.cls"}
 HANDLERS = {"new_book", "validate", "compute", "clear_marks", "consolidate",
-            "export_opinions", "show_help"}
-BUTTONS = {"新建工作簿", "校验", "计算得分", "清除标记", "汇总", "导出评议意见表", "帮助"}
+            "export_opinions", "show_help", "import_online"}
+BUTTONS = {"新建工作簿", "校验", "计算得分", "清除标记", "汇总", "导出评议意见表", "帮助", "导入网上答卷"}
 CALLBACK = re.compile(r"(?im)^[ \t]*(?:Public[ \t]+)?Sub[ \t]+(\w+)[ \t]*\("
                       r"[ \t]*control[ \t]+As[ \t]+IRibbonControl[ \t]*\)")
 RUNPYTHON = re.compile(r'RunPython[ \t(]+"([^"]*)"')

@@ -142,6 +142,32 @@ def _parser():
     _password_option(co, "交回的加密工作簿的打开密码(未加密的文件照常读取)")
     co.set_defaults(run=_collect)
 
+    im = sub.add_parser("import", help="把问卷星或腾讯问卷的答卷下载导入一个测评层次的录入表(不记名)",
+                        description="示例:xlsheets import 机关.xlsx 答卷.xlsx --group 群众参评")
+    im.add_argument("book", metavar="工作簿", help="要导入的党支部工作簿(.xlsx)")
+    im.add_argument("download", metavar="下载文件",
+                    help="问卷星下载的 .xlsx、.xls、.csv,或腾讯问卷下载的 .zip(内含 CSV)")
+    im.add_argument("--group", required=True, metavar="测评层次",
+                    help="党员互评、群众参评、支委会考评,或 回头看(回头看录入)、附件6(满意度人数)")
+    im.add_argument("--mapping", metavar="映射文件",
+                    help="列标题无法自动识别时:CSV 文件,三列为 表头,党员姓名,测评项目(不是分数的列后两列留空)")
+    im.add_argument("--dry-run", action="store_true", help="只检查,显示将导入什么,不写入工作簿")
+    im.add_argument("--keep-errors", action="store_true",
+                    help="答案中有超出分值或不是数字的,也照样写入(之后在工作簿中改正)")
+    im.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    _password_option(im, "加密工作簿的打开密码;导入后仍以同一密码加密写回")
+    im.set_defaults(run=_import)
+
+    sv = sub.add_parser("survey", help="生成网上测评问卷的题目文本(可粘贴到问卷星的批量导入题目)",
+                        description="示例:xlsheets survey 机关.xlsx --group 群众参评 --out 问卷.txt")
+    sv.add_argument("book", metavar="工作簿", help="党支部工作簿(.xlsx),从中读取名册")
+    sv.add_argument("--group", required=True, metavar="测评层次",
+                    help="党员互评、群众参评、支委会考评、回头看 或 附件6")
+    sv.add_argument("--format", choices=("wjx", "tencent"), default="wjx",
+                    help="wjx:问卷星批量导入题目的文本(默认);tencent:腾讯问卷用的题目清单")
+    sv.add_argument("--out", metavar="文件", help="写入的文本文件(UTF-8);默认显示在屏幕上")
+    sv.set_defaults(run=_survey)
+
     t = sub.add_parser("templates", help="重新生成 workbook_templates/ 中的空白模板",
                        description="示例:xlsheets templates --out workbook_templates")
     t.add_argument("--out", default="workbook_templates", help="输出文件夹(默认 workbook_templates)")
@@ -299,6 +325,52 @@ def _print_findings(args, outcome):
     print(visible(f"{outcome.path}:{errors} 个错误,{len(outcome.findings) - errors} 个提醒"))
     for f in outcome.findings:  # one finding, one line, whatever the file holds
         print("  " + visible(f.text()))
+
+
+def _import(args):
+    from .online import import_file
+
+    r = import_file(args.book, args.download, _defs(args), args.group, mapping=args.mapping,
+                    dry_run=args.dry_run, keep_errors=args.keep_errors,
+                    password=_password(args))
+    if args.json:
+        print(json.dumps({"ballots": r.ballots, "duplicates": r.duplicates, "written": r.written,
+                          "notes": r.notes, "findings": [f.as_dict() for f in r.findings]},
+                         ensure_ascii=False, indent=1))
+        return 0 if r.ok else 1
+    sheet = r.group
+    if not r.ballots:
+        print(f"没有新的答卷可导入 {sheet}:{args.book} 未改动。")
+    elif r.written and sheet == L.SATISFACTION:
+        print(f"已把 {len(r.ballots)} 份答卷计入 {args.book} 的“{sheet}”(人员类别和测评档次的人数)。")
+    elif r.written:
+        print(f"已把 {len(r.ballots)} 份答卷导入 {args.book} 的“{sheet}”,"
+              f"票号 {r.ballots[0]}–{r.ballots[-1]}(答卷人的 IP、地理位置、设备、昵称、答题时间等均未写入)。")
+    else:
+        print(f"检查完毕(未写入):将把 {len(r.ballots)} 份答卷导入“{sheet}”,"
+              f"票号 {r.ballots[0]}–{r.ballots[-1]}。")
+    for note in r.notes:
+        print("  " + note)
+    errors = sum(f.is_error for f in r.findings)
+    print(f"{args.book}:{errors} 个错误,{len(r.findings) - errors} 个提醒")
+    for f in r.findings:
+        print("  " + f.text())
+    return 0 if r.ok else 1
+
+
+def _survey(args):
+    from .online import find_group
+    from .online.survey import survey_for_book, survey_text
+
+    defs = _defs(args)
+    group = find_group(defs, args.group)
+    unit, members = survey_for_book(args.book, defs, group)
+    text = survey_text(defs, unit, members, group, args.format)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"已写出 {args.out}:{len(defs.items)} 道矩阵题,每题 {len(members)} 行(党员)。")
+    else:
+        print(text)
 
 
 def _split(args):

@@ -142,6 +142,9 @@ CATALOGUE = {
     "participation-low": (ERROR, "参加{group}的党员 {count} 人({what}),没有超过党员人数 {members} 人的 {share}。参加的党员须超过党员人数的 {share},请组织未参加的党员补评,或重新组织测评。"),
     "stamp-stale": (WARNING, "上次计算({when})之后又改动了录入内容,工作簿里的得分可能已过时。请重新“计算得分”。"),
     "satisfaction-empty": (WARNING, "附件6 还没有填写参加测评群众人数和测评档次人数。"),
+    # Ballots imported from a 问卷星 / 腾讯问卷 download (xlsheets import, issue 16).
+    "import-uniform": (WARNING, "票号 {ballot}(网上答卷)给每名党员的每一项都打了 {score} 分,可能没有认真填写。请评议小组核实是否计入;不计入的,清空这张票的各行即可。"),
+    "import-member-absent": (WARNING, "网上问卷中没有“{name}”的题目,本次导入的 {count} 张{group}票都没有给他(她)打分。如果是问卷漏了此人,请补充测评(补发问卷或录入纸质票)。"),
 }
 
 

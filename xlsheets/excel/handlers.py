@@ -69,6 +69,11 @@ def export_opinions():
     _button(lambda book: export_opinions_book(book, _defs()))
 
 
+def import_online(download=None, group=None):
+    """导入网上答卷: a 问卷星 / 腾讯问卷 download into an entry sheet, as `xlsheets import`."""
+    _button(lambda book: import_online_book(book, _defs(), download, group))
+
+
 def show_help():
     """帮助: what each button does."""
     _button(help_book, needs_book=False)
@@ -576,7 +581,9 @@ HELP_MESSAGE = (
     "清除标记:去掉“校验”留下的颜色和批注,恢复单元格原来的颜色。\n"
     "汇总:由镇办公室使用。选择放交回工作簿的文件夹(可含 .xlsx、.zip、.eml),"
     "生成“全镇汇总.xlsx”和档案库,与命令 xlsheets collect 相同。\n"
-    "导出评议意见表:把“附件4 评议意见表”导出为 PDF,放在工作簿所在的文件夹。\n\n"
+    "导出评议意见表:把“附件4 评议意见表”导出为 PDF,放在工作簿所在的文件夹。\n"
+    "导入网上答卷:选择测评层次和问卷星或腾讯问卷下载的答卷文件,每份答卷录为一张测评票;"
+    "答卷人的 IP、地理位置、设备、昵称、答题时间等不写入工作簿,同一文件导入两次不会重复计票。\n\n"
     "请不要改动工作表名称、表头、公式单元格和“说明”中的工作簿信息。")
 
 
@@ -638,6 +645,69 @@ def export_opinions_book(book, defs):
     message = f"已把“{L.OPINION}”导出为:\n{path}"
     xb.alert(message, TITLE)
     return Result([], message=message)
+
+
+IMPORT_FILTER = "问卷下载 (*.xlsx;*.xls;*.csv;*.zip),*.xlsx;*.xls;*.csv;*.zip"
+
+
+def import_online_book(book, defs, download=None, group=None):
+    """导入网上答卷: the same ``online.import_file`` as `xlsheets import`, on the saved file.
+
+    The workbook is saved and closed first (the file is patched on disk, under its
+    lock, like compute) and opened again afterwards, whatever happened; on an engine
+    without dialogs (or without files to close) ``download`` and ``group`` are given.
+    """
+    from ..online import find_group, import_file
+
+    xb = _workbook(book)
+    if _identity(xb, xb.sheet_names()) is None:
+        raise not_ours(xb.name)
+    path = book.fullname or ""
+    if not path.lower().endswith(".xlsx") or not os.path.isfile(path):
+        message = "请先把工作簿保存为电脑上的 .xlsx 文件,再按“导入网上答卷”。"
+        xb.alert(message, TITLE)
+        return Result([], message=message)
+    app = book.app
+    remote = getattr(app.engine, "name", "") == "remote"
+    if download is None or group is None:
+        if not sys.platform.startswith("win") or remote:
+            raise UsageError("这里无法弹出选择框。请在命令行中运行:\n"
+                             "xlsheets import 工作簿.xlsx 下载文件 --group 群众参评")
+        names = [g.name for g in defs.groups] + ["回头看", "附件6"]
+        choices = "\n".join(f"{i}. {n}" for i, n in enumerate(names, start=1))
+        answer = app.api.InputBox(f"导入到哪个测评层次?请输入名称或序号:\n{choices}", TITLE,
+                                  names[min(1, len(names) - 1)])
+        if answer is False or answer in ("", None):
+            return Result([], message="")  # the clerk cancelled
+        answer = str(answer).strip()
+        group = names[int(answer) - 1] if answer.isdigit() and 1 <= int(answer) <= len(names) \
+            else answer
+        download = app.api.GetOpenFilename(IMPORT_FILTER, 1, "选择问卷星或腾讯问卷下载的答卷文件")
+        if download is False or not download:
+            return Result([], message="")
+    find_group(defs, group)  # a wrong name is said before the workbook is closed
+    if not remote:
+        book.save()
+        book.close()
+    try:
+        result = import_file(path, str(download), defs, group)
+    finally:
+        if not remote:
+            app.books.open(path)
+    errors = sum(f.is_error for f in result.findings)
+    if result.ballots and result.group == L.SATISFACTION:
+        message = f"已把 {len(result.ballots)} 份答卷计入“{result.group}”的人数。"
+    elif result.ballots:
+        message = (f"已把 {len(result.ballots)} 份答卷导入“{result.group}”,票号 "
+                   f"{result.ballots[0]}–{result.ballots[-1]}。答卷人的 IP、地理位置、设备、"
+                   "昵称、答题时间等均未写入工作簿。")
+    else:
+        message = f"没有新的答卷可导入“{result.group}”,工作簿未改动。"
+    message += "".join("\n" + n for n in result.notes)
+    message += f"\n\n校验:{errors} 个错误,{len(result.findings) - errors} 个提醒。"
+    message += "请按“校验”查看有问题的单元格,按“计算得分”计算。" if result.findings else ""
+    app.alert(message, title=TITLE)
+    return Result(result.findings, message=message)
 
 
 def make_book(defs, unit_name, roster_path, out_path):
