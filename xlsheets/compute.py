@@ -12,6 +12,7 @@ A workbook with an opening password is read from a decrypted private copy
 first read to the final rename, so two commands never interleave on one file.
 """
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,14 +94,27 @@ def compute_file(path, defs, expected_unit=None, now=None, password=None, materi
     decrypted once more and must give back what was written before it replaces
     the original.
     """
-    # a symbolic link: the lock, the open-file check and the replace are the target's
-    with workbook_lock(target_of(path)), private_copy(path) as (copy, snapshot), \
-            crypto.plain_copy(copy, password) as source:
+    with held(path, password) as (source, encrypted, snapshot):
         outcome, grids = _validate(source, defs, expected_unit, materials)
         outcome.path = str(path)
-        outcome.encrypted = str(source) != str(copy)
+        outcome.encrypted = encrypted
         grids.source = str(path)
         return _compute(path, source, password, defs, outcome, grids, now, snapshot)
+
+
+@contextlib.contextmanager
+def held(path, password=None):
+    """``path`` held for a read, check and write: ``(source, encrypted, snapshot)``.
+
+    Its lock is taken (a symbolic link's target's), its bytes are read once into a
+    private copy (decrypted when it has a password: ``source``), and ``snapshot``
+    lets the final replace refuse a file another program saved meanwhile
+    (``atomic_output(path, unchanged=snapshot)``). Every command that writes a
+    workbook in place goes through here (compute, import).
+    """
+    with workbook_lock(target_of(path)), private_copy(path) as (copy, snapshot), \
+            crypto.plain_copy(copy, password) as source:
+        yield source, str(source) != str(copy), snapshot
 
 
 def _compute(path, source, password, defs, outcome, grids, now, snapshot):

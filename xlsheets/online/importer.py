@@ -23,12 +23,11 @@ from pathlib import Path
 from .. import crypto, layout as L
 from ..cells import figure_values
 from ..checks import check
-from ..compute import _changed, _validate, validate_file
+from ..compute import _changed, _validate, held, validate_file
 from ..errors import UsageError, XlsheetsError
-from ..fileio import atomic_output, refuse_if_open
+from ..fileio import atomic_output, refuse_if_open, target_of
 from ..findings import finding, has_errors
 from ..grids import EntryRow
-from ..locks import workbook_lock
 from ..ooxml import Formula, write_patched
 from ..values import BAD, BLANK, read_number, show
 from . import record as R
@@ -117,9 +116,8 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         return import_satisfaction(path, download, defs, dry_run, keep_errors, password)
     lookback = isinstance(group, Lookback)
     items = [i.name for i in (defs.lookback_items if lookback else defs.items)]
-    with workbook_lock(path), crypto.plain_copy(path, password) as source:
-        encrypted = str(source) != str(path)
-        outcome, grids = _validate(source, defs, None, writing=True)
+    with held(path, password) as (source, encrypted, snapshot):
+        outcome, grids = _validate(source, defs, None)
         sheet = L.LOOKBACK_ENTRY if lookback else L.entry_sheet(group)
         if sheet not in grids.sheets:
             raise XlsheetsError(f"{path}:缺少工作表“{sheet}”,无法导入。请把工作表名称改回“{sheet}”。")
@@ -154,7 +152,7 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
             result.findings = own + [f for f in checked.findings if f.code != "stamp-stale" and not (
                 f.sheet == sheet and f.code in ("row-outside-range", "formula-restored"))]
             return result
-        refuse_if_open(path)
+        refuse_if_open(target_of(path))
         values = figure_values(defs, checked.figures, checked.entry_rows)
         for s, cells in _changed(values, outcome.current).items():
             updates.setdefault(s, {}).update(cells)
@@ -167,7 +165,7 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         rec.salt = salt
         rec.hashes |= {h for _, h, _ in fresh}
         rec.log.append((group.name, len(fresh), f"{numbers[0]}–{numbers[-1]}"))
-        _write(path, source, encrypted, password, updates, rec, checked)
+        _write(path, source, encrypted, password, updates, rec, checked, snapshot)
         result.written = True
     after = validate_file(path, defs, password=password)[0].findings
     result.findings = own + after
@@ -188,9 +186,8 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
     group = Satisfaction()
     sat = defs.satisfaction
     kinds = {"参加测评人员类别": sat["categories"], "测评档次": sat["levels"]}
-    with workbook_lock(path), crypto.plain_copy(path, password) as source:
-        encrypted = str(source) != str(path)
-        outcome, grids = _validate(source, defs, None, writing=True)
+    with held(path, password) as (source, encrypted, snapshot):
+        outcome, grids = _validate(source, defs, None)
         if L.SATISFACTION not in grids.sheets:
             raise XlsheetsError(f"{path}:缺少工作表“{L.SATISFACTION}”,无法导入。")
         tables = [t for t in read_download(download) if t.header and t.rows]
@@ -264,7 +261,7 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
         if dry_run:
             result.findings = [f for f in checked.findings if f.code != "stamp-stale"]
             return result
-        refuse_if_open(path)
+        refuse_if_open(target_of(path))
         updates = {L.SATISFACTION: cells}
         values = figure_values(defs, checked.figures, checked.entry_rows)
         for s_, c_ in _changed(values, outcome.current).items():
@@ -272,13 +269,13 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
         rec.salt = salt
         rec.hashes |= {h for h, _ in fresh}
         rec.log.append((group.name, len(fresh), ""))
-        _write(path, source, encrypted, password, updates, rec, checked)
+        _write(path, source, encrypted, password, updates, rec, checked, snapshot)
         result.written = True
     result.findings = validate_file(path, defs, password=password)[0].findings
     return result
 
 
-def _write(path, source, encrypted, password, updates, rec, checked):
+def _write(path, source, encrypted, password, updates, rec, checked, snapshot):
     with atomic_output(path) as tmp:
         if encrypted:  # patch the private plain copy, then encrypt into place
             plain = Path(source).with_suffix(".imported.xlsx")
