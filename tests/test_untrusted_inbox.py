@@ -432,3 +432,14 @@ def test_core_properties_that_are_no_xml_cost_nothing(tmp_path, good):
     assert r.fate in (C.INCLUDED, C.REJECTED)
     if r.fate == C.INCLUDED:
         assert "不可信" in r.reason
+
+
+def test_two_collects_into_one_summary_do_not_interleave(tmp_path, capsys, inbox):
+    from xlsheets.locks import workbook_lock
+
+    out = tmp_path / "全镇汇总.xlsx"
+    with workbook_lock(out):  # another collect is writing this summary right now
+        code, stdout, err = collect_cli(capsys, inbox, out)
+    assert code == 2 and "另一个 xlsheets 命令正在处理" in err, err
+    assert _state(out) == (None, None)
+    assert collect_cli(capsys, inbox, out)[0] == 0, "free again afterwards"

@@ -538,6 +538,7 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
     from . import archive, town_book
     from .errors import UsageError
     from .fileio import atomic_outputs, refuse_if_open
+    from .locks import workbook_lock
 
     inbox, out = Path(inbox), Path(out)
     if not inbox.is_dir():
@@ -546,13 +547,14 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
         raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
     refuse_if_open(out)
     db = archive.path_for(out)
-    results = collect(defs_source, inbox, workers, progress, skip=(out, db))
-    # one transaction: the summary and the archive are both replaced, or neither
-    with atomic_outputs([out, db], ["全镇汇总", "档案库"]) as (new_out, new_db):
-        town_book.write(defs, results, new_out)
-        if db.exists():  # else the empty temporary file becomes a new archive
-            shutil.copyfile(db, new_db)
-        new = archive.record(new_db, results, source=db)
+    with workbook_lock(out, create_folder=True):  # two collects into one summary: one waits
+        results = collect(defs_source, inbox, workers, progress, skip=(out, db))
+        # one transaction: the summary and the archive are both replaced, or neither
+        with atomic_outputs([out, db], ["全镇汇总", "档案库"]) as (new_out, new_db):
+            town_book.write(defs, results, new_out)
+            if db.exists():  # else the empty temporary file becomes a new archive
+                shutil.copyfile(db, new_db)
+            new = archive.record(new_db, results, source=db)
     return results, new, db
 
 

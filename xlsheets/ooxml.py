@@ -52,7 +52,7 @@ MAX_SMALL_PART = 16 << 20  # parts parsed into a whole tree: workbook, relations
 # (XFD150000) would cost gigabytes. No branch has anywhere near this many ballot rows.
 MAX_SHEET_ROWS = 200_000
 MAX_SHEET_CELLS = 6_000_000  # rows x columns of that grid (200,000 rows x A:Z fit)
-MAX_BOOK_CELLS = 12_000_000  # the grids of all the sheets read from one workbook
+MAX_BOOK_CELLS = MAX_SHEET_CELLS  # the grids of all the sheets read from one workbook, together
 
 _MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             "http://purl.oclc.org/ooxml/spreadsheetml/main")
