@@ -163,6 +163,16 @@ def _typed_cell(xml, addr, value):
 
 # Books made here leave the registers of steps 2-5 and 9 blank (one warning each),
 # and the 机关's seed schedule is under a month: test_steps.py's cases, not these.
+def defs_with(tmp_path, old, new):
+    """The built-in definition set with one text ``old`` replaced by ``new``, loaded."""
+    seed = Path(definitions.__file__).parent / "data" / "guanba2005.toml"
+    text = seed.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "other.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return definitions.load(path)
+
+
 STEPS_BLANK = frozenset({"register-empty", "schedule-too-short"})
 
 

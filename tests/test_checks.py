@@ -335,23 +335,15 @@ def test_satisfaction_empty(tmp_path):
 
 # --- the workbook's identity ------------------------------------------------------------
 
-def _other_defs(tmp_path, old, new):
-    seed = Path(definitions.__file__).parent / "data" / "guanba2005.toml"
-    text = seed.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "other.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return definitions.load(path)
-
 
 def test_identity_set(tmp_path):
-    other = _other_defs(tmp_path, 'id = "guanba-2005"', 'id = "other-2006"')
+    other = B.defs_with(tmp_path, 'id = "guanba-2005"', 'id = "other-2006"')
     path = worked_book(tmp_path, defs=other)
     expect(path, [("identity-set", INTRO, "B4")])
 
 
 def test_identity_version(tmp_path):
-    other = _other_defs(tmp_path, 'version = "1.1.0"', 'version = "1.2.0"')
+    other = B.defs_with(tmp_path, 'version = "1.1.0"', 'version = "1.2.0"')
     path = worked_book(tmp_path, defs=other)
     outcome = expect(path, [("identity-version", INTRO, "B5")])
     assert outcome.ok

@@ -278,14 +278,6 @@ def test_a_workbook_without_the_grade_sheet_still_validates_and_computes(tmp_pat
 
 # --- the definitions ------------------------------------------------------------------
 
-def _defs_with(tmp_path, old, new):
-    seed = Path(definitions.__file__).parent / "data" / "guanba2005.toml"
-    text = seed.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "other.toml"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-    return definitions.load(path)
-
 
 def test_grading_definitions_as_data():
     g = DEFS.grading
@@ -307,12 +299,12 @@ def test_grading_definitions_as_data():
 ])
 def test_broken_grading_definitions_name_the_key(tmp_path, old, new, key):
     with pytest.raises(DefinitionError) as e:
-        _defs_with(tmp_path, old, new)
+        B.defs_with(tmp_path, old, new)
     assert key in str(e.value)
 
 
 def test_a_set_without_grading_writes_no_grade_sheet(tmp_path):
-    other = _defs_with(tmp_path, "enabled = true", "enabled = false")
+    other = B.defs_with(tmp_path, "enabled = true", "enabled = false")
     assert other.grading is None
     path = B.worked_book(tmp_path, defs=other)
     outcome, grids = validate_file(path, other)
@@ -321,7 +313,7 @@ def test_a_set_without_grading_writes_no_grade_sheet(tmp_path):
 
 
 def test_a_unit_may_set_its_own_share(tmp_path):
-    other = _defs_with(tmp_path, 'attachment = "附件1"',
+    other = B.defs_with(tmp_path, 'attachment = "附件1"',
                        'attachment = "附件1"\nexcellent_share = [1, 2]')
     assert other.grading.excellent_limit(9, other.unit("机关")) == 4
     assert other.grading.excellent_limit(9, other.unit("兴隆街社区")) == 3
