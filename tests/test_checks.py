@@ -20,7 +20,7 @@ import pytest
 import books as B
 import hostile as H
 from books import DEFS, UNIT, codes_cells, worked_book
-from xlsheets import definitions, layout as L
+from xlsheets import layout as L
 from xlsheets.checks import check
 from xlsheets.compute import compute_file, validate_file
 from xlsheets.findings import CATALOGUE, ERROR, WARNING, Finding, finding

@@ -9,7 +9,6 @@ row 14; on each entry sheet, in its header row, N1 发出, P1 收回, R1 已录�
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -20,7 +19,7 @@ import books as B
 import filling as F
 import libreoffice as lo
 from books import DEFS, codes_cells
-from xlsheets import book, definitions, layout as L
+from xlsheets import book, layout as L
 from xlsheets.roster import read_roster
 from xlsheets.cli import main
 from xlsheets.compute import compute_file, validate_file

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from fractions import Fraction as Fr
-from pathlib import Path
 
 import pytest
 

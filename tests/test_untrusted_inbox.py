@@ -9,7 +9,6 @@ its archive - replaced together or not at all, with a true message when they are
 """
 from __future__ import annotations
 
-import email.policy
 import os
 import re
 import shutil
@@ -17,7 +16,6 @@ import sys
 import sqlite3
 import struct
 import zipfile
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest

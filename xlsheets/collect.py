@@ -14,7 +14,6 @@ import hashlib
 import multiprocessing
 import multiprocessing.connection
 import os
-import re
 import tempfile
 import time
 from dataclasses import dataclass, field
