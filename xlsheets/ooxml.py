@@ -52,7 +52,7 @@ MAX_SMALL_PART = 16 << 20  # parts parsed into a whole tree: workbook, relations
 # (XFD150000) would cost gigabytes. No branch has anywhere near this many ballot rows.
 MAX_SHEET_ROWS = 200_000
 MAX_SHEET_CELLS = 6_000_000  # rows x columns of that grid (200,000 rows x A:Z fit)
-MAX_BOOK_CELLS = MAX_SHEET_CELLS  # the grids of all the sheets read from one workbook, together
+MAX_BOOK_CELLS = 3_000_000  # all the grids read from one workbook (a 200-member branch: ~0.7 M)
 
 _MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             "http://purl.oclc.org/ooxml/spreadsheetml/main")
