@@ -446,6 +446,7 @@ class BookFile:
         self._screened_parts = False
         self._proved = set()  # parts proved well-formed, without DTD (expat), once each
         self._extents = {}  # part -> cells of the grid a reader builds from it
+        self._checked = {}  # sheet part -> its bytes, once sheet_data has checked them
         self._load_workbook()
 
     # opening and guards
@@ -712,6 +713,8 @@ class BookFile:
         (``MAX_SHEET_ROWS``, ``MAX_SHEET_CELLS``): a BookError names the sheet.
         """
         part = self.sheet_part(name)
+        if part in self._checked:  # the formula and error scans each ask: check once
+            return part, self._checked[part]
         data = self._screened(part)
         try:
             rows, cols = _sheet_extent(self.path, part, data)
@@ -735,6 +738,7 @@ class BookFile:
                                        "如是误操作,请删除多余的行和列后另存再交。")
         # what one reader tolerates another refuses: none reads it
         self._prove(part, data, f"工作表“{_printable(name)}”({part})")
+        self._checked[part] = data
         return part, data
 
     def formula_addresses(self, name):
