@@ -14,6 +14,7 @@ import hashlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from . import crypto, definitions, process, report
 from .compute import validate_file
 from .errors import XlsheetsError
 from .inbox import SCRATCH_PREFIX, scan, unpack
+from .terminal import visible
 from .ooxml import BookFile
 
 # Bounds per file: each is examined in a worker process that may map at most
@@ -72,8 +74,6 @@ def examine(item, defs_source):
     """The results of one inbox file, one by one (runs in a worker process): the file
     itself, or each workbook of an archive or a mail, extracted into a private scratch
     folder when its turn comes and removed once examined."""
-    import shutil
-
     from .locks import debris_tag
 
     try:
@@ -182,16 +182,10 @@ def _modified(book):
     for text in given:
         moment = _local(text)
         if moment is None or moment > latest:
-            odd = odd or _visible(text)
+            odd = odd or visible(text)[:40]
         else:
             times.append(moment.isoformat(timespec="seconds"))
     return max(times, default=""), odd
-
-
-def _visible(text):
-    from .terminal import visible
-
-    return visible(text)[:40]
 
 
 def _local(text):
@@ -532,8 +526,6 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
 
     Returns ``(results, new files, archive path)``.
     """
-    import shutil
-
     from . import archive, town_book
     from .errors import UsageError
     from .fileio import atomic_outputs, refuse_if_open

@@ -11,6 +11,7 @@ Windows, macOS and Linux when both paths are on one volume, hence "beside".
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +90,6 @@ def private_copy(path):
                 e.args = (str(e).replace(str(copy), str(path)),)
             raise
     finally:
-        import shutil
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -195,7 +195,7 @@ def atomic_outputs(paths, names):
                                                  suffix=t.suffix, dir=t.parent)
                     os.close(fd)
                     aside = Path(aside)
-                    _copy(t, aside)
+                    shutil.copyfile(t, aside)
                 asides.append(aside)
             for t, tmp in zip(targets, temps):
                 os.replace(tmp, t)
@@ -215,12 +215,6 @@ def atomic_outputs(paths, names):
         for tmp in [*temps, *(a for a in asides if a)]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-
-
-def _copy(src, dst):
-    import shutil
-
-    shutil.copyfile(src, dst)
 
 
 def _put_back(done, asides):

@@ -122,6 +122,24 @@ def _found(text, names):
     return out
 
 
+def _columns(table):
+    """The parsed columns of ``table``, its answer-number column and its time columns."""
+    cols = parse_columns(table.header)
+    number = next((c.index for c in cols if norm(c.header) in NUMBER_HEADERS), None)
+    times = [c.index for c in cols if norm(c.header) in TIME_HEADERS]
+    return cols, number, times
+
+
+def _mapped(c, mapping, answers):
+    """True when a mapping file places column ``c`` (as a score, into ``answers``, or as
+    no score at all)."""
+    if c.header not in mapping:
+        return False
+    if mapping[c.header] is not None:
+        answers[c.index] = mapping[c.header]
+    return True
+
+
 def place(table, members, items, mapping=None):
     """A ``Placement`` for ``table`` or a MappingError naming the headers it cannot place.
 
@@ -131,16 +149,10 @@ def place(table, members, items, mapping=None):
     mapping = mapping or {}
     by_norm = {norm(m): m for m in members}
     item_norm = [norm(i) for i in items]
-    cols = parse_columns(table.header)
-    number = next((c.index for c in cols if norm(c.header) in NUMBER_HEADERS), None)
-    times = [c.index for c in cols if norm(c.header) in TIME_HEADERS]
+    cols, number, times = _columns(table)
     answers, unsure, ignored, stemless = {}, [], [], {}
     for c in cols:
-        if c.header in mapping:
-            if mapping[c.header] is not None:
-                answers[c.index] = mapping[c.header]
-            continue
-        if c.question is None:
+        if _mapped(c, mapping, answers) or c.question is None:
             continue
         ms = _found(c.stem + " " + c.row, list(by_norm))
         its = [item_norm.index(i) for i in _found(c.stem + " " + c.row, item_norm)]
@@ -195,16 +207,10 @@ def place_items(table, items, mapping=None):
     {column index: (None, item index)}. ``mapping``: {header: (None, k) or None}."""
     mapping = mapping or {}
     names = [norm(item_name(i)) for i in items]
-    cols = parse_columns(table.header)
-    number = next((c.index for c in cols if norm(c.header) in NUMBER_HEADERS), None)
-    times = [c.index for c in cols if norm(c.header) in TIME_HEADERS]
+    cols, number, times = _columns(table)
     answers, unsure, ignored = {}, [], []
     for c in cols:
-        if c.header in mapping:
-            if mapping[c.header] is not None:
-                answers[c.index] = mapping[c.header]
-            continue
-        if c.question is None:
+        if _mapped(c, mapping, answers) or c.question is None:
             continue
         its = [names.index(i) for i in _found(c.stem + " " + c.row, names)]
         if len(its) == 1:
@@ -237,9 +243,7 @@ def place_choices(table, kinds):
     column is the one question column whose answers are all among its options; none
     or several is refused. Returns {kind: column index} and the number/time columns.
     """
-    cols = parse_columns(table.header)
-    number = next((c.index for c in cols if norm(c.header) in NUMBER_HEADERS), None)
-    times = [c.index for c in cols if norm(c.header) in TIME_HEADERS]
+    cols, number, times = _columns(table)
     found = {}
     for kind, options in kinds.items():
         allowed = {norm(o) for o in options}

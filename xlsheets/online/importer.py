@@ -404,13 +404,7 @@ def _place_ballots(defs, grids, group, members, respondents, placement):
                 and show(by_row[start].ballot) == show(last.ballot):
             start += 1  # the rest of a ballot typed for some members only
     k = len(respondents)
-    end = start + k * n
-    before = {_int(er.ballot) for er in entries if er.row < start} - {None}
-    below = {_int(er.ballot) for er in entries if er.row >= end} - {None}
-    first = max(before, default=0) + 1
-    if below & set(range(first, first + k)):
-        first = max(before | below) + 1
-    numbers = list(range(first, first + k))
+    numbers = _ballot_numbers(entries, start, start + k * n, k)
     updates, cells_from, own = {}, {}, []
     cells = updates.setdefault(sheet, {})
     for i, (r, no) in enumerate(zip(respondents, numbers)):
@@ -443,6 +437,17 @@ def _place_ballots(defs, grids, group, members, respondents, placement):
     return own, updates, cells_from, numbers
 
 
+def _ballot_numbers(rows, start, end, k):
+    """票号 for ``k`` new ballots written into rows ``start``..``end``: after the numbers
+    above them, and after every number below them too if those would collide."""
+    before = {_int(r.ballot) for r in rows if r.row < start} - {None}
+    below = {_int(r.ballot) for r in rows if r.row >= end} - {None}
+    first = max(before, default=0) + 1
+    if below & set(range(first, first + k)):
+        first = max(before | below) + 1
+    return list(range(first, first + k))
+
+
 def _place_lookback(defs, grids, group, members, respondents, placement):
     """Put 回头看 ballots into ``grids.lookback`` (in memory): one row each, 票号 then items."""
     from ..grids import LookbackRow
@@ -453,13 +458,7 @@ def _place_lookback(defs, grids, group, members, respondents, placement):
     typed = [lr.row for lr in rows if any(v not in (None, "") for v in lr.values)]
     start = max(typed) + 1 if typed else L.LOOKBACK_FIRST_ROW
     k = len(respondents)
-    end = start + k
-    before = {_int(lr.ballot) for lr in rows if lr.row < start} - {None}
-    below = {_int(lr.ballot) for lr in rows if lr.row >= end} - {None}
-    first = max(before, default=0) + 1
-    if below & set(range(first, first + k)):
-        first = max(before | below) + 1
-    numbers = list(range(first, first + k))
+    numbers = _ballot_numbers(rows, start, start + k, k)
     cells, cells_from = {}, {}
     for i, (r, no) in enumerate(zip(respondents, numbers)):
         row = start + i
