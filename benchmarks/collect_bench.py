@@ -12,7 +12,7 @@ Then, in ONE fresh process (so its rusage holds nothing of the generation):
 
   floor     python-calamine reading every sheet of every file to Python lists,
             in a ProcessPoolExecutor with the same worker count as collect
-  collect   xlsheets.collect.collect + town_book.write + archive.record, end to end
+  collect   xlsheets.town.collect.collect + town_book.write + archive.record, end to end
 
 best of --repeat each, the ratio collect / floor (goal <= 1.5), the peak RSS of
 the measuring process (RUSAGE_SELF) and of the largest worker (RUSAGE_CHILDREN,
@@ -83,10 +83,11 @@ def unit_name(i):
 def build_one(args):
     """Write branch workbook ``i`` into ``folder`` (runs in a generation worker)."""
     i, members, folder = args
-    from xlsheets import book, definitions, layout as L
+    from xlsheets import writer as book, definitions
+    from xlsheets.workbook import layout as L
     from sample import random_entries
-    from xlsheets.roster import Member, Roster
-    from xlsheets.split import file_name
+    from xlsheets.files.roster import Member, Roster
+    from xlsheets.town.split import file_name
 
     defs = definitions.load()
     rnd = random.Random(SEED * 100_003 + i)
@@ -109,9 +110,9 @@ def params(args):
 
     src = Path(xlsheets.__file__).parent  # the writer's sources: a changed writer, new books
     h = hashlib.sha256()
-    for f in sorted([*src.glob("book/*.py"), *(src / n for n in (
-            "layout.py", "figures.py", "scoring.py", "definitions.py"))]):
-        h.update(f.name.encode() + f.read_bytes())
+    for f in sorted([*src.glob("writer/*.py"), *src.glob("workbook/*.py"), *src.glob("core/*.py"),
+                     src / "definitions.py"]):
+        h.update(str(f.relative_to(src)).encode() + f.read_bytes())
     return {"books": args.books, "members": args.members, "plan": PLAN, "spare": SPARE,
             "lookback": LOOKBACK, "seed": SEED, "generator": GENERATOR,
             "xlsheets": __version__, "writer": h.hexdigest()[:16]}
@@ -162,7 +163,8 @@ def floor(files, workers):
 
 
 def collect_end_to_end(inbox, workers, out):
-    from xlsheets import archive, collect, definitions, town_book
+    from xlsheets.town import archive, collect, town_book
+    from xlsheets import definitions
 
     t = {}
     t0 = time.perf_counter()
@@ -184,13 +186,14 @@ def examine_pieces(files):
     The pieces are the package's own calls in examine's order; the reader's two
     parts (calamine's values, the formula scan) are timed again on their own.
     """
-    from xlsheets import definitions, report
-    from xlsheets.checks import check
-    from xlsheets.collect import _branch_figures, _modified, examine
-    from xlsheets.compute import Outcome
-    from xlsheets.inbox import Item
+    from xlsheets import definitions
+    from xlsheets.files import report
+    from xlsheets.core.checks import check
+    from xlsheets.town.collect import _branch_figures, _modified, examine
+    from xlsheets.files.compute import Outcome
+    from xlsheets.town.inbox import Item
     from xlsheets.ooxml import BookFile
-    from xlsheets.reader import open_book, read_grids
+    from xlsheets.files.reader import open_book, read_grids
 
     defs = definitions.load()
     t = {}
@@ -250,8 +253,8 @@ def profile(files, top):
     import pstats
 
     from xlsheets import definitions
-    from xlsheets.collect import examine
-    from xlsheets.inbox import Item
+    from xlsheets.town.collect import examine
+    from xlsheets.town.inbox import Item
 
     prof = cProfile.Profile()
     prof.enable()
@@ -273,7 +276,7 @@ def profile(files, top):
 def measure(inbox, workers, repeat, sample):
     """The report, measured in this one (fresh) process."""
     from xlsheets import __version__
-    from xlsheets.collect import INCLUDED
+    from xlsheets.town.collect import INCLUDED
 
     files = sorted(str(p) for p in Path(inbox).glob("*.xlsx"))
     nbytes = 0

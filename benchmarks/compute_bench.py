@@ -52,9 +52,10 @@ def names(n):
 
 
 def build(path, members):
-    from xlsheets import book, definitions, layout as L
+    from xlsheets import writer as book, definitions
+    from xlsheets.workbook import layout as L
     from sample import random_entries
-    from xlsheets.roster import read_roster
+    from xlsheets.files.roster import read_roster
 
     defs = definitions.load()
     unit = defs.unit("机关")
@@ -81,7 +82,8 @@ def calamine_read(path):
 
 
 def compute_once(path):
-    from xlsheets import compute, definitions
+    from xlsheets.files import compute
+    from xlsheets import definitions
 
     outcome = compute.compute_file(path, definitions.load(), now=NOW)
     assert outcome.written and outcome.ok, [f.text() for f in outcome.findings][:5]
@@ -96,8 +98,8 @@ def openpyxl_roundtrip(path, out):
 
 def compute_phases(path):
     """Seconds of compute's two halves: validate (open, read, check) and the write."""
-    from xlsheets import compute
-    from xlsheets.cells import figure_values
+    from xlsheets.files import compute
+    from xlsheets.core.cells import figure_values
     from xlsheets.definitions import load
 
     defs = load()
@@ -154,7 +156,8 @@ def child(mode, path):
     import openpyxl  # noqa: F401  every child imports the same, so baselines compare
     import python_calamine  # noqa: F401
 
-    from xlsheets import compute, definitions  # noqa: F401
+    from xlsheets.files import compute
+    from xlsheets import definitions
     definitions.load()
     path = Path(path)
     if _reset_peak() and _status_mb("VmRSS") is not None:
@@ -225,7 +228,8 @@ def main():
         t_opx = best(lambda: openpyxl_roundtrip(path, tmp / "openpyxl-out.xlsx"), args.repeat)
         phases = [compute_phases(copy()) for _ in range(args.repeat)]
         ph = {k: min(p[k] for p in phases) for k in phases[0]}
-        from xlsheets import compute, definitions
+        from xlsheets.files import compute
+        from xlsheets import definitions
         outcome, _ = compute.validate_file(path, definitions.load())
 
         mem = {} if args.no_memory else {m: peak_rss(m, path, tmp)

@@ -1,6 +1,6 @@
 """Random but repeatable ballots for the benchmarks: whole points, always in range."""
 
-from xlsheets.entries import Entries
+from xlsheets.workbook.entries import Entries
 
 
 def random_entries(defs, names, plan, lookback, rnd):

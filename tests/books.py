@@ -1,6 +1,6 @@
 """Small filled branch workbooks for the validate/compute tests.
 
-``make_book`` builds a blank workbook with ``xlsheets.book.build`` (unit 机关,
+``make_book`` builds a blank workbook with ``xlsheets.writer.build`` (unit 机关,
 three members, a small BallotPlan) and then types the entries into it the way
 the file shell will see them: by patching cells with ``xlsheets.ooxml.write_patched``.
 So a typed ``'８'`` stays a string cell and ``8`` stays a number, as they would
@@ -19,10 +19,11 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import filling as F
-from xlsheets import book, definitions, layout as L
-from xlsheets.cells import category_cells, level_cells
+from xlsheets import writer as book, definitions
+from xlsheets.workbook import layout as L
+from xlsheets.core.cells import category_cells, level_cells
 from xlsheets.ooxml import BookFile, write_patched
-from xlsheets.roster import read_roster
+from xlsheets.files.roster import read_roster
 
 DEFS = definitions.load()
 UNIT = DEFS.unit("机关")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from xlsheets import layout as L
-from xlsheets.entries import Entries
+from xlsheets.workbook import layout as L
+from xlsheets.workbook.entries import Entries
 
 # SPEC.md "Worked examples": ballot totals per member and rater group.
 WORKED = {

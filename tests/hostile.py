@@ -26,9 +26,10 @@ from pathlib import Path
 import filling as F
 import inboxes as I
 from books import DEFS, NAMES, PLAN, worked_book
-from xlsheets import book, layout as L
+from xlsheets import writer as book
+from xlsheets.workbook import layout as L
 from xlsheets.ooxml import BookFile
-from xlsheets.roster import read_roster
+from xlsheets.files.roster import read_roster
 
 PASSWORD = "关坝2005"
 REFUSED, FLAGGED, CLEAN = "refused", "flagged", "clean"

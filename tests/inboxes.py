@@ -22,8 +22,9 @@ from pathlib import Path
 
 from books import ballot_updates, entry_rows
 from filling import split_total
-from xlsheets import definitions, layout as L
-from xlsheets.cells import category_cells, level_cells
+from xlsheets import definitions
+from xlsheets.workbook import layout as L
+from xlsheets.core.cells import category_cells, level_cells
 from xlsheets.ooxml import BookFile, write_patched
 
 DEFS = definitions.load()
@@ -168,7 +169,7 @@ def mail_with(path, attachments, *, subject="民主评议工作簿", sender="支
 
 def unpacked(inbox, scratch):
     """Every workbook of an inbox as collect's workers see them, extracted into ``scratch``."""
-    from xlsheets.inbox import scan, unpack
+    from xlsheets.town.inbox import scan, unpack
 
     return [one for item in scan(inbox) for one in unpack(item, scratch)]
 

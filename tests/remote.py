@@ -29,9 +29,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsheets import layout as L
-from xlsheets.cells import figure_values
-from xlsheets.compute import validate_file
+from xlsheets.workbook import layout as L
+from xlsheets.core.cells import figure_values
+from xlsheets.files.compute import validate_file
 from xlsheets.excel.handlers import formula_results
 from xlsheets.ooxml import BookFile, col_name, parse_a1, sheet_xml, write_patched
 

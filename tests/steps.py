@@ -4,7 +4,7 @@
 types the registers the way a clerk does (dates as Excel stores them: day
 numbers in date-formatted cells). Each test changes one cell on top with
 ``cells`` and expects one finding there. Rows and columns come from
-``xlsheets.layout``, as the writer places them.
+``xlsheets.workbook.layout``, as the writer places them.
 """
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import datetime as dt
 from pathlib import Path
 
 from books import ballot_updates, patch
-from xlsheets import book, definitions, layout as L
+from xlsheets import writer as book, definitions
+from xlsheets.workbook import layout as L
 from xlsheets.ooxml import BookFile
-from xlsheets.roster import read_roster
+from xlsheets.files.roster import read_roster
 
 DEFS = definitions.load()
 P = DEFS.process

@@ -10,10 +10,11 @@ import openpyxl
 import pytest
 
 from filling import PLAN, worked_entries, write_roster
-from xlsheets import book, definitions, layout as L
-from xlsheets.cells import figure_values, formula_cells
-from xlsheets.entries import Entries
-from xlsheets.roster import read_roster
+from xlsheets import writer as book, definitions
+from xlsheets.workbook import layout as L
+from xlsheets.core.cells import figure_values, formula_cells
+from xlsheets.workbook.entries import Entries
+from xlsheets.files.roster import read_roster
 
 
 @pytest.mark.parametrize("filled", [False, True])
@@ -40,11 +41,11 @@ def test_cells_match_the_writer(tmp_path, filled):
                  or type(c.value).__name__ == "ArrayFormula"}
         assert found == set(expected.get(ws.title, ())), ws.title
 
-    from xlsheets import figures
+    from xlsheets.core import figures
     figs = figures.compute(defs, unit, roster.names(),
                            {k: [(n, s) for _, n, s in rows] for k, rows in ctx_rows.items()},
                            entries.lookback, entries.categories, entries.levels)
-    from xlsheets import grading
+    from xlsheets.core import grading
     typed = [(entries.grades.get(n) or [None])[0] for n in roster.names()]
     figs = dataclasses.replace(figs, grading=grading.figures(defs, unit, figs.members, typed))
     if filled:

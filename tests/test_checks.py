@@ -20,12 +20,12 @@ import pytest
 import books as B
 import hostile as H
 from books import DEFS, UNIT, codes_cells, worked_book
-from xlsheets import layout as L
-from xlsheets.checks import check
-from xlsheets.compute import compute_file, validate_file
-from xlsheets.findings import CATALOGUE, ERROR, WARNING, Finding, finding
-from xlsheets.reader import open_book, read_grids
-from xlsheets.values import BAD, BLANK, NUMBER, TEXT_NUMBER, read_number
+from xlsheets.workbook import layout as L
+from xlsheets.core.checks import check
+from xlsheets.files.compute import compute_file, validate_file
+from xlsheets.core.findings import CATALOGUE, ERROR, WARNING, Finding, finding
+from xlsheets.files.reader import open_book, read_grids
+from xlsheets.core.values import BAD, BLANK, NUMBER, TEXT_NUMBER, read_number
 
 PEER, MASS, COMMITTEE = "党员互评", "群众参评", "支委会考评"
 SUMMARY, OPINION, INTRO, ROSTER = L.SUMMARY, L.OPINION, L.INTRO, L.ROSTER
@@ -659,7 +659,7 @@ def test_without_names_the_table_ends_at_its_last_formula(tmp_path):
 
 
 def test_a_cleared_formula_nobody_knows_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setattr("xlsheets.canonical.formulas",
+    monkeypatch.setattr("xlsheets.files.canonical.formulas",
                         lambda defs, unit, names, sheets: {s: {} for s in sheets})
     outcome = expect(worked_book(tmp_path, typed_over={SUMMARY: {"J3": None}}),
                      [("formula-cleared", SUMMARY, "J3")])

@@ -17,8 +17,8 @@ import books as B
 import filling as F
 import libreoffice as lo
 import uno_clerk
-from xlsheets import layout as L
-from xlsheets.compute import compute_file, validate_file
+from xlsheets.workbook import layout as L
+from xlsheets.files.compute import compute_file, validate_file
 
 PEER, MASS = "党员互评", "群众参评"
 NAMES = B.NAMES  # 张三, 李四, 王五

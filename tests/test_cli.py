@@ -8,7 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from xlsheets import layout as L
+from xlsheets.workbook import layout as L
 from xlsheets.cli import main
 
 ROSTER = [("张三", "书记"), ("李四", "委员"), ("王五", "党员")]
@@ -124,7 +124,7 @@ def test_failed_write_leaves_existing_file_untouched(tmp_path, capsys, monkeypat
     roster = write_csv(tmp_path / "r.csv", ROSTER)
     out = tmp_path / "o.xlsx"
     out.write_bytes(b"the clerk's earlier file")
-    from xlsheets.book import summary
+    from xlsheets.writer import summary_sheet as summary
 
     def boom(*a, **k):
         raise RuntimeError("simulated crash while writing")

@@ -27,9 +27,9 @@ import books as B
 import filling as F
 import libreoffice as lo
 from books import DEFS, worked_book
-from xlsheets import layout as L
+from xlsheets.workbook import layout as L
 from xlsheets.cli import main
-from xlsheets.compute import compute_file, validate_file
+from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.ooxml import BookFile
 
 PEER, MASS, COMMITTEE = "党员互评", "群众参评", "支委会考评"
@@ -480,7 +480,7 @@ def test_failed_write_leaves_the_original(tmp_path, capsys, monkeypatch, error, 
         Path(dst).write_bytes(b"PK\x03\x04 half a workbook")
         raise error
 
-    monkeypatch.setattr("xlsheets.compute.write_patched", broken)
+    monkeypatch.setattr("xlsheets.files.compute.write_patched", broken)
     code, out, err = run(capsys, "compute", path)
     assert code == status
     assert "Traceback" not in err

@@ -41,9 +41,10 @@ import books as B
 import inboxes as I
 import libreoffice as lo
 from books import DEFS, worked_book
-from xlsheets import crypto, layout as L
+from xlsheets.disk import crypto
+from xlsheets.workbook import layout as L
 from xlsheets.cli import main
-from xlsheets.compute import compute_file, validate_file
+from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.ooxml import BookError
 
 PASSWORD = "关坝2005!"
@@ -59,7 +60,7 @@ def run(capsys, *argv):
 
 
 def msoff_decrypt(path, password):
-    """Decrypt with msoffcrypto-tool directly (not through xlsheets.crypto)."""
+    """Decrypt with msoffcrypto-tool directly (not through xlsheets.disk.crypto)."""
     with open(path, "rb") as f:
         office = msoffcrypto.OfficeFile(f)
         office.load_key(password=password)
@@ -117,7 +118,7 @@ def test_split_with_password_encrypts_every_branch(tmp_path, capsys):
 
 
 def test_split_refuses_before_writing_when_a_target_is_open(tmp_path, capsys):
-    from xlsheets.split import file_name
+    from xlsheets.town.split import file_name
 
     roster = I.write_town_roster(tmp_path / "全镇名册.csv", {
         "机关": [("张伟", "书记")], "红旗村": [("黄强", "书记")]})

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from xlsheets.dates import parse_range
+from xlsheets.core.dates import parse_range
 
 D = dt.date
 

@@ -16,8 +16,9 @@ import pytest
 import books
 import filling as F
 import remote
-from xlsheets import layout as L, report
-from xlsheets.compute import compute_file, validate_file
+from xlsheets.workbook import layout as L
+from xlsheets.files import report
+from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.excel import handlers as h, marks as M
 from xlsheets.excel.sheets import ArraySheet, Workbook
 

@@ -32,9 +32,12 @@ import xlsxwriter
 from books import beyond_steps
 import filling as F
 import libreoffice as lo
-from xlsheets import book, cells as C, compute, definitions, layout as L, report
+from xlsheets import writer as book, definitions
+from xlsheets.core import cells as C
+from xlsheets.files import compute, report
+from xlsheets.workbook import layout as L
 from xlsheets.ooxml import BookFile, write_patched
-from xlsheets.roster import read_roster
+from xlsheets.files.roster import read_roster
 
 DEFS = definitions.load()
 UNIT = DEFS.unit("机关")

@@ -14,8 +14,9 @@ import openpyxl
 import pytest
 
 import filling as F
-from xlsheets import book, definitions, layout as L
-from xlsheets.roster import read_roster
+from xlsheets import writer as book, definitions
+from xlsheets.workbook import layout as L
+from xlsheets.files.roster import read_roster
 
 SEED = Path(__file__).parents[2] / "shared/seed/000_8a400f92d78884ea.txt"
 DEFS = definitions.load()

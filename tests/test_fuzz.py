@@ -38,8 +38,8 @@ from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "xlsheets-hypothesis"))
 
 from books import worked_book  # noqa: E402
-from xlsheets.cli import main  # noqa: E402
-from xlsheets.ooxml import BookFile, col_name, write_patched  # noqa: E402
+from xlsheets.cli import main
+from xlsheets.ooxml import BookFile, col_name, write_patched
 
 EXAMPLES = int(os.environ.get("XLSHEETS_FUZZ_EXAMPLES", "1000"))
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -19,10 +19,11 @@ import books as B
 import filling as F
 import libreoffice as lo
 from books import DEFS, codes_cells
-from xlsheets import book, layout as L
-from xlsheets.roster import read_roster
+from xlsheets import writer as book
+from xlsheets.workbook import layout as L
+from xlsheets.files.roster import read_roster
 from xlsheets.cli import main
-from xlsheets.compute import compute_file, validate_file
+from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.errors import DefinitionError
 from xlsheets.ooxml import BookFile
 
@@ -421,7 +422,7 @@ def test_town_summary_grades_per_branch_and_in_total(tmp_path):
 
 
 def test_the_archive_records_the_grades(tmp_path):
-    from xlsheets import archive
+    from xlsheets.town import archive
 
     out = graded_town(tmp_path)
     organs = archive.grades_of(archive.path_for(out), "机关")

@@ -28,7 +28,8 @@ import pytest
 import hostile as H
 import inboxes as I
 from books import DEFS, STEPS_BLANK
-from xlsheets import collect as C, inbox as X, layout as L
+from xlsheets.town import collect as C, inbox as X
+from xlsheets.workbook import layout as L
 from xlsheets.cli import main
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -195,7 +196,7 @@ def test_collect_of_the_whole_corpus(corpus, tmp_path):
     assert code == 0, err
     assert "Traceback" not in stdout + err and "程序内部错误" not in stdout + err
     assert seconds < 60, seconds
-    from xlsheets.collect import collect
+    from xlsheets.town.collect import collect
 
     results = {r.origin: r for r in collect("guanba2005", inbox, 2)}
     expected = {c.name: c for c in corpus["cases"].values()}

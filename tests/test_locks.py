@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 
 from books import DEFS, worked_book
-from xlsheets import crypto, locks
+from xlsheets.disk import crypto, locks
 from xlsheets.cli import main
-from xlsheets.compute import validate_file
+from xlsheets.files.compute import validate_file
 
 PASSWORD = "关坝2005!"
 MESSAGE = "另一个 xlsheets 命令正在处理"
@@ -79,7 +79,7 @@ def holder(tmp_path):
         script = textwrap.dedent(f"""
             import time
             from pathlib import Path
-            from xlsheets.locks import workbook_lock
+            from xlsheets.disk.locks import workbook_lock
             with workbook_lock({str(book)!r}):
                 Path({str(ready)!r}).write_text("held")
                 time.sleep(120)
@@ -204,9 +204,9 @@ def test_pid_alive():
 _SLOW_CHILD = """
 import os, sys, time
 from pathlib import Path
-import xlsheets.compute
+import xlsheets.files.compute
 
-real = xlsheets.compute.write_patched
+real = xlsheets.files.compute.write_patched
 
 
 def half_then_hang(src, dst, *args, **kwargs):
@@ -217,7 +217,7 @@ def half_then_hang(src, dst, *args, **kwargs):
     time.sleep(300)
 
 
-xlsheets.compute.write_patched = half_then_hang
+xlsheets.files.compute.write_patched = half_then_hang
 from xlsheets.cli import main
 sys.exit(main(sys.argv[2:]))
 """

@@ -4,8 +4,8 @@ from fractions import Fraction
 
 import pytest
 
-from xlsheets.lookback import item_means
-from xlsheets.numbers import display
+from xlsheets.core.lookback import item_means
+from xlsheets.core.numbers import display
 
 EXAMPLE = [[9] * 10, [10] * 10, [8, 9, 10, 8, 9, 10, 8, 9, 10, 8]]
 

@@ -20,9 +20,9 @@ import pytest
 import books
 import libreoffice as lo
 import surveys as S
-from xlsheets import layout as L
+from xlsheets.workbook import layout as L
 from xlsheets.cli import main
-from xlsheets.compute import as_json, compute_file, validate_file
+from xlsheets.files.compute import as_json, compute_file, validate_file
 from xlsheets.online import ImportRefused, import_file
 from xlsheets.online.headers import MappingError
 from xlsheets.online import record as R
@@ -457,8 +457,8 @@ def test_addin_button_calls_the_same_import(tmp_path, monkeypatch):
 
 
 def test_a_held_lock_stops_the_import_and_an_encrypted_book_stays_encrypted(tmp_path):
-    from xlsheets import crypto
-    from xlsheets.locks import BusyError, workbook_lock
+    from xlsheets.disk import crypto
+    from xlsheets.disk.locks import BusyError, workbook_lock
 
     book = fresh_book(tmp_path)
     download, _, _ = write_download(tmp_path, "plain", "item", "text", "xlsx")

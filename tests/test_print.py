@@ -12,8 +12,9 @@ import pytest
 
 import filling as F
 import libreoffice as lo
-from xlsheets import book, definitions, layout as L
-from xlsheets.roster import read_roster
+from xlsheets import writer as book, definitions
+from xlsheets.workbook import layout as L
+from xlsheets.files.roster import read_roster
 
 pytestmark = pytest.mark.libreoffice
 

@@ -15,9 +15,11 @@ import pytest
 
 import books
 import libreoffice as lo
-from xlsheets import book, definitions, demo, layout as L, opinions, talks
-from xlsheets.book.formats import log_lines
-from xlsheets.roster import read_roster
+from xlsheets import writer as book, definitions, demo
+from xlsheets.workbook import layout as L
+from xlsheets.core import opinions, talks
+from xlsheets.writer.formats import log_lines
+from xlsheets.files.roster import read_roster
 
 DEFS = definitions.load()
 P = DEFS.process

@@ -7,7 +7,7 @@ import pytest
 import xlsxwriter
 
 from xlsheets.errors import RosterError
-from xlsheets.roster import Member, clean, read_roster
+from xlsheets.files.roster import Member, clean, read_roster
 
 ROSTER_CSV = "姓名,职务,性别\n张三,支部书记,男\n李四,,女\n王五,党员,男\n"
 

@@ -5,8 +5,8 @@ from fractions import Fraction
 
 import pytest
 
-from xlsheets.numbers import display, round_half_away
-from xlsheets.satisfaction import summarise
+from xlsheets.core.numbers import display, round_half_away
+from xlsheets.core.satisfaction import summarise
 
 CATEGORIES = [10, 5, 8, 3, 2, 6, 1]
 

@@ -6,8 +6,8 @@ from fractions import Fraction
 import pytest
 
 from xlsheets import definitions
-from xlsheets.numbers import display, round_half_away, to_fraction
-from xlsheets.scoring import composite, group_mean, ranks, score_members
+from xlsheets.core.numbers import display, round_half_away, to_fraction
+from xlsheets.core.scoring import composite, group_mean, ranks, score_members
 
 GROUPS = definitions.load().groups
 NAMES = ["张三", "李四", "王五"]

@@ -16,8 +16,8 @@ import books as B
 import filling as F
 import gnumeric as gn
 import libreoffice as lo
-from xlsheets import layout as L
-from xlsheets.compute import compute_file
+from xlsheets.workbook import layout as L
+from xlsheets.files.compute import compute_file
 
 # Ballot totals chosen so that the composites fall on exact halves of a cent.
 HALVES = {

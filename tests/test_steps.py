@@ -16,8 +16,8 @@ import pytest
 import steps as S
 from steps import (ABSENT, BRANCH, FLAGGED, HEAD, LEADER, NAMES, PLAIN, SECRETARY, day,
                    material_row, attendance_row, steps_book)
-from xlsheets import layout as L
-from xlsheets.compute import compute_file, validate_file
+from xlsheets.workbook import layout as L
+from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.ooxml import BookFile
 
 DEFS = S.DEFS
@@ -447,7 +447,7 @@ def test_the_town_summary_shows_each_branchs_steps(tmp_path):
     import openpyxl
 
     from xlsheets.cli import main
-    from xlsheets.process import SUMMARY_COLUMNS
+    from xlsheets.core.steps import SUMMARY_COLUMNS
 
     inbox = tmp_path / "收件箱"
     steps_book(inbox, clear_talk(2))  # 机关: one compulsory talk missing, so not included
@@ -552,7 +552,7 @@ def test_every_step_code_has_a_case():
     from pathlib import Path
     import re
 
-    from xlsheets.findings import CATALOGUE
+    from xlsheets.core.findings import CATALOGUE
 
     def quoted(name):
         source = (Path(__file__).parent / name).read_text(encoding="utf-8")

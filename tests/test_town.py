@@ -30,12 +30,14 @@ import pytest
 
 import inboxes as I
 import libreoffice as lo
-from xlsheets import archive, definitions, layout as L
+from xlsheets.town import archive
+from xlsheets import definitions
+from xlsheets.workbook import layout as L
 from xlsheets.cli import main
-from xlsheets.collect import DUPLICATE, EXCLUDED, INCLUDED, REJECTED, SUPERSEDED
-from xlsheets.compute import compute_file
-from xlsheets.numbers import round_half_away
-from xlsheets.split import file_name
+from xlsheets.town.collect import DUPLICATE, EXCLUDED, INCLUDED, REJECTED, SUPERSEDED
+from xlsheets.files.compute import compute_file
+from xlsheets.core.numbers import round_half_away
+from xlsheets.town.split import file_name
 
 DEFS = definitions.load()
 TOWN = DEFS.town
@@ -260,7 +262,7 @@ def test_split_refuses_roster_without_branch_column(tmp_path, capsys):
 
 def test_split_never_writes_two_branches_to_one_file(tmp_path):
     from xlsheets.errors import XlsheetsError
-    from xlsheets.split import split
+    from xlsheets.town.split import split
 
     roster = I.write_town_roster(tmp_path / "全镇名册.csv", {
         "新村:一组": [("张伟", "党员"), ("李娜", "党员")], "新村?一组": [("王芳", "党员")]})
@@ -506,7 +508,7 @@ def test_gbk_zip_entry_names_are_read_as_chinese(tmp_path, town):
 # --- edge cases: files that are no return, bad arguments, clocks ---------------------------
 
 def test_mail_or_zip_without_a_workbook_is_still_listed(tmp_path):
-    from xlsheets.collect import collect
+    from xlsheets.town.collect import collect
 
     inbox = tmp_path / "收件箱"
     inbox.mkdir()
@@ -552,7 +554,7 @@ def test_summary_inside_the_inbox_is_not_collected(town, tmp_path):
 
 
 def test_a_later_save_in_excel_beats_an_earlier_compute(town, tmp_path, monkeypatch):
-    from xlsheets.collect import collect
+    from xlsheets.town.collect import collect
 
     monkeypatch.setenv("TZ", "Asia/Shanghai")
     time.tzset()
@@ -577,7 +579,7 @@ def test_a_later_save_in_excel_beats_an_earlier_compute(town, tmp_path, monkeypa
 def test_reason_carries_no_path_even_with_a_drive_letter(tmp_path, monkeypatch):
     import tempfile
 
-    from xlsheets.collect import collect
+    from xlsheets.town.collect import collect
     from xlsheets.ooxml import BookError, BookFile
 
     drive = tmp_path / "C:"  # where Windows keeps its temporary folders: a path with ':'
@@ -595,7 +597,7 @@ def test_reason_carries_no_path_even_with_a_drive_letter(tmp_path, monkeypatch):
 
 
 def test_old_excel_file_is_rejected_with_a_way_forward(tmp_path):
-    from xlsheets.collect import collect
+    from xlsheets.town.collect import collect
 
     inbox = tmp_path / "收件箱"
     inbox.mkdir()

@@ -10,10 +10,11 @@ from pathlib import Path
 import openpyxl
 
 from libreoffice import cell, read_values, recalc
-from xlsheets import book, definitions, layout as L
+from xlsheets import writer as book, definitions
+from xlsheets.workbook import layout as L
 from xlsheets.definitions import load
-from xlsheets.entries import Entries
-from xlsheets.roster import read_roster
+from xlsheets.workbook.entries import Entries
+from xlsheets.files.roster import read_roster
 
 SEED_SET = Path(definitions.__file__).parent / "data" / "guanba2005.toml"
 

@@ -22,11 +22,11 @@ import pytest
 
 import books as B
 import hostile as H
-from xlsheets import layout as L
+from xlsheets.workbook import layout as L
 from xlsheets.cli import main
-from xlsheets.compute import compute_file
-from xlsheets.fileio import Snapshot, StaleError
-from xlsheets.locks import debris_tag
+from xlsheets.files.compute import compute_file
+from xlsheets.disk.fileio import Snapshot, StaleError
+from xlsheets.disk.locks import debris_tag
 
 MASS = B.SHEET["mass"]
 
@@ -86,7 +86,7 @@ def test_a_file_saved_by_another_program_meanwhile_is_not_overwritten(tmp_path, 
     """The file changes between compute's read and its replace: refused, the newer save kept."""
     path = B.worked_book(tmp_path)
     newer = B.worked_book(tmp_path / "newer", cells={MASS: {"C2": 7}})
-    import xlsheets.compute as C
+    import xlsheets.files.compute as C
 
     real = C.write_patched
 
@@ -107,7 +107,7 @@ def test_compute_writes_from_the_bytes_it_checked(tmp_path, monkeypatch):
     """Whatever lands on disk after the read, the write starts from the checked copy."""
     path = B.worked_book(tmp_path)
     checked = Snapshot.of(path)
-    import xlsheets.compute as C
+    import xlsheets.files.compute as C
 
     seen = []
     real = C.write_patched
@@ -169,7 +169,7 @@ def test_debris_of_a_killed_command_is_removed_by_the_next(tmp_path):
 
 
 def test_a_roster_too_long_for_one_workbook(tmp_path, capsys):
-    from xlsheets.roster import MAX_MEMBERS
+    from xlsheets.files.roster import MAX_MEMBERS
 
     csv = tmp_path / "名册.csv"
     csv.write_text("姓名\n" + "".join(f"党员{i}\n" for i in range(MAX_MEMBERS + 1)),
@@ -281,8 +281,8 @@ def test_the_sheet_id_is_read_from_the_relationships_namespace(tmp_path):
                                                b'<sheet xmlns:q="urn:q" q:id="rIdQ" name="' + mass + b'"', 1),
         "xl/_rels/workbook.xml.rels": rels.replace(b"</Relationships>", rel + b"</Relationships>")},
         add={"xl/worksheets/decoy.xml": copy})
-    good_out, _ = __import__("xlsheets.compute", fromlist=["x"]).validate_file(path, B.DEFS)
-    bad_out, _ = __import__("xlsheets.compute", fromlist=["x"]).validate_file(bad, B.DEFS)
+    good_out, _ = __import__("xlsheets.files.compute", fromlist=["x"]).validate_file(path, B.DEFS)
+    bad_out, _ = __import__("xlsheets.files.compute", fromlist=["x"]).validate_file(bad, B.DEFS)
     assert [m.composite for m in bad_out.checked.figures.members] == \
         [m.composite for m in good_out.checked.figures.members]
 
@@ -316,8 +316,8 @@ def test_cells_and_rows_without_r_validate_and_compute_alike(tmp_path, capsys):
     before = json.loads(out)["findings"] if out else None
     code2, out2, err2 = run(capsys, "compute", bad)
     assert (code, code2) in ((0, 0), (1, 1)), (code, code2, err, err2)
-    good, _ = __import__("xlsheets.compute", fromlist=["x"]).validate_file(path, B.DEFS)
-    after, _ = __import__("xlsheets.compute", fromlist=["x"]).validate_file(bad, B.DEFS)
+    good, _ = __import__("xlsheets.files.compute", fromlist=["x"]).validate_file(path, B.DEFS)
+    after, _ = __import__("xlsheets.files.compute", fromlist=["x"]).validate_file(bad, B.DEFS)
     assert [m.composite for m in after.checked.figures.members] == \
         [m.composite for m in good.checked.figures.members]
     assert before is not None

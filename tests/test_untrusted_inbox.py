@@ -23,7 +23,7 @@ import pytest
 import books as B
 import hostile as H
 import inboxes as I
-from xlsheets import archive, collect as C, inbox as X
+from xlsheets.town import archive, collect as C, inbox as X
 from xlsheets.cli import main
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -264,7 +264,7 @@ def test_a_replace_that_fails_puts_back_what_was_replaced(tmp_path, capsys, inbo
     with sqlite3.connect(archive.path_for(out)) as con:
         con.execute("DELETE FROM files")  # so that a second run would change the archive
     before = _state(out)
-    import xlsheets.fileio as FIO
+    import xlsheets.disk.fileio as FIO
 
     real, calls = os.replace, []
 
@@ -285,7 +285,7 @@ def test_a_replace_that_fails_puts_back_what_was_replaced(tmp_path, capsys, inbo
 
 def test_a_full_disk_while_writing_the_summary(tmp_path, capsys, inbox, monkeypatch):
     out = tmp_path / "全镇汇总.xlsx"
-    import xlsheets.town_book as T
+    import xlsheets.town.town_book as T
 
     def full(defs, results, path):
         Path(path).write_bytes(b"half")
@@ -433,7 +433,7 @@ def test_core_properties_that_are_no_xml_cost_nothing(tmp_path, good):
 
 
 def test_two_collects_into_one_summary_do_not_interleave(tmp_path, capsys, inbox):
-    from xlsheets.locks import workbook_lock
+    from xlsheets.disk.locks import workbook_lock
 
     out = tmp_path / "全镇汇总.xlsx"
     with workbook_lock(out):  # another collect is writing this summary right now

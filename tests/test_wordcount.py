@@ -16,8 +16,16 @@ import pytest
 
 import libreoffice
 from xlsheets.errors import XlsheetsError
-from xlsheets.wordcount import (MAX_BODY, MIN_LEADERSHIP, MIN_MEMBER, Counted, WordCountError,
-                                count_file, count_folder, count_text)
+from xlsheets.files.wordcount import (
+    MAX_BODY,
+    MIN_LEADERSHIP,
+    MIN_MEMBER,
+    Counted,
+    WordCountError,
+    count_file,
+    count_folder,
+    count_text,
+)
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"

@@ -20,10 +20,11 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 import filling as F
 import libreoffice as lo
-from xlsheets import book, definitions, layout as L
-from xlsheets.figures import INCOMPLETE, OUT_OF_RANGE
-from xlsheets.book.summary import INVALID, MISSING
-from xlsheets.roster import read_roster
+from xlsheets import writer as book, definitions
+from xlsheets.workbook import layout as L
+from xlsheets.core.figures import INCOMPLETE, OUT_OF_RANGE
+from xlsheets.writer.summary_sheet import INVALID, MISSING
+from xlsheets.files.roster import read_roster
 
 pytestmark = pytest.mark.libreoffice
 

@@ -19,11 +19,13 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__, book, crypto, definitions, demo, layout as L
-from .errors import UsageError, XlsheetsError
-from .fileio import refuse_if_open
-from .roster import read_roster
-from .terminal import visible
+from xlsheets import __version__, writer as book, definitions, demo
+from xlsheets.disk import crypto
+from xlsheets.workbook import layout as L
+from xlsheets.errors import UsageError, XlsheetsError
+from xlsheets.disk.fileio import refuse_if_open
+from xlsheets.files.roster import read_roster
+from xlsheets.disk.terminal import visible
 
 
 _ARGPARSE_WORDS = (
@@ -272,7 +274,7 @@ def _created(text):
 
 
 def _validate(args):
-    from .compute import validate_file
+    from xlsheets.files.compute import validate_file
 
     outcome, _ = validate_file(args.book, _defs(args), args.unit, password=_password(args),
                                materials=args.materials)
@@ -282,7 +284,7 @@ def _validate(args):
 
 
 def _compute(args):
-    from .compute import as_json, compute_file
+    from xlsheets.files.compute import as_json, compute_file
 
     defs = _defs(args)
     outcome = compute_file(args.book, defs, args.unit, password=_password(args),
@@ -311,7 +313,7 @@ def _note_unused_password(args, outcome):
 
 
 def _shown(x):
-    from .numbers import display
+    from xlsheets.core.numbers import display
 
     return x if isinstance(x, str) else display(x)
 
@@ -328,7 +330,7 @@ def _print_findings(args, outcome):
 
 
 def _import(args):
-    from .online import import_file
+    from xlsheets.online import import_file
 
     r = import_file(args.book, args.download, _defs(args), args.group, mapping=args.mapping,
                     dry_run=args.dry_run, keep_errors=args.keep_errors,
@@ -359,8 +361,8 @@ def _import(args):
 
 
 def _survey(args):
-    from .online import find_group
-    from .online.survey import survey_for_book, survey_text
+    from xlsheets.online import find_group
+    from xlsheets.online.survey import survey_for_book, survey_text
 
     defs = _defs(args)
     group = find_group(defs, args.group)
@@ -374,7 +376,7 @@ def _survey(args):
 
 
 def _split(args):
-    from .split import split
+    from xlsheets.town.split import split
 
     defs = _defs(args)
     password = _password(args, confirm=True)
@@ -387,7 +389,7 @@ def _split(args):
 
 
 def _collect(args):
-    from .collect import INCLUDED, consolidate
+    from xlsheets.town.collect import INCLUDED, consolidate
 
     with crypto.inbox_password(_password(args)):  # collect's workers read it (see crypto.py)
         results, new, db = consolidate(_defs(args), args.definitions, args.inbox, args.out,
@@ -418,13 +420,13 @@ def _templates(args):
 
 
 def _addin_build(args):
-    from .addin.build import build
+    from xlsheets.addin.build import build
 
     print(f"已生成 Excel 加载项 {build(args.out)}")
 
 
 def _addin_install(args):
-    from .addin.install import install
+    from xlsheets.addin.install import install
 
     return install(args.xlam)
 

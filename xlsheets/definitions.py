@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
-from .dates import parse_range
-from .errors import DefinitionError
+from xlsheets.core.dates import parse_range
+from xlsheets.errors import DefinitionError
 
 DEFAULT_SET = "guanba2005"
 AVERAGING = ("mean", "trimmed")

@@ -13,11 +13,13 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import book, layout as L, process
-from .entries import Entries
-from .roster import read_roster
-from .compute import compute_file
-from .numbers import display
+from xlsheets import writer as book
+from xlsheets.workbook import layout as L
+from xlsheets.core import steps as process
+from xlsheets.workbook.entries import Entries
+from xlsheets.files.roster import read_roster
+from xlsheets.files.compute import compute_file
+from xlsheets.core.numbers import display
 
 ROSTERS = {
     "机关": [

@@ -33,7 +33,7 @@ from urllib.parse import unquote
 import defusedxml.ElementTree as DET
 from defusedxml.common import DefusedXmlException
 
-from .errors import XlsheetsError
+from xlsheets.errors import XlsheetsError
 
 __all__ = ["BookError", "Cell", "BookFile", "write_patched", "sheet_xml", "check_zip_directory"]
 

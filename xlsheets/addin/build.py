@@ -60,8 +60,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from ..errors import UsageError
-from ..fileio import atomic_output
+from xlsheets.errors import UsageError
+from xlsheets.disk.fileio import atomic_output
 
 MACROS = Path(__file__).resolve().parents[2] / "macros"
 DEFAULT_OUT = Path("dist") / "xlsheets.xlam"

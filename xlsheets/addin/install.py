@@ -23,9 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import UsageError, XlsheetsError
-from ..fileio import atomic_output
-from . import build as B
+from xlsheets.errors import UsageError, XlsheetsError
+from xlsheets.disk.fileio import atomic_output
+from xlsheets.addin import build as B
 
 ADDIN_FILE = "xlsheets.xlam"
 MAC_OFFICE = Path("Library") / "Group Containers" / "UBF8T346G9.Office"

@@ -27,15 +27,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import definitions, layout as L, report
-from ..cells import figure_values, formula_cells, summary_width
-from ..checks import check
-from ..errors import UsageError, XlsheetsError
-from ..findings import finding, has_errors, sort_key
-from ..numbers import display
-from ..reader import grids_from, identity_from, not_ours, unit_of
-from . import marks as M
-from .sheets import ArraySheet, Workbook, same_value
+from xlsheets import definitions
+from xlsheets.workbook import layout as L
+from xlsheets.files import report
+from xlsheets.core.cells import figure_values, formula_cells, summary_width
+from xlsheets.core.checks import check
+from xlsheets.errors import UsageError, XlsheetsError
+from xlsheets.core.findings import finding, has_errors, sort_key
+from xlsheets.core.numbers import display
+from xlsheets.files.reader import grids_from, identity_from, not_ours, unit_of
+from xlsheets.excel import marks as M
+from xlsheets.excel.sheets import ArraySheet, Workbook, same_value
 
 TITLE = "民主评议工作簿"
 LINK_TIP = "转到该单元格"
@@ -160,7 +162,7 @@ def formula_results(defs, unit, grids, checked):
     directly, where Excel may or may not read text as a number: with a fix
     there, its formula cells are left out (None: cannot tell).
     """
-    from ..figures import compute as figures
+    from xlsheets.core.figures import compute as figures
 
     fixes = checked.fixes
     rows = {}
@@ -187,7 +189,7 @@ def formula_results(defs, unit, grids, checked):
     figs = figures(defs, unit, names, rows, lookback, checked.categories or None,
                    checked.levels or None)
     if checked.figures.grading is not None:  # 评定等次's counts follow these members' figures
-        from .. import grading
+        from xlsheets.core import grading
 
         figs = dataclasses.replace(figs, grading=grading.figures(
             defs, unit, figs.members, [ln.values[L.GRADE] for ln in grids.grades]))
@@ -477,7 +479,7 @@ def compute_book(book, defs, expected_unit=None, now=None):
 
 def _matrix(defs, roster, read):
     """谈心情况表's counts as one block (values, not formulas: see layout.MATRIX_FIRST_ROW)."""
-    from ..talks import matrix
+    from xlsheets.core.talks import matrix
 
     return [["—" if v is None else v for v in row]
             for row in matrix(defs, roster, read.grids.talks)]
@@ -589,7 +591,7 @@ HELP_MESSAGE = (
 
 def consolidate_app(app, defs, folder=None):
     """汇总 in a running Excel: ask for the inbox folder, collect it, open the summary."""
-    from ..collect import INCLUDED, consolidate as collect_folder
+    from xlsheets.town.collect import INCLUDED, consolidate as collect_folder
 
     if folder is None:
         if not sys.platform.startswith("win") or getattr(app.engine, "name", "") == "remote":
@@ -657,7 +659,7 @@ def import_online_book(book, defs, download=None, group=None):
     lock, like compute) and opened again afterwards, whatever happened; on an engine
     without dialogs (or without files to close) ``download`` and ``group`` are given.
     """
-    from ..online import find_group, import_file
+    from xlsheets.online import find_group, import_file
 
     xb = _workbook(book)
     if _identity(xb, xb.sheet_names()) is None:
@@ -712,9 +714,9 @@ def import_online_book(book, defs, download=None, group=None):
 
 def make_book(defs, unit_name, roster_path, out_path):
     """The core of 新建工作簿: build a branch workbook; returns its path."""
-    from .. import book as writer
-    from ..fileio import refuse_if_open
-    from ..roster import read_roster
+    from xlsheets import writer
+    from xlsheets.disk.fileio import refuse_if_open
+    from xlsheets.files.roster import read_roster
 
     unit = defs.unit((unit_name or "").strip())
     if unit is None:

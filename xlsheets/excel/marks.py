@@ -11,7 +11,7 @@ and emailed, and pressing 校验 again rewrites only the marks that changed.
 
 from dataclasses import dataclass
 
-from ..findings import ERROR, SEVERITY_LABEL
+from xlsheets.core.findings import ERROR, SEVERITY_LABEL
 
 ERROR_FILL = "#FF6B6B"  # red: an error at this cell
 WARNING_FILL = "#FFD966"  # yellow: a warning at this cell

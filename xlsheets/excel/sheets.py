@@ -21,8 +21,8 @@ read there, see ``ArraySheet.is_formula`` and ``marks.UNKNOWN_FILL``.
 import sys
 from contextlib import contextmanager
 
-from .. import layout as L
-from ..errors import XlsheetsError
+from xlsheets.workbook import layout as L
+from xlsheets.errors import XlsheetsError
 
 MAX_ROWS = 20_000  # a used range beyond this is formatting, not entries (see _extent)
 _ADDRESS_LIMIT = 255  # Excel's Range("A1,B2,...") takes at most 255 characters

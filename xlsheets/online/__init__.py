@@ -6,6 +6,6 @@ recognise an answer imported before, ``survey`` writes the question list a
 clerk pastes into the survey service.
 """
 
-from .importer import Imported, ImportRefused, find_group, import_file
+from xlsheets.online.importer import Imported, ImportRefused, find_group, import_file
 
 __all__ = ["Imported", "ImportRefused", "find_group", "import_file"]

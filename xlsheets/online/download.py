@@ -12,8 +12,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import XlsheetsError
-from ..ooxml import BookError, check_zip_directory, guard_members
+from xlsheets.errors import XlsheetsError
+from xlsheets.ooxml import BookError, check_zip_directory, guard_members
 
 MAX_DOWNLOAD = 64 << 20  # bytes of one CSV or one zip member; a branch's answers are far less
 MAX_ROWS = 100_000

@@ -19,8 +19,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ooxml import col_name
-from .download import DownloadError, _decode
+from xlsheets.ooxml import col_name
+from xlsheets.online.download import DownloadError, _decode
 
 # Columns a download carries besides the answers. Only the answer number and the
 # times are read (and only into a salted hash); the rest is never read at all.

@@ -20,19 +20,20 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import crypto, layout as L
-from ..cells import figure_values
-from ..checks import check
-from ..compute import _changed, _validate, held, validate_file
-from ..errors import UsageError, XlsheetsError
-from ..fileio import atomic_output, refuse_if_open, target_of
-from ..findings import finding, has_errors
-from ..grids import EntryRow
-from ..ooxml import Formula, write_patched
-from ..values import BAD, BLANK, read_number, show
-from . import record as R
-from .download import DownloadError, read_download
-from .headers import MappingError, place, place_items, read_mapping
+from xlsheets.disk import crypto
+from xlsheets.workbook import layout as L
+from xlsheets.core.cells import figure_values
+from xlsheets.core.checks import check
+from xlsheets.files.compute import _changed, _validate, held, validate_file
+from xlsheets.errors import UsageError, XlsheetsError
+from xlsheets.disk.fileio import atomic_output, refuse_if_open, target_of
+from xlsheets.core.findings import finding, has_errors
+from xlsheets.workbook.grids import EntryRow
+from xlsheets.ooxml import Formula, write_patched
+from xlsheets.core.values import BAD, BLANK, read_number, show
+from xlsheets.online import record as R
+from xlsheets.online.download import DownloadError, read_download
+from xlsheets.online.headers import MappingError, place, place_items, read_mapping
 
 SKIPPED_TEXTS = {"(跳过)", "(空)", "跳过", "(跳过)", "(空)", "-2", "-3", "−2", "−3"}
 SKIPPED_CODES = (-2, -3)  # 问卷星's option codes: skipped, hidden by the survey's logic
@@ -180,8 +181,8 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
 
     The counts typed or imported before stay and the new ones are added; the same
     answers are recognised by their salted hashes, as for ballots."""
-    from ..cells import category_cells, level_cells
-    from .headers import norm, place_choices
+    from xlsheets.core.cells import category_cells, level_cells
+    from xlsheets.online.headers import norm, place_choices
 
     group = Satisfaction()
     sat = defs.satisfaction
@@ -450,7 +451,7 @@ def _ballot_numbers(rows, start, end, k):
 
 def _place_lookback(defs, grids, group, members, respondents, placement):
     """Put 回头看 ballots into ``grids.lookback`` (in memory): one row each, 票号 then items."""
-    from ..grids import LookbackRow
+    from xlsheets.workbook.grids import LookbackRow
 
     sheet, n = L.LOOKBACK_ENTRY, len(defs.lookback_items)
     rows = grids.lookback

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from ..ooxml import BookFile, sheet_xml as _worksheet
+from xlsheets.ooxml import BookFile, sheet_xml as _worksheet
 
 SHEET = "网上导入记录"
 TITLE = "网上答卷导入记录"

@@ -14,7 +14,7 @@ spaces, and one line per row. 腾讯问卷 gets the same list as a plain outline
 (``N. 题干``, ``行:`` rows, ``列:`` options), to paste question by question.
 """
 
-from .. import layout as L
+from xlsheets.workbook import layout as L
 
 FORMATS = ("wjx", "tencent")
 
@@ -47,7 +47,7 @@ def survey_text(defs, unit_name, members, group, fmt="wjx"):
 
 
 def _lookback_text(defs, unit_name, fmt):
-    from .headers import item_name
+    from xlsheets.online.headers import item_name
 
     items = [item_name(i.name) for i in defs.lookback_items]
     most = max(i.max for i in defs.lookback_items)
@@ -74,12 +74,12 @@ def _satisfaction_text(defs, unit_name, fmt):
 
 def survey_for_book(path, defs, group):
     """(unit name, roster names) read from a branch workbook, for ``survey_text``."""
-    from ..reader import open_book, read_grids
+    from xlsheets.files.reader import open_book, read_grids
 
     book, unit, ident = open_book(path, defs)
     with book:
         grids = read_grids(book, defs, unit, ident)
     if L.entry_sheet(group) not in grids.sheets:
-        from ..errors import XlsheetsError
+        from xlsheets.errors import XlsheetsError
         raise XlsheetsError(f"{path}:缺少工作表“{L.entry_sheet(group)}”。")
     return unit.name, [n for _, n in grids.roster if n]

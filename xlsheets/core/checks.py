@@ -1,0 +1,440 @@
+"""Validation of a branch workbook (R1-R4, R7, R9-R12 and its own integrity).
+
+Pure: takes ``Grids`` and the definitions, returns findings and the clean
+values the figures are computed from. Clerks' data never raises here; every
+problem is a ``Finding`` on a cell.
+"""
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+from xlsheets.files import canonical
+from xlsheets.core import counted as ranges, figures as F, grading, steps as process
+from xlsheets.workbook import layout as L
+from xlsheets.core.cells import category_cells, level_cells, register_values, total_formula
+from xlsheets.core.findings import finding
+from xlsheets.core.registers import header
+from xlsheets.core.values import BAD, BLANK, TEXT_NUMBER, read_number, show
+
+
+@dataclass
+class Checked:
+    """The outcome of checking one workbook."""
+
+    findings: list
+    rows_by_group: dict  # group key -> [(name, scores)] in sheet order (numbers or None)
+    entry_rows: dict  # group key -> [0-based rows], same order
+    lookback: list  # [[numbers or None]]
+    categories: list
+    levels: list
+    fixes: dict = field(default_factory=dict)  # {sheet: {A1: number or None}} text made number
+    figures: object = None  # figures.Figures
+    process: object = None  # process.Process: the steps' registers
+    repair: object = None  # Repair: names and formulas compute restores
+
+
+def check(defs, unit, grids, expected_unit=None, counted=None):
+    """Check ``grids`` against ``defs``; compute the figures from the clean values.
+
+    ``counted`` (a ``wordcount.Counted``) gives the self-analysis lengths counted
+    from the members' files, which then override the typed ones.
+    """
+    out = []
+    fixes = {}
+    _identity(defs, grids, expected_unit, out)
+    _package(grids, out)
+    missing = _sheets(defs, unit, grids, out)
+    names = [n for _, n in grids.roster]
+    _roster(grids, names, out, missing)
+    steps = process.check(defs, unit, grids, out, fixes, counted)
+    rows_by_group, entry_rows, outside = {}, {}, set()
+    repair = Repair()
+    total_col = L.entry_total_col(defs.items)
+    for g in defs.groups:
+        sheet = L.entry_sheet(g)
+        if sheet in missing:
+            rows_by_group[g.key], entry_rows[g.key] = [], []
+            continue
+        header(sheet, grids.entry_headers.get(g.key, []), _entry_header(defs), out, row=0)
+        typed = grids.entries.get(g.key, [])
+        if grids.names is None:  # a shell without names: the table ends at its last formula
+            end = max((er.row for er in typed if er.total_is_formula),
+                      default=L.ENTRY_FIRST_ROW - 1)
+            for er in typed:
+                if er.row > end:  # below the table the 汇总 formulas cover
+                    outside.add((sheet, er.row))
+                    if _has_content(er.ballot, er.name, *er.scores):
+                        out.append(finding("row-outside-table", sheet, L.a1(er.row, 0)))
+            typed = [er for er in typed if er.row <= end]
+        else:
+            roles = [L.entry_name(g, role) for role in L.ENTRY_NAME_ROLES]
+            before = ranges.counted(grids.names, roles)
+            first, last, rewrite = ranges.span(
+                grids, sheet, roles, [(er.row, [er.ballot, er.name, *er.scores]) for er in typed],
+                L.ENTRY_FIRST_ROW, out)
+            if rewrite:
+                repair.names.update(ranges.entry_names(defs, g, first, last))
+            typed = [er for er in typed if first <= er.row <= last]
+            for er in typed:
+                if er.total_is_formula:
+                    continue
+                cell = L.a1(er.row, total_col)
+                inside = before is not None and before[1] <= er.row <= before[2]
+                if er.total in (None, "") or not inside:  # typed below: R3 judges the total
+                    repair.restore(sheet, cell, total_formula(er.row, defs.items)[1:])
+                    if er.total in (None, "") and inside:  # rows taken in: said above
+                        repair.missing.setdefault(sheet, []).append(cell)
+                    outside.add((sheet, er.row))
+        rows = _ballots(defs, sheet, typed, set(names), out, fixes)
+        rows_by_group[g.key] = [(name, scores) for _, name, scores in rows]
+        entry_rows[g.key] = [r for r, _, _ in rows]
+    lookback = []
+    if L.LOOKBACK_ENTRY not in missing:
+        header(L.LOOKBACK_ENTRY, grids.lookback_header,
+               ["票号", *(i.name for i in defs.lookback_items)], out, row=0)
+        if grids.names is None:
+            inside = []
+            for lr in grids.lookback:
+                if lr.row <= L.LOOKBACK_LAST_ROW:
+                    inside.append(lr)
+                elif _has_content(lr.ballot, *lr.values):
+                    out.append(finding("row-outside-table", L.LOOKBACK_ENTRY, L.a1(lr.row, 0)))
+        else:
+            n = len(defs.lookback_items)
+            first, last, rewrite = ranges.span(
+                grids, L.LOOKBACK_ENTRY, [L.lookback_name(k) for k in (None, *range(n))],
+                [(lr.row, [lr.ballot, *lr.values]) for lr in grids.lookback],
+                L.LOOKBACK_FIRST_ROW, out, L.LOOKBACK_LAST_ROW)
+            if rewrite:
+                repair.names.update(ranges.lookback_names(defs, first, last))
+            inside = [lr for lr in grids.lookback if first <= lr.row <= last]
+        lookback = _lookback(defs, inside, out, fixes)
+    categories, levels = ([], []) if L.SATISFACTION in missing else _satisfaction(
+        defs, grids, out, fixes)
+    for sheet, cell, value in grids.overwritten:
+        if (sheet, int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1) in outside:
+            continue
+        if value is None or value == "":
+            known = canonical.formulas(defs, unit, names, [sheet])[sheet].get(cell)
+            if known is None:
+                out.append(finding("formula-cleared", sheet, cell))
+            else:
+                repair.restore(sheet, cell, *known)
+                repair.missing.setdefault(sheet, []).append(cell)
+        else:
+            out.append(finding("formula-overwritten", sheet, cell, value=show(value)))
+    for sheet, cell, target in grids.external_formulas:
+        known = canonical.formulas(defs, unit, names, [sheet])[sheet].get(cell)
+        if sheet in {L.entry_sheet(g) for g in defs.groups} and cell.startswith(
+                L.col(total_col)) and cell[len(L.col(total_col)):].isdigit():
+            known = (total_formula(int(cell[len(L.col(total_col)):]) - 1, defs.items)[1:], None)
+        if known is None:
+            repair.links_used = True  # a clerk's own formula: the external-link warning stays
+            continue
+        repair.restore(sheet, cell, *known)
+        repair.external.setdefault(sheet, []).append((cell, target))
+    if grids.external_formulas and not repair.links_used and not any(
+            "[" in (text or "") for text in (grids.names or {}).values()):
+        repair.drop_links = True  # nothing will read the other file once restored
+    repair.report(out)
+
+    figs = F.compute(defs, unit, names, rows_by_group, lookback, categories or None,
+                     levels or None)
+    figs = dataclasses.replace(figs, registers=register_values(
+        defs, names, grids.opinions, grids.talks))
+    if L.SUMMARY not in missing:
+        _composites(defs, unit, figs, out, missing)
+    if L.SUMMARY not in missing and grids.roster:
+        figs = dataclasses.replace(figs, grading=grading.check(defs, unit, grids, figs.members,
+                                                               out, fixes))
+    return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs,
+                   steps, repair)
+
+
+@dataclass
+class Repair:
+    """What compute restores: the names of the counted rows, lost formulas."""
+
+    names: dict = field(default_factory=dict)  # {defined name: range text}
+    formulas: dict = field(default_factory=dict)  # {sheet: {A1: (text, array ref or None)}}
+    missing: dict = field(default_factory=dict)  # {sheet: [A1]} formulas that were not there
+    external: dict = field(default_factory=dict)  # {sheet: [(A1, target)]} pointing elsewhere
+    links_used: bool = False  # some formula compute does not own reads another workbook
+    drop_links: bool = False  # after the restores no formula reads one: drop the links
+
+    def restore(self, sheet, cell, text, array=None):
+        self.formulas.setdefault(sheet, {})[cell] = (text, array)
+
+    def report(self, out):
+        """One warning per sheet and kind, at its first cell, the rest counted."""
+        for sheet, cells in self.missing.items():
+            out.append(finding("formula-restored", sheet, cells[0], more=_more(cells)))
+        for sheet, cells in self.external.items():
+            out.append(finding("formula-external", sheet, cells[0][0], target=cells[0][1],
+                               more=_more([c for c, _ in cells])))
+
+
+def _more(cells):
+    if len(cells) == 1:
+        return ""
+    return f",同类共 {len(cells)} 处({_listed(cells)})"
+
+
+def _read(raw):
+    """``read_number``, but NaN and infinities are not numbers: no cell can hold one,
+    a damaged file can (``<v>NaN</v>``, a 400-digit text)."""
+    kind, value = read_number(raw)
+    if isinstance(value, float) and not math.isfinite(value):
+        return BAD, None
+    return kind, value
+
+
+def _has_content(*values):
+    return any(v not in (None, "") and not (isinstance(v, str) and not v.strip())
+               for v in values)
+
+
+def _entry_header(defs):
+    return [*L.ENTRY_FIXED_HEADERS, *(i.name for i in defs.items), defs.ballot["total_header"]]
+
+
+def _identity(defs, grids, expected_unit, out):
+    ident = grids.identity
+    cell = lambda key: L.a1(L.IDENTITY_FIRST_ROW + [k for k, _ in L.IDENTITY_KEYS].index(key), 1)
+    if ident.get("set") != defs.id:
+        out.append(finding("identity-set", L.INTRO, cell("set"), actual=ident.get("set"),
+                           expected=defs.id))
+    elif ident.get("version") != defs.version:
+        out.append(finding("identity-version", L.INTRO, cell("version"),
+                           actual=ident.get("version"), expected=defs.version))
+    if expected_unit and ident.get("unit") != expected_unit:
+        out.append(finding("identity-unit", L.INTRO, cell("unit"), actual=ident.get("unit"),
+                           expected=expected_unit))
+
+
+def _package(grids, out):
+    """Macros and external links: one finding each, on the workbook (说明, no cell)."""
+    if grids.macros:
+        out.append(finding("vba-project", L.INTRO, "", parts=_listed(grids.macros)))
+    if grids.external_links:
+        out.append(finding("external-link", L.INTRO, "", targets=_listed(grids.external_links)))
+
+
+def _listed(items, most=3):
+    shown = "、".join(str(x) for x in items[:most])
+    return shown if len(items) <= most else f"{shown} 等 {len(items)} 处"
+
+
+def _sheets(defs, unit, grids, out):
+    required = [L.INTRO, L.ROSTER, L.schedule_sheet(unit), L.OPINIONS, L.OPINION_SUMMARY,
+                L.TALKS, L.TALK_MATRIX, L.MATERIALS, L.MEETINGS, L.BALLOT_FORM,
+                *(L.entry_sheet(g) for g in defs.groups), L.SUMMARY, L.OPINION,
+                L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION, L.CHECKLIST]
+    missing = [s for s in required if s not in grids.sheets]
+    for s in missing:
+        out.append(finding("sheet-missing", s, "", name=s))
+    return set(missing)
+
+
+def _roster(grids, names, out, missing):
+    """汇总 and 附件4 list the roster's members, in its order (a missing sheet is its own
+    finding: nothing is compared with it)."""
+    if L.SUMMARY not in missing:
+        for (row, name), (_, want) in zip(grids.summary, grids.roster):
+            if name != want:
+                out.append(finding("roster-mismatch", L.SUMMARY, L.a1(row, 1),
+                                   actual=name or "", expected=want, row=names.index(want) + 2))
+    if L.OPINION not in missing:
+        for (row, name), (_, want) in zip(grids.opinion, grids.roster):
+            if name != want:
+                out.append(finding("roster-mismatch", L.OPINION, L.a1(row, L.OPINION_NAME[1]),
+                                   actual=name or "", expected=want, row=names.index(want) + 2))
+    if L.SUMMARY not in missing and len(grids.summary) != len(grids.roster):
+        longer = len(grids.roster) > len(grids.summary)
+        sheet, col = (L.ROSTER, 0) if longer else (L.SUMMARY, 1)
+        row, name = (grids.roster[len(grids.summary)] if longer
+                     else grids.summary[len(grids.roster)])
+        out.append(finding("roster-count-mismatch", sheet, L.a1(row, col), name=name or "",
+                           where=sheet, summary=len(grids.summary), roster=len(grids.roster)))
+
+
+def _name(raw):
+    if raw is None:
+        return None
+    text = show(raw).strip()
+    return text or None
+
+
+def _ballots(defs, sheet, rows, roster, out, fixes):
+    """R1-R4 on one entry sheet; returns [(row, name, values)] for every row.
+
+    Values are numbers (text that is clearly a number included), None for
+    blanks, and the raw text of anything else, as the 合计 formula sees it.
+    """
+    items, total_col = defs.items, L.entry_total_col(defs.items)
+    kept, by_ballot, seen = [], {}, {}
+    for er in rows:
+        if er.ballot is None and er.name is None and all(v is None for v in er.scores):
+            kept.append((er.row, None, [None] * len(items)))  # an unused spare row, fast
+            continue
+        name = _name(er.name)
+        if isinstance(er.name, str) and name and name != er.name:
+            # The 汇总 formulas match names exactly: write the trimmed name back.
+            out.append(finding("ballot-name-spaces", sheet, L.a1(er.row, 1), raw=er.name,
+                               name=name))
+            fixes.setdefault(sheet, {})[L.a1(er.row, 1)] = name
+        numbers, blank, bad = [], [], False
+        for k, (raw, item) in enumerate(zip(er.scores, items)):
+            if type(raw) in (int, float) and 0 <= raw <= item.max:  # the usual case, fast
+                numbers.append(int(raw) if raw == int(raw) else raw)
+                continue
+            cell = L.a1(er.row, 2 + k)
+            kind, value = _read(raw)
+            if kind == BLANK:
+                blank.append(item.name)
+                if isinstance(raw, str) and raw:
+                    fixes.setdefault(sheet, {})[cell] = None
+            elif kind == BAD:
+                bad = True
+                out.append(finding("score-not-number", sheet, cell, item=item.name,
+                                   value=show(raw), max=item.max))
+            else:
+                if kind == TEXT_NUMBER:
+                    out.append(finding("score-text-number", sheet, cell, item=item.name,
+                                       value=raw, number=show(value)))
+                    fixes.setdefault(sheet, {})[cell] = value
+                if not 0 <= value <= item.max:
+                    bad = True
+                    out.append(finding("score-out-of-range", sheet, cell, item=item.name,
+                                       value=show(value), max=item.max))
+            # A bad value stays text, so the figures show 不完整 as the formula does.
+            numbers.append((show(raw) if isinstance(raw, float) else raw) if kind == BAD else value)
+        filled = len(items) - len(blank)
+        kept.append((er.row, name, numbers))
+        ballot = er.ballot if er.ballot not in ("", None) else None
+        if ballot is None and name is None and not filled:
+            continue  # an unused spare row
+        if ballot is not None:
+            by_ballot.setdefault(show(ballot), []).append((er, filled))
+        if filled and name is None:
+            out.append(finding("ballot-no-name", sheet, L.a1(er.row, 1)))
+        elif filled and name not in roster:
+            out.append(finding("ballot-unknown-name", sheet, L.a1(er.row, 1), name=name))
+        if filled and blank:
+            first_blank = next(k for k, v in enumerate(er.scores) if _read(v)[0] == BLANK)
+            out.append(finding("ballot-half-filled", sheet, L.a1(er.row, 2 + first_blank),
+                               ballot=show(ballot) if ballot is not None else "(无)",
+                               name=name or "", missing="、".join(blank)))
+        if filled and name is not None and ballot is not None:
+            key = (show(ballot), name)
+            if key in seen:
+                out.append(finding("ballot-duplicate-name", sheet, L.a1(er.row, 1),
+                                   ballot=show(ballot), name=name, other=seen[key]))
+            else:
+                seen[key] = f"B{er.row + 1}"
+        if not er.total_is_formula and filled == len(items) and not bad:
+            kind, typed = _read(er.total)
+            if kind != BLANK and typed != sum(numbers):  # R3
+                out.append(finding("ballot-total-mismatch", sheet, L.a1(er.row, total_col),
+                                   value=show(er.total), sum=show(sum(numbers))))
+    for ballot, members in by_ballot.items():
+        if not any(filled for _, filled in members):
+            er = members[0][0]
+            out.append(finding("ballot-empty", sheet, L.a1(er.row, 0), ballot=ballot))
+        else:
+            for er, filled in members:
+                if not filled and _name(er.name):
+                    out.append(finding("ballot-row-empty", sheet, L.a1(er.row, 2),
+                                       ballot=ballot, name=_name(er.name)))
+    return kept
+
+
+def _lookback(defs, rows, out, fixes):
+    sheet, items, kept = L.LOOKBACK_ENTRY, defs.lookback_items, []
+    for lr in rows:
+        numbers, blank = [], []
+        for k, (raw, item) in enumerate(zip(lr.values, items)):
+            cell = L.a1(lr.row, 1 + k)
+            kind, value = _read(raw)
+            if kind == BAD:
+                out.append(finding("lookback-not-number", sheet, cell, item=item.name,
+                                   value=show(raw), max=item.max))
+                value = None
+            elif kind == TEXT_NUMBER:
+                out.append(finding("lookback-text-number", sheet, cell, item=item.name,
+                                   value=raw, number=show(value)))
+                fixes.setdefault(sheet, {})[cell] = value
+            elif kind == BLANK:
+                blank.append(item.name)
+                if isinstance(raw, str) and raw:
+                    fixes.setdefault(sheet, {})[cell] = None
+            if value is not None and not 0 <= value <= item.max:
+                out.append(finding("lookback-out-of-range", sheet, cell, item=item.name,
+                                   value=show(value), max=item.max))
+            numbers.append(value)
+        if len(blank) == len(items):
+            continue
+        if blank:
+            out.append(finding("lookback-partial", sheet, L.a1(lr.row, 0),
+                               ballot=show(lr.ballot), missing="、".join(blank)))
+        kept.append(numbers)
+    if not kept:
+        out.append(finding("lookback-empty", L.LOOKBACK_FORM, L.a1(L.LOOKBACK_FORM_FIRST_ROW, 2)))
+    return kept
+
+
+def _satisfaction(defs, grids, out, fixes):
+    sheet, sat = L.SATISFACTION, defs.satisfaction
+
+    def counts(raws, cells, labels):
+        got = []
+        for raw, cell, label in zip(raws, cells, labels):
+            kind, value = _read(raw)
+            if kind == TEXT_NUMBER:
+                out.append(finding("satisfaction-text-number", sheet, cell, label=label,
+                                   value=raw, number=show(value)))
+                fixes.setdefault(sheet, {})[cell] = value
+            if kind == BAD or (value is not None and (value < 0 or value != int(value))):
+                out.append(finding("satisfaction-not-count", sheet, cell, label=label,
+                                   value=show(raw)))
+                value = None
+            got.append(None if value is None else int(value))
+        return got
+
+    cats = counts(grids.categories, category_cells(defs), sat["categories"])
+    levels = counts(grids.levels, level_cells(defs), sat["levels"])
+    if all(v is None for v in cats + levels):
+        out.append(finding("satisfaction-empty", sheet, category_cells(defs)[0]))
+        return cats, levels
+    total, answered = sum(v or 0 for v in cats), sum(v or 0 for v in levels)
+    where = L.a1(L.SAT_CATEGORY_ROW, 1)
+    if answered > total:
+        out.append(finding("satisfaction-over-total", sheet, where, answered=answered,
+                           total=total))
+    elif answered < total:
+        out.append(finding("satisfaction-under-total", sheet, where, answered=answered,
+                           total=total, diff=total - answered))
+    return cats, levels
+
+
+def _composites(defs, unit, figs, out, missing):
+    """R7: a member with no ballot in a group has no composite (or is re-weighted).
+
+    A group whose entry sheet is missing (renamed, deleted) is that sheet's finding,
+    not one per member asking to 补录 ballots that may well be there."""
+    pairs, comp, _, _ = L.summary_columns(defs.groups)
+    if any(L.entry_sheet(g) in missing for g in defs.groups):
+        return
+    for i, m in enumerate(figs.members):
+        row = L.SUMMARY_FIRST_ROW + i
+        absent = [(g, mc) for g, (_, mc) in zip(defs.groups, pairs) if m.means[g.key] == F.MISSING]
+        if not absent or m.composite == F.INVALID:
+            continue
+        if m.reweighted:
+            out.append(finding("composite-reweighted", L.SUMMARY, L.a1(row, comp), name=m.name,
+                               groups="、".join(g.name for g, _ in absent)))
+        else:
+            for g, mc in absent:
+                out.append(finding("composite-missing-group", L.SUMMARY, L.a1(row, mc),
+                                   name=m.name, group=g.name))

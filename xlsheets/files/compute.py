@@ -1,0 +1,219 @@
+"""Validate and compute a branch workbook on disk, in place.
+
+``validate_file`` reads and checks; ``compute_file`` refuses while errors
+remain, otherwise writes the figures into the same file: cached values of
+the formula cells, text-that-is-a-number made numbers, and a 校验结果 sheet
+with the stamp. Only those cells and parts change; the file is replaced
+atomically, so on any failure the original stays as it was.
+
+A workbook with an opening password is read from a decrypted private copy
+(``crypto.plain_copy``) and written back encrypted with the same password.
+``compute_file`` holds the workbook's lock (``locks.workbook_lock``) from the
+first read to the final rename, so two commands never interleave on one file.
+"""
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlsheets.files import report
+from xlsheets.disk import crypto
+from xlsheets.workbook import layout as L
+from xlsheets.core.cells import figure_values
+from xlsheets.core.checks import check
+from xlsheets.disk.fileio import atomic_output, private_copy, refuse_if_open, target_of
+from xlsheets.core.findings import finding, has_errors, sort_key
+from xlsheets.disk.locks import workbook_lock
+from xlsheets.core.numbers import display, round_half_away
+from xlsheets.ooxml import Formula, write_patched
+from xlsheets.files.reader import open_book, rc, read_grids
+
+
+@dataclass
+class Outcome:
+    """What validate/compute found and computed for one file."""
+
+    path: str
+    unit: object
+    findings: list
+    checked: object
+    written: bool = False
+    current: dict = field(default=None, repr=False)  # sheet name -> reader.FileSheet as read
+    encrypted: bool = False  # the file has an opening password
+
+    @property
+    def ok(self):
+        return not has_errors(self.findings)
+
+
+def validate_file(path, defs, expected_unit=None, password=None, materials=None):
+    """Read and check ``path``; raises BookError when it cannot be used at all.
+
+    ``materials`` is a folder of the members' self-analysis files (张三.docx,
+    领导班子.txt): their lengths are counted and override the typed ones.
+
+    An encrypted workbook needs ``password`` (BookError "文件已加密 … --password"
+    without it, PasswordError "密码不正确" for a wrong one); it is decrypted to a
+    private temporary copy, removed afterwards. A plain workbook ignores it.
+    """
+    with crypto.plain_copy(path, password) as source:
+        outcome, grids = _validate(source, defs, expected_unit, materials)
+    if str(source) != str(path):
+        outcome.path, outcome.encrypted, grids.source = str(path), True, str(path)
+    return outcome, grids
+
+
+def _validate(path, defs, expected_unit, materials=None):
+    """Read and check, reading also what compute compares before writing (the talk
+    matrix's counts, which no check needs): validate refuses whatever compute would."""
+    book, unit, ident = open_book(path, defs)
+    current = {}
+    with book:
+        grids = read_grids(book, defs, unit, ident, current,
+                           also=(L.TALK_MATRIX,))
+        counted = None
+        if materials is not None:
+            from xlsheets.files.wordcount import count_folder
+            counted = count_folder(materials, [n for _, n in grids.roster],
+                                   defs.process.materials["leadership"])
+        checked = check(defs, unit, grids, expected_unit, counted)
+        findings = list(checked.findings)
+        previous = report.read_stamp(book)
+    if previous and previous.get("fingerprint") != report.fingerprint(
+            checked, [n for _, n in grids.roster]):
+        findings.append(finding("stamp-stale", report.SHEET, report.stamp_cell("fingerprint"),
+                                when=previous.get("computed", "")))
+    findings.sort(key=sort_key)
+    return Outcome(str(path), unit, findings, checked, current=current), grids
+
+
+def compute_file(path, defs, expected_unit=None, now=None, password=None, materials=None):
+    """Validate, then (without errors) write the figures into ``path`` in place.
+
+    Holds the workbook's lock throughout. An encrypted workbook (``password``
+    required) is written back encrypted with the same password; the new file is
+    decrypted once more and must give back what was written before it replaces
+    the original.
+    """
+    with held(path, password) as (source, encrypted, snapshot):
+        outcome, grids = _validate(source, defs, expected_unit, materials)
+        outcome.path = str(path)
+        outcome.encrypted = encrypted
+        grids.source = str(path)
+        return _compute(path, source, password, defs, outcome, grids, now, snapshot)
+
+
+@contextlib.contextmanager
+def held(path, password=None):
+    """``path`` held for a read, check and write: ``(source, encrypted, snapshot)``.
+
+    Its lock is taken (a symbolic link's target's), its bytes are read once into a
+    private copy (decrypted when it has a password: ``source``), and ``snapshot``
+    lets the final replace refuse a file another program saved meanwhile
+    (``atomic_output(path, unchanged=snapshot)``). Every command that writes a
+    workbook in place goes through here (compute, import).
+    """
+    with workbook_lock(target_of(path)), private_copy(path) as (copy, snapshot), \
+            crypto.plain_copy(copy, password) as source:
+        yield source, str(source) != str(copy), snapshot
+
+
+def _compute(path, source, password, defs, outcome, grids, now, snapshot):
+    outcome.findings = [f for f in outcome.findings if f.code != "stamp-stale"]
+    if not outcome.ok:
+        return outcome
+    refuse_if_open(target_of(path))
+
+    checked = outcome.checked
+    values = figure_values(defs, checked.figures, checked.entry_rows)
+    updates = _changed(values, outcome.current)
+    for sheet, fixes in checked.fixes.items():
+        updates.setdefault(sheet, {}).update(fixes)
+    repair = checked.repair
+    for sheet, cells in repair.formulas.items():  # restored with what they show
+        shown = values.get(sheet) or {}
+        for cell, (text, array) in cells.items():
+            updates.setdefault(sheet, {})[cell] = Formula(text, shown.get(cell, ""), array)
+    when = now or dt.datetime.now().replace(microsecond=0)
+    stamp = report.stamp(defs, checked, [n for _, n in grids.roster], when)
+    sheet = report.results_sheet(stamp, outcome.findings)
+    with atomic_output(path, unchanged=snapshot) as tmp:
+        if outcome.encrypted:  # patch the private plain copy, then encrypt into place
+            plain = Path(source).with_suffix(".computed.xlsx")
+            write_patched(source, plain, updates, {report.SHEET: sheet}, repair.names,
+                          drop_links=repair.drop_links)
+            Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
+        else:
+            write_patched(source, tmp, updates, {report.SHEET: sheet}, repair.names,
+                          drop_links=repair.drop_links)
+    outcome.written = True
+    return outcome
+
+
+def _changed(values, current):
+    """Only the cells whose cached value differs: the rest of each part stays as it is."""
+    out = {}
+    for sheet, cells in values.items():
+        have = current.get(sheet)
+        for addr, value in cells.items():
+            if have is None or not _same(have.value(*rc(addr)), value):
+                out.setdefault(sheet, {})[addr] = value
+    return out
+
+
+def _same(old, new):
+    if old in (None, "") or new in (None, ""):
+        return old in (None, "") and new in (None, "")
+    if isinstance(old, bool) or isinstance(new, bool):
+        return old is new
+    if isinstance(old, (int, float)) and isinstance(new, (int, float)):
+        return float(old) == float(new)
+    return old == new
+
+
+def as_json(outcome, defs):
+    """The ``compute --json`` document: figures rounded to 2 decimals as displayed."""
+    figs = outcome.checked.figures
+
+    def num(x):
+        return None if x is None or isinstance(x, str) else float(round_half_away(x))
+
+    gf = figs.grading
+    members = [{
+        "name": m.name,
+        **{f"{g.key}_mean": num(m.means[g.key]) for g in defs.groups},
+        "composite": num(m.composite), "rank": m.rank,
+        **({"grade": gf.grades[i] or None} if gf is not None else {}),
+    } for i, m in enumerate(figs.members)]
+    lb, sat = figs.lookback, figs.satisfaction
+    return {
+        "members": members,
+        **({"grading": grading_json(defs, gf, num)} if gf is not None else {}),
+        "lookback": {"items": [{"name": i.name, "mean": num(v)}
+                               for i, v in zip(defs.lookback_items, lb.means)],
+                     "total": num(lb.total)},
+        "satisfaction": {
+            "total": sat.total,
+            "levels": {name: {"count": c, "percent": num(p)} for name, c, p in
+                       zip(defs.satisfaction["levels"], outcome.checked.levels or
+                           [None] * len(sat.shares), sat.shares)},
+            "rate": num(sat.rate)},
+    }
+
+
+def grading_json(defs, gf, num):
+    """评定等次's counts as the sheet shows them (shares in percent, 2 decimals), and the
+    ballots issued, returned and typed per rater group."""
+    accounts = gf.accounts or {}
+    return {
+        "counts": dict(gf.counts), "graded": gf.graded, "members": gf.members,
+        "percent": {k: num(gf.share(v)) for k, v in gf.counts.items()},
+        "graded_percent": num(gf.share(gf.graded)), "excellent_limit": gf.limit,
+        "ballots": {g.key: {"issued": accounts.get(g.key, (None, None))[0],
+                            "returned": accounts.get(g.key, (None, None))[1],
+                            "typed": gf.typed[g.key]} for g in defs.groups},
+    }
+
+
+__all__ = ["Outcome", "validate_file", "compute_file", "as_json", "display"]

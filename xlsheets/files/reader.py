@@ -1,0 +1,341 @@
+"""From a workbook's sheets to ``Grids``, for both shells.
+
+``grids_from`` reads the regions the checks need through a small sheet
+interface (``value``, ``is_formula``, ``last_row``), so the file shell (cells
+parsed from the .xlsx) and the Excel add-in (arrays read from open ranges)
+share one reader. The workbook is known by what it says it is (custom
+properties, else the identity table on 说明), never by file name or order.
+"""
+
+import functools
+import re
+
+from xlsheets.core import cells as C
+from xlsheets.workbook import layout as L
+from xlsheets.core.dates import read_day
+from xlsheets.workbook.grids import EntryRow, Grids, Line, LookbackRow
+from python_calamine import CalamineError, CalamineWorkbook
+
+from xlsheets.ooxml import BookError, BookFile
+from xlsheets.files.report import SHEET as REPORT
+from xlsheets.files.roster import MAX_MEMBERS, too_many
+
+_ADDR = re.compile(r"([A-Z]+)(\d+)$")
+
+
+class FileSheet:
+    """A sheet of a workbook file: values as python-calamine reads them (a fast,
+    Rust reader), and the addresses of its formula cells."""
+
+    def __init__(self, values, formulas):
+        self.values = values
+        self.formulas = formulas
+        self._formula_rc = {_rc(a) for a in formulas}
+
+    def value(self, row, col):
+        if row < len(self.values):
+            line = self.values[row]
+            if col < len(line):
+                v = line[col]
+                return None if v == "" else v
+        return None
+
+    def is_formula(self, row, col):
+        return (row, col) in self._formula_rc
+
+    def row(self, row, ncols):
+        """The first ``ncols`` values of a row, blanks as None: one call per row."""
+        line = self.values[row][:ncols] if row < len(self.values) else []
+        return [None if v == "" else v for v in line] + [None] * (ncols - len(line))
+
+    def last_row(self, last_col):
+        """The last 0-based row with a value or formula in columns 0..last_col."""
+        last = max((r for r, c in self._formula_rc if c <= last_col), default=0)
+        for r in range(len(self.values) - 1, last, -1):
+            if any(v != "" and v is not None for v in self.values[r][:last_col + 1]):
+                return r
+        return last
+
+
+def identity_from(props, intro):
+    """The identity dict from custom properties or the 说明 sheet; None if not ours."""
+    ident = {k: props.get(f"xlsheets.{k}") for k, _ in L.IDENTITY_KEYS}
+    if ident.get("set") and ident.get("unit"):
+        return {k: v or "" for k, v in ident.items()}
+    if intro is None:
+        return None
+    labels = {label: key for key, label in L.IDENTITY_KEYS}
+    found = {}
+    for r in range(L.IDENTITY_FIRST_ROW, L.IDENTITY_FIRST_ROW + len(L.IDENTITY_KEYS) + 2):
+        label = intro.value(r, 0)
+        if label in labels:
+            value = intro.value(r, 1)
+            found[labels[label]] = "" if value is None else str(value)
+    return found if found.get("set") and found.get("unit") else None
+
+
+def unit_of(defs, ident, source):
+    """The unit the identity names (a branch the set does not schedule included)."""
+    return defs.unit_or_unscheduled(ident["unit"])
+
+
+def not_ours(source):
+    return BookError(source, f"不是民主评议工作簿(找不到“{L.INTRO}”中的工作簿信息),"
+                             "请确认文件是由 xlsheets 生成的。")
+
+
+def open_book(path, defs):
+    """Open ``path``; return ``(book, unit, identity)`` or raise BookError (exit 2).
+
+    ``BookFile.open`` checks the package (zip bombs, missing parts) before
+    anything is parsed; the values are then read with python-calamine.
+    """
+    book = BookFile.open(path)
+    try:
+        if REPORT in book.sheet_names and not book.is_worksheet(REPORT):
+            raise BookError(path, f"“{REPORT}”不是普通工作表(可能是图表工作表),计算结果无法写入。"
+                                  "请删除或改名该工作表后再试。")
+        intro = _file_sheet(book, L.INTRO) if L.INTRO in book.sheet_names else None
+        ident = identity_from(book.custom_properties(), intro)
+        if ident is None:
+            raise not_ours(path)
+        unit = unit_of(defs, ident, path)
+    except BaseException:
+        book.close()
+        raise
+    return book, unit, ident
+
+
+def read_grids(book, defs, unit, identity, cache=None, also=()):
+    """Read every region the checks need from an open ``BookFile``.
+
+    ``cache`` (a dict) keeps the sheets read, for a caller that needs their
+    current values afterwards (compute writes only what differs); ``also`` names
+    sheets to read into it besides those the checks need.
+    """
+    cache = {} if cache is None else cache
+    values = _calamine(book)
+
+    def sheet(name):
+        if name not in cache:
+            cache[name] = _file_sheet(book, name, values)
+        return cache[name]
+
+    grids = grids_from(book.path, list(book.sheet_names), sheet, defs, identity)
+    for name in also:
+        if name in book.sheet_names:
+            sheet(name)
+    grids.macros = book.macro_parts()
+    grids.external_links = book.external_links()
+    grids.names = book.defined_names()
+    if grids.external_links:  # a copy of a copy: which formulas read the other file
+        for name in book.sheet_names:  # every sheet: a clerk's own formula may use the link
+            if book.sheet_part(name) and book.is_worksheet(name):
+                grids.external_formulas += [
+                    (name, addr, _link_target(grids.external_links, m[1]))
+                    for addr, cell in book.cells(name).items()
+                    if cell.formula and (m := _EXTERNAL.search(_STRING.sub("", cell.formula)))]
+    return grids
+
+
+
+
+_STRING = re.compile(r'"[^"]*"')
+_EXTERNAL = re.compile(r"\[(\d+)\]")  # [1]Sheet!A1 or '[1]Sheet'!A1: another workbook
+
+
+def _link_target(links, index):
+    """The file an external reference ``[n]`` names, as far as the package tells."""
+    k = int(index) - 1
+    return links[k] if 0 <= k < len(links) else f"[{index}]"
+
+
+def _calamine(book):
+    book.screen_for_reading()  # what calamine parses on opening: no DTD, bounded size
+    try:
+        return CalamineWorkbook.from_path(book.path)
+    except BaseException as e:
+        raise _calamine_error(book, e, "无法读取单元格内容") from None
+
+
+def _file_sheet(book, name, workbook=None):
+    # The formula scan first: it refuses a sheet too large, or with a DTD, before
+    # calamine builds its grid (a cell at XFD150000 alone would cost gigabytes).
+    formulas = book.formula_addresses(name)
+    workbook = workbook or _calamine(book)
+    try:
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except BaseException as e:
+        raise _calamine_error(book, e, f"工作表“{name}”无法读取") from None
+    for addr, shown in book.error_cells(name).items():  # typed or pasted #DIV/0!: not a blank
+        r, c = _rc(addr)
+        if r < len(rows) and c < len(rows[r]):
+            rows[r][c] = shown
+    return FileSheet(rows, formulas)
+
+
+def _calamine_error(book, error, what):
+    """A BookError for what python-calamine raised; anything else is raised as it was.
+
+    calamine's errors carry an English parser message: it follows the Chinese
+    message as a detail for a technician. A panic in the Rust code (pyo3's PanicException,
+    a BaseException) is a file calamine cannot read, not a reason to stop.
+    """
+    if isinstance(error, MemoryError):
+        return BookError(book.path, f"{what}:内存不足,文件过大或疑似恶意构造,已拒绝读取。")
+    if isinstance(error, (CalamineError, ValueError, TypeError, OSError, UnicodeError)) \
+            or type(error).__name__ == "PanicException":
+        detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        return BookError(book.path, f"{what},文件可能已损坏。请用 Excel 或 WPS 打开后另存一次再试。"
+                                    f"(技术细节:{detail})")
+    raise error
+
+
+def grids_from(source, names, sheet, defs, identity):
+    """Build ``Grids`` from sheet names present and ``sheet(name)`` accessors."""
+    g = Grids(source=source, identity=identity, sheets=list(names))
+    present = set(names)
+    if L.ROSTER in present:
+        g.roster = _column(sheet(L.ROSTER), 0, 1)
+        count = sum(1 for _, name in g.roster if name)
+        if count > MAX_MEMBERS:  # before anything members x members is built
+            raise BookError(source, f"工作表“{L.ROSTER}”:" + too_many(count))
+    schedule = next((n for n in names if n.endswith("工作日程表")), None)
+    if schedule is not None:
+        s = sheet(schedule)
+        g.schedule = [_schedule_text(s.value(L.SCHEDULE_FIRST_ROW + k, 1), defs.year) or ""
+                      for k in range(len(defs.steps))]
+        g.schedule_steps = [_text(s.value(L.SCHEDULE_FIRST_ROW + k, 0)) or ""
+                            for k in range(len(defs.steps))]
+    if L.ROSTER in present:
+        s = sheet(L.ROSTER)
+        g.registers["roles"] = _row(s, 0, L.ROSTER_ROLE_COL + len(L.ROSTER_ROLE_HEADERS))
+        g.roles = [Line(r, [name, *_row(s, r, L.ROSTER_ROLE_COL + 3)[L.ROSTER_ROLE_COL:]])
+                   for r, name in g.roster]
+    _registers(g, present, sheet)
+    if L.SUMMARY in present:
+        g.summary = _column(sheet(L.SUMMARY), 1, L.SUMMARY_FIRST_ROW)
+    if L.OPINION in present:
+        s = sheet(L.OPINION)
+        r0, c = L.OPINION_NAME
+        g.opinion = [(i * L.OPINION_ROWS + r0, _text(s.value(i * L.OPINION_ROWS + r0, c)))
+                     for i in range(len(g.summary))]
+    total_col = L.entry_total_col(defs.items)
+    for grp in defs.groups:
+        name = L.entry_sheet(grp)
+        if name not in present:
+            continue
+        s = sheet(name)
+        g.entry_headers[grp.key] = [s.value(0, c) for c in range(total_col + 1)]
+        entries = []
+        for r in range(L.ENTRY_FIRST_ROW, s.last_row(total_col) + 1):
+            line = _row(s, r, total_col + 1)
+            entries.append(EntryRow(row=r, ballot=line[0], name=line[1],
+                                    scores=line[2:total_col], total=line[total_col],
+                                    total_is_formula=s.is_formula(r, total_col)))
+        g.entries[grp.key] = entries
+        g.ballot_accounts[grp.key] = tuple(
+            s.value(*L.account_cell(defs.items, k)) for k in range(2))
+    if L.GRADES in present:
+        s = sheet(L.GRADES)
+        n = len(L.GRADE_HEADERS)
+        g.registers["grades"] = _row(s, L.GRADE_HEADER_ROW, n)
+        g.grades = [Line(L.GRADE_FIRST_ROW + i, _row(s, L.GRADE_FIRST_ROW + i, n))
+                    for i in range(len(g.roster))]
+    if L.LOOKBACK_ENTRY in present:
+        s = sheet(L.LOOKBACK_ENTRY)
+        n = len(defs.lookback_items)
+        g.lookback_header = [s.value(0, c) for c in range(n + 1)]
+        g.lookback = [LookbackRow(r, s.value(r, 0), [s.value(r, c) for c in range(1, n + 1)])
+                      for r in range(L.LOOKBACK_FIRST_ROW, s.last_row(n) + 1)]
+    if L.SATISFACTION in present:
+        s = sheet(L.SATISFACTION)
+        g.categories = [s.value(*_rc(a)) for a in C.category_cells(defs)]
+        g.levels = [s.value(*_rc(a)) for a in C.level_cells(defs)]
+    entry_rows = {k: [r.row for r in rows] for k, rows in g.entries.items()}
+    graded = defs.grading is not None and L.GRADES in present
+    for name, addrs in C.formula_cells(defs, len(g.summary), entry_rows, graded).items():
+        if name not in present:
+            continue
+        s = sheet(name)
+        for a in addrs:
+            r, c = _rc(a)
+            if not s.is_formula(r, c):
+                g.overwritten.append((name, a, s.value(r, c)))
+    return g
+
+
+REGISTERS = (  # sheet, header columns, Grids attribute, first row, last row (None: to the end)
+    (L.OPINIONS, L.OPINION_HEADERS, "opinions", L.REGISTER_FIRST_ROW, None),
+    (L.TALKS, L.TALK_HEADERS, "talks", L.REGISTER_FIRST_ROW, None),
+    (L.MATERIALS, L.MATERIAL_HEADERS, "materials", L.REGISTER_FIRST_ROW, None),
+    (L.MEETINGS, L.MEETING_HEADERS, "meetings", L.MEETING_FIRST_ROW,
+     L.MEETING_FIRST_ROW + L.MEETING_ROWS - 1),
+    (L.MEETINGS, L.ATTENDANCE_HEADERS, "attendance", L.ATTENDANCE_FIRST_ROW, None),
+    (L.CHECKLIST, L.CHECKLIST_HEADERS, "checklist", L.REGISTER_FIRST_ROW, None),
+)
+
+
+def _registers(g, present, sheet):
+    """The register sheets of steps 2-5 and 9: their headers and non-empty rows."""
+    for name, headers, attr, first, last in REGISTERS:
+        if name not in present:
+            continue
+        s = sheet(name)
+        n = len(headers)
+        head = L.ATTENDANCE_HEADER_ROW if attr == "attendance" else L.REGISTER_HEADER_ROW
+        g.registers[attr] = _row(s, head, n)
+        end = s.last_row(n - 1) if last is None else last
+        lines = []
+        for r in range(first, end + 1):
+            values = _row(s, r, n)
+            if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
+                lines.append(Line(r, values))
+        setattr(g, attr, lines)
+
+
+def _row(s, r, ncols):
+    """A row's values through ``s.row`` when the sheet has it, else cell by cell."""
+    if hasattr(s, "row"):
+        return s.row(r, ncols)
+    return [s.value(r, c) for c in range(ncols)]
+
+
+def rc(addr):
+    """(row, col), 0-based, of an A1 address."""
+    return _rc(addr)
+
+
+def _rc(addr):
+    m = _ADDR.match(addr)
+    return int(m.group(2)) - 1, _col_index(m.group(1))
+
+
+def _schedule_text(value, year):
+    """A 工作时间 cell as text; a day Excel made a date of (“9月12日” typed into a
+    General cell: a date, or its day number) reads the way the schedules write days."""
+    day = read_day(value, year) if not isinstance(value, str) else None
+    if day is not None and abs(day.year - year) <= 1:
+        return f"{day.year}年{day.month}月{day.day}日"
+    return _text(value)
+
+
+def _text(value):
+    return None if value is None else str(value).strip()
+
+
+def _column(s, col, first):
+    """[(row, text)] down a column from ``first`` to its last non-empty cell."""
+    last = first - 1
+    for r in range(first, s.last_row(col) + 1):
+        if s.value(r, col) not in (None, ""):
+            last = r
+    return [(r, _text(s.value(r, col))) for r in range(first, last + 1)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _col_index(letters):
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1

@@ -1,0 +1,121 @@
+"""The collect archive: every file ever collected, in SQLite beside the town summary.
+
+One row per file and origin (hash, where it came from, when first seen, its
+identity, its fate), its findings, and the figures extracted from it, so the
+office can answer "which file did this number come from". Writing the same
+inbox again changes nothing: rows are keyed by content and origin, and only
+first_seen records a clock.
+"""
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    hash TEXT NOT NULL, origin TEXT NOT NULL, received TEXT, size INTEGER,
+    unit TEXT, set_id TEXT, version TEXT, workbook_id TEXT, modified TEXT,
+    fate TEXT NOT NULL, reason TEXT, first_seen TEXT NOT NULL,
+    PRIMARY KEY (hash, origin));
+CREATE TABLE IF NOT EXISTS findings (
+    hash TEXT NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL, sheet TEXT NOT NULL,
+    cell TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (hash, code, sheet, cell));
+CREATE TABLE IF NOT EXISTS members (
+    hash TEXT NOT NULL, unit TEXT NOT NULL, name TEXT NOT NULL, means TEXT NOT NULL,
+    composite TEXT, rank INTEGER, PRIMARY KEY (hash, name));
+CREATE TABLE IF NOT EXISTS branches (
+    hash TEXT PRIMARY KEY, unit TEXT NOT NULL, figures TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS grades (
+    hash TEXT NOT NULL, unit TEXT NOT NULL, name TEXT NOT NULL, grade TEXT,
+    PRIMARY KEY (hash, name));
+"""
+
+
+def path_for(summary_path):
+    """The archive beside the town summary: TOWN.xlsx -> TOWN.sqlite."""
+    return Path(summary_path).with_suffix(".sqlite")
+
+
+def record(db_path, results, now=None, source=None):
+    """Record every result; returns the number of files the archive did not have.
+
+    ``source``: the archive's real path, for the message when ``db_path`` (its copy)
+    is not an archive or cannot be written (XlsheetsError, nothing recorded)."""
+    from xlsheets.errors import XlsheetsError
+
+    now = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
+    try:
+        return _record(db_path, results, now)
+    except sqlite3.Error as e:
+        what = str(e).lower()
+        why = ("磁盘已满" if "full" in what else
+               "文件已损坏或不是档案库" if "not a database" in what or "malformed" in what else
+               "正被其他程序占用" if "locked" in what else str(e))
+        raise XlsheetsError(f"档案库 {source or db_path} 无法写入({why}),全镇汇总和档案库均未写入。"
+                            "如档案库已损坏,请把它移到别处保存后重新运行(会新建档案库)。") from None
+
+
+def _record(db_path, results, now):
+    con = sqlite3.connect(db_path)
+    try:
+        con.executescript(SCHEMA)
+        new = 0
+        with con:
+            for r in results:
+                ident = r.identity
+                known = con.execute("SELECT fate, reason FROM files WHERE hash=? AND origin=?",
+                                    (r.hash, r.origin)).fetchone()
+                if known is None:
+                    new += 1
+                    con.execute("INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                                (r.hash, r.origin, r.received, r.size, ident.get("unit"),
+                                 ident.get("set"), ident.get("version"), ident.get("workbook_id"),
+                                 r.modified, r.fate, r.reason, now))
+                elif known != (r.fate, r.reason):  # a newer version came since
+                    con.execute("UPDATE files SET fate=?, reason=? WHERE hash=? AND origin=?",
+                                (r.fate, r.reason, r.hash, r.origin))
+                con.executemany(
+                    "INSERT OR IGNORE INTO findings VALUES (?,?,?,?,?,?)",
+                    [(r.hash, f["code"], f["severity"], f["sheet"], f["cell"], f["message"])
+                     for f in r.findings])
+                if r.branch:
+                    unit = r.branch["unit"]
+                    con.executemany(
+                        "INSERT OR IGNORE INTO members VALUES (?,?,?,?,?,?)",
+                        [(r.hash, unit, m["name"], json.dumps(m["means"], ensure_ascii=False),
+                          json.dumps(m["composite"], ensure_ascii=False), m["rank"])
+                         for m in r.branch["members"]])
+                    if r.branch.get("grading") is not None:  # 评定等次; None: not graded yet
+                        con.executemany(
+                            "INSERT OR IGNORE INTO grades VALUES (?,?,?,?)",
+                            [(r.hash, unit, m["name"], m.get("grade"))
+                             for m in r.branch["members"]])
+                    con.execute("INSERT OR IGNORE INTO branches VALUES (?,?,?)",
+                                (r.hash, unit, json.dumps(r.branch, ensure_ascii=False,
+                                                          sort_keys=True)))
+        return new
+    finally:
+        con.close()
+
+
+def source_of(db_path, unit, name):
+    """Which files a member's figures came from: [(origin, fate, composite)]."""
+    con = sqlite3.connect(db_path)
+    try:
+        return con.execute(
+            "SELECT f.origin, f.fate, m.composite FROM members m JOIN files f ON f.hash = m.hash "
+            "WHERE m.unit = ? AND m.name = ? ORDER BY f.origin", (unit, name)).fetchall()
+    finally:
+        con.close()
+
+
+def grades_of(db_path, unit):
+    """The grades recorded for a branch: [(origin, name, grade)] (grade None: not graded)."""
+    con = sqlite3.connect(db_path)
+    try:
+        return con.execute(
+            "SELECT f.origin, g.name, g.grade FROM grades g JOIN files f ON f.hash = g.hash "
+            "WHERE g.unit = ? ORDER BY f.origin, g.rowid", (unit,)).fetchall()
+    finally:
+        con.close()

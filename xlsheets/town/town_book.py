@@ -1,0 +1,268 @@
+"""The town summary workbook that ``collect`` writes.
+
+Per branch: members, ballots per group, mean composite, look-back total,
+satisfaction shares and 满意率, schedule; each branch's registers of steps
+2-5 and 9 (what they hold, what is missing); every member with the composite and
+ranks within the branch and the town; every file and what became of it; and
+native charts (distribution of composites, satisfaction per unit) that open
+in Excel, WPS and LibreOffice. Figures are the core's, as each branch
+workbook's own. No clock is written: the same inbox gives the same file.
+"""
+
+import datetime as dt
+from fractions import Fraction
+from statistics import fmean
+
+import xlsxwriter
+
+from xlsheets.writer.formats import FONT, FONT_SIZE, a4, fit_row
+from xlsheets.town.collect import EXCLUDED, INCLUDED, included, town_ranks
+from xlsheets.core.steps import SUMMARY_COLUMNS
+from xlsheets.disk.fileio import atomic_output
+from xlsheets.core.numbers import round_half_away
+
+BRANCHES, STEPS, MEMBERS, FILES, CHARTS = "各支部汇总", "各环节情况", "党员得分", "文件清单", "图表"
+GRADING = "民主评议党员情况"
+BINS = ((None, 60, "60分以下"), (60, 70, "60-70分"), (70, 80, "70-80分"),
+        (80, 90, "80-90分"), (90, None, "90分及以上"))
+
+
+def write(defs, results, path):
+    """Write the town summary of ``results`` (with fates decided) to ``path``."""
+    kept = sorted(included(results), key=lambda r: r.identity["unit"])
+    with atomic_output(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            "default_format_properties": {"font_name": FONT, "font_size": FONT_SIZE}})
+        newest = max((r.modified for r in kept if r.modified), default="")
+        created = _parse(newest) or dt.datetime.combine(defs.issued, dt.time())
+        wb.set_properties({"title": f"{defs.town}民主评议汇总", "author": defs.issuer,
+                           "created": created})
+        fmt = _formats(wb)
+        _branches(wb, fmt, defs, kept)
+        _steps(wb, fmt, defs, results)
+        if defs.grading is not None:
+            _grading(wb, fmt, defs, results)
+        _members(wb, fmt, defs, results)
+        _files(wb, fmt, results)
+        _charts(wb, fmt, defs, kept, results)
+        wb.close()
+
+
+def _formats(wb):
+    base = {"border": 1, "valign": "vcenter"}
+    return {
+        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "header": wb.add_format({"bold": True, "text_wrap": True, "align": "center",
+                                 "bg_color": "#E7E6E6", **base}),
+        "text": wb.add_format({"text_wrap": True, **base}),
+        "int": wb.add_format({"num_format": "0", "align": "center", **base}),
+        "score": wb.add_format({"num_format": "0.00", "align": "center", **base}),
+        "pct": wb.add_format({"num_format": "0.00%", "align": "center", **base}),
+    }
+
+
+def _table(ws, fmt, row, headers, rows, widths, kinds):
+    for c, (h, w) in enumerate(zip(headers, widths)):
+        ws.write_string(row, c, h, fmt["header"])
+        ws.set_column(c, c, w)
+    # Tall enough for every wrapped header (bold CJK runs wider than the plain estimate),
+    # so the printed texts never run into each other.
+    fit_row(ws, row, headers, [w - 1 for w in widths], line=16)
+    for r, values in enumerate(rows, start=row + 1):
+        for c, (v, kind) in enumerate(zip(values, kinds)):
+            if v is None or v == "":
+                ws.write_blank(r, c, None, fmt[kind])
+            elif isinstance(v, str):
+                ws.write_string(r, c, v, fmt["text"])
+            elif kind == "score":  # R8: the rounded figure itself, not a format over it
+                ws.write_number(r, c, float(round_half_away(v)), fmt[kind])
+            else:
+                ws.write_number(r, c, v, fmt[kind])
+        fit_row(ws, r, values, [w - 1 for w in widths])  # a wrapped text's lines, all shown
+    ws.freeze_panes(row + 1, 1)
+    return row + len(rows)
+
+
+def _branches(wb, fmt, defs, kept):
+    ws = wb.add_worksheet(BRANCHES)
+    ws.write_string(0, 0, f"{defs.town}先进性教育活动分析评议阶段民主评议汇总", fmt["title"])
+    levels = defs.satisfaction["levels"]
+    headers = ["支部", "党员人数", *(f"{g.name}票数" for g in defs.groups), "平均综合得分",
+               "“回头看”合计", "参加测评群众(人)", *(f"{lv}占比" for lv in levels), "满意率",
+               "工作日程", "来源文件"]
+    rows = []
+    for r in kept:
+        b = r.branch
+        scored = [m["composite"] for m in b["members"] if not isinstance(m["composite"], str)]
+        sat = b["satisfaction"]
+        rows.append([b["unit"], len(b["members"]), *(b["ballots"].get(g.key, 0) for g in defs.groups),
+                     fmean(scored) if scored else "", b["lookback_total"], sat["total"],
+                     *(_share(s) for s in sat["shares"]), _share(sat["rate"]),
+                     b["schedule"], r.origin])
+    kinds = ["text", "int", *("int" for _ in defs.groups), "score", "score", "int",
+             *("pct" for _ in levels), "pct", "text", "text"]
+    widths = [14, 8, *(9 for _ in defs.groups), 10, 10, 10, *(9 for _ in levels), 9, 22, 36]
+    last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
+
+
+def grading_rows(defs, results):
+    """民主评议党员情况: a row per branch and the total, as [values], and their header.
+
+    Every branch whose newest workbook was read (included in the summary or not: a
+    grading not finished is an error there, and the town must see it). Per branch:
+    members, members graded, each grade's count and share of the members, the most
+    优秀 its share allows, and what is not right yet (not graded, incomplete, over the
+    share, or an older workbook without 评定等次). The total sums the branches graded."""
+    g = defs.grading
+    latest = sorted((r for r in results if r.fate in (INCLUDED, EXCLUDED) and r.branch),
+                    key=lambda r: r.identity["unit"])
+    headers = ["支部", "汇总结果", "党员人数", "已评定(人)"]
+    for grade in g.grades:
+        headers += [f"{grade}(人)", f"{grade}占党员人数的比例"]
+    headers += [f"{g.excellent}最多(人)", "情况"]
+    rows, total = [], {"members": 0, "graded": 0, **{k: 0 for k in g.grades}}
+    tally = {"未评定": 0, "评定未完成": 0, f"{g.excellent}超过比例": 0, "没有评定等次表": 0}
+    for r in latest:
+        b, gr = r.branch, r.branch.get("grading")
+        fate = "已汇总" if r.fate == INCLUDED else "未汇总(有错误)"
+        if gr is None:
+            tally["没有评定等次表"] += 1
+            rows.append([b["unit"], fate, len(b["members"]), None,
+                         *([None, None] * len(g.grades)), None, "工作簿中没有评定等次表(旧版本)"])
+            continue
+        members, counts = gr["members"], gr["counts"]
+        notes = []
+        if gr["graded"] == 0:
+            notes.append("尚未评定")
+            tally["未评定"] += 1
+        elif gr["graded"] < members:
+            notes.append(f"评定未完成({members - gr['graded']} 人未评定)")
+            tally["评定未完成"] += 1
+        if counts[g.excellent] > gr["limit"]:
+            notes.append(f"{g.excellent}超过比例({counts[g.excellent]} 人,最多 {gr['limit']} 人)")
+            tally[f"{g.excellent}超过比例"] += 1
+        row = [b["unit"], fate, members, gr["graded"]]
+        for grade in g.grades:
+            row += [counts[grade], _ratio(counts[grade], members)]
+        rows.append(row + [gr["limit"], ";".join(notes) or "已完成"])
+        total["members"] += members
+        total["graded"] += gr["graded"]
+        for grade in g.grades:
+            total[grade] += counts[grade]
+    row = ["合计", f"{len(latest)} 个支部", total["members"], total["graded"]]
+    for grade in g.grades:
+        row += [total[grade], _ratio(total[grade], total["members"])]
+    rows.append(row + [None, ";".join(f"{what} {n} 个支部" for what, n in tally.items() if n)])
+    return headers, rows
+
+
+def _ratio(count, members):
+    """count / members as the cell holds it (R12: a percent rounded to 2 decimals)."""
+    return _share(Fraction(count * 100, members)) if members else None
+
+
+def _grading(wb, fmt, defs, results):
+    ws = wb.add_worksheet(GRADING)
+    ws.write_string(0, 0, f"{defs.town}民主评议党员情况", fmt["title"])
+    headers, rows = grading_rows(defs, results)
+    n = len(defs.grading.grades)
+    kinds = ["text", "text", "int", "int", *(["int", "pct"] * n), "int", "text"]
+    widths = [14, 14, 8, 8, *([8, 10] * n), 8, 34]
+    last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, last, len(headers) - 1))
+
+
+def _share(percent):
+    """A percent (R12) as the cell holds it: rounded to 2 decimals of a percent."""
+    return None if percent is None else float(round_half_away(percent) / 100)
+
+
+def _steps(wb, fmt, defs, results):
+    """Each branch's registers of steps 2-5 and 9, included or not (its newest version)."""
+    ws = wb.add_worksheet(STEPS)
+    ws.write_string(0, 0, f"{defs.town}先进性教育活动分析评议阶段各环节完成情况", fmt["title"])
+    latest = sorted((r for r in results if r.fate in (INCLUDED, EXCLUDED) and "steps" in r.branch),
+                    key=lambda r: r.identity["unit"])
+    headers = ["支部", "汇总结果", *(label for label, _ in SUMMARY_COLUMNS), "各环节错误",
+               "各环节提醒"]
+    rows = [[r.identity["unit"], "已汇总" if r.fate == INCLUDED else "未汇总(有错误)",
+             *r.branch["steps"]] for r in latest]
+    kinds = ["text", "text", *("int" for _ in SUMMARY_COLUMNS), "int", "int"]
+    widths = [14, 12, 11, *(10 for _ in SUMMARY_COLUMNS[1:]), 9, 9]
+    last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
+
+
+def _members(wb, fmt, defs, results):
+    ws = wb.add_worksheet(MEMBERS)
+    rows = []
+    for unit, m, town_rank in town_ranks(results):
+        comp = m["composite"]
+        rows.append([unit, m["name"], *(m["means"][g.key] for g in defs.groups),
+                     comp, m["rank"], town_rank])
+    headers = ["支部", "姓名", *(f"{g.name}平均分" for g in defs.groups), "综合得分",
+               "支部内排名", "全镇排名"]
+    kinds = ["text", "text", *("score" for _ in defs.groups), "score", "int", "int"]
+    widths = [14, 10, *(11 for _ in defs.groups), 10, 9, 9]
+    last = _table(ws, fmt, 0, headers, rows, widths, kinds)
+    ws.autofilter(0, 0, max(last, 0), len(headers) - 1)
+    a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, max(last, 0), len(headers) - 1))
+
+
+def _files(wb, fmt, results):
+    ws = wb.add_worksheet(FILES)
+    headers = ["文件(来源)", "收到时间", "支部", "工作簿编号", "工作簿时间", "结果", "说明", "内容指纹"]
+    rows = [[r.origin, r.received, r.identity.get("unit", ""), r.identity.get("workbook_id", ""),
+             r.modified, r.fate, r.reason, r.hash[:16]] for r in results]
+    last = _table(ws, fmt, 0, headers, rows, [40, 19, 12, 38, 19, 14, 60, 18], ["text"] * 8)
+    ws.autofilter(0, 0, max(last, 0), len(headers) - 1)
+    a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, max(last, 0), len(headers) - 1))
+
+
+def _charts(wb, fmt, defs, kept, results):
+    ws = wb.add_worksheet(CHARTS)
+    values = [m["composite"] for _, m, _ in town_ranks(results)
+              if not isinstance(m["composite"], str)]
+    ws.write_string(0, 0, "综合得分分段", fmt["header"])
+    ws.write_string(0, 1, "人数", fmt["header"])
+    for i, (lo, hi, label) in enumerate(BINS, start=1):
+        count = sum(1 for v in values if (lo is None or v >= lo) and (hi is None or v < hi))
+        ws.write_string(i, 0, label, fmt["text"])
+        ws.write_number(i, 1, count, fmt["int"])
+    ws.set_column(0, 0, 14)
+    dist = wb.add_chart({"type": "column"})
+    dist.add_series({"name": "人数", "categories": [CHARTS, 1, 0, len(BINS), 0],
+                     "values": [CHARTS, 1, 1, len(BINS), 1], "data_labels": {"value": True}})
+    dist.set_title({"name": "全镇党员综合得分分布"})
+    dist.set_legend({"none": True})
+    dist.set_y_axis({"name": "人数"})
+    ws.insert_chart(0, 3, dist, {"x_scale": 1.2, "y_scale": 1.1})
+
+    levels = defs.satisfaction["levels"]
+    top = len(BINS) + 3
+    ws.write_string(top, 0, "支部", fmt["header"])
+    for k, lv in enumerate(levels, start=1):
+        ws.write_string(top, k, lv, fmt["header"])
+    for i, r in enumerate(kept, start=top + 1):
+        ws.write_string(i, 0, r.branch["unit"], fmt["text"])
+        for k, share in enumerate(r.branch["satisfaction"]["shares"], start=1):
+            ws.write_number(i, k, (share or 0) / 100, fmt["pct"])
+    if kept:
+        sat = wb.add_chart({"type": "column", "subtype": "percent_stacked"})
+        for k, lv in enumerate(levels, start=1):
+            sat.add_series({"name": [CHARTS, top, k],
+                            "categories": [CHARTS, top + 1, 0, top + len(kept), 0],
+                            "values": [CHARTS, top + 1, k, top + len(kept), k]})
+        sat.set_title({"name": "各支部群众满意度(附件6)"})
+        sat.set_y_axis({"num_format": "0%"})
+        ws.insert_chart(18, 3, sat, {"x_scale": 1.2, "y_scale": 1.1})  # below the first
+    a4(ws, landscape=True)
+
+
+def _parse(text):
+    try:
+        return dt.datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
