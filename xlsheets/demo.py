@@ -15,7 +15,7 @@ from pathlib import Path
 
 from xlsheets import writer as book
 from xlsheets.workbook import layout as L
-from xlsheets.core import steps as process
+from xlsheets.core import steps
 from xlsheets.workbook.entries import Entries
 from xlsheets.files.roster import read_roster
 from xlsheets.files.compute import compute_file
@@ -142,9 +142,9 @@ def _print_scores(defs, unit, outcome, echo):
     sat = outcome.checked.figures.satisfaction
     echo(f"  “回头看”合计 {_shown(outcome.checked.figures.lookback.total)};"
          f"满意率 {_shown(sat.rate)}%(参加测评 {sat.total} 人)")
-    row = process.summary(defs, unit, [f.as_dict() for f in outcome.findings],
+    row = steps.summary(defs, unit, [f.as_dict() for f in outcome.findings],
                           outcome.checked.process)
-    labels = [label for label, _ in process.SUMMARY_COLUMNS]
+    labels = [label for label, _ in steps.SUMMARY_COLUMNS]
     echo("  各环节:" + ";".join(f"{label} {value}" for label, value in zip(labels, row)))
 
 

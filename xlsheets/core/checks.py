@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from xlsheets.files import canonical
-from xlsheets.core import counted as ranges, figures as F, grading, steps as process
+from xlsheets.core import counted as ranges, figures as F, grading, steps
 from xlsheets.workbook import layout as L
 from xlsheets.core.cells import category_cells, level_cells, register_values, total_formula
 from xlsheets.core.findings import finding
@@ -30,7 +30,7 @@ class Checked:
     levels: list
     fixes: dict = field(default_factory=dict)  # {sheet: {A1: number or None}} text made number
     figures: object = None  # figures.Figures
-    process: object = None  # process.Process: the steps' registers
+    process: object = None  # steps.Process: the steps' registers
     repair: object = None  # Repair: names and formulas compute restores
 
 
@@ -47,7 +47,7 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
     missing = _sheets(defs, unit, grids, out)
     names = [n for _, n in grids.roster]
     _roster(grids, names, out, missing)
-    steps = process.check(defs, unit, grids, out, fixes, counted)
+    registers = steps.check(defs, unit, grids, out, fixes, counted)
     rows_by_group, entry_rows, outside = {}, {}, set()
     repair = Repair()
     total_col = L.entry_total_col(defs.items)
@@ -149,7 +149,7 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
         figs = dataclasses.replace(figs, grading=grading.check(defs, unit, grids, figs.members,
                                                                out, fixes))
     return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs,
-                   steps, repair)
+                   registers, repair)
 
 
 @dataclass

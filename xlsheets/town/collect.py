@@ -23,7 +23,7 @@ from pathlib import Path
 from xlsheets.files import report
 from xlsheets.disk import crypto
 from xlsheets import definitions
-from xlsheets.core import steps as process
+from xlsheets.core import steps
 from xlsheets.files.compute import validate_file
 from xlsheets.errors import XlsheetsError
 from xlsheets.town.inbox import SCRATCH_PREFIX, scan, unpack
@@ -232,7 +232,7 @@ def _branch_figures(defs, outcome, grids):
         "satisfaction": {"total": sat.total, "levels": list(outcome.checked.levels),
                          "shares": [num(s) for s in sat.shares], "rate": num(sat.rate)},
         "schedule": f"{dates[0]}至{dates[-1]}" if dates else "(未填写)",
-        "steps": process.summary(defs, unit, [f.as_dict() for f in outcome.findings],
+        "steps": steps.summary(defs, unit, [f.as_dict() for f in outcome.findings],
                                  outcome.checked.process),
         # 评定等次 (None: the definitions do not grade, or an older workbook without it)
         "grading": None if gf is None else {
