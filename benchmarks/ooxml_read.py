@@ -24,6 +24,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from xlsheets import ooxml
+from xlsheets.ooxml import guards, package
 
 SHEETS = ("党员互评", "群众参评", "支委会考评")
 ROWS, COLS = 21_400, 11
@@ -76,10 +77,10 @@ def phases(path):
             t0 = time.perf_counter()
             data = book.part(part)
             t1 = time.perf_counter()
-            ooxml._check_xml(book.path, part, data)
+            guards._check_xml(book.path, part, data)
             t2 = time.perf_counter()
-            text, _ = ooxml._decode(book.path, part, data)
-            start, end = ooxml._sheet_data(text, "")
+            text, _ = guards._decode(book.path, part, data)
+            start, end = package._sheet_data(text, "")
             gc.disable()  # as cells() does
             book._cells_fast(part, text, start, end, "")
             gc.enable()

@@ -33,7 +33,8 @@ from xlsheets.workbook import layout as L
 from xlsheets.core.cells import figure_values
 from xlsheets.files.compute import validate_file
 from xlsheets.excel.handlers import formula_results
-from xlsheets.ooxml import BookFile, col_name, parse_a1, sheet_xml, write_patched
+from xlsheets.ooxml import BookFile, sheet_xml, write_patched
+from xlsheets.workbook.address import col_name, parse_a1
 
 LICENCE_ENV = ("XLWINGS_LICENSE_KEY", "noncommercial")  # PolyForm Noncommercial, tests only
 

@@ -39,7 +39,8 @@ set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "xlsheets-hypothesis
 
 from books import worked_book  # noqa: E402
 from xlsheets.cli import main
-from xlsheets.ooxml import BookFile, col_name, write_patched
+from xlsheets.ooxml import BookFile, write_patched
+from xlsheets.workbook.address import col_name
 
 EXAMPLES = int(os.environ.get("XLSHEETS_FUZZ_EXAMPLES", "1000"))
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -288,7 +289,7 @@ def test_the_extent_guard_never_underestimates_calamines_grid(tmp_path, capsys):
     where it matters for the bounds."""
     from python_calamine import CalamineWorkbook
 
-    from xlsheets.ooxml import _ODD_TAG, _PREFIXED_TAG, _extent_by_parse, _sheet_extent
+    from xlsheets.ooxml.guards import _ODD_TAG, _PREFIXED_TAG, _extent_by_parse, _sheet_extent
 
     count = Counter()
 

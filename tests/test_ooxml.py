@@ -20,7 +20,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 import libreoffice as lo
-from xlsheets import ooxml
+from xlsheets.ooxml import guards
 from xlsheets.errors import XlsheetsError
 from xlsheets.ooxml import BookError, BookFile, Cell, sheet_xml, write_patched
 
@@ -372,7 +372,7 @@ def test_highly_compressed_entry(tmp_path):
 
 
 def test_total_declared_size(tmp_path, monkeypatch):
-    monkeypatch.setattr(ooxml, "MAX_TOTAL_SIZE", 10_000)
+    monkeypatch.setattr(guards, "MAX_TOTAL_SIZE", 10_000)
     path = minimal_zip(tmp_path / "太大.xlsx", [(f"x/{i}", bytes(3000)) for i in range(4)])
     with pytest.raises(BookError) as err:
         BookFile.open(path)
@@ -764,7 +764,7 @@ def test_an_empty_last_row_from_a_row_deletion_is_not_a_huge_sheet(tmp_path):
     there, python-calamine builds no grid for it, so the size guard reads the sheet."""
     from python_calamine import CalamineWorkbook
 
-    from xlsheets.ooxml import _extent_by_parse, _sheet_extent
+    from xlsheets.ooxml.guards import _extent_by_parse, _sheet_extent
 
     xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
            b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="42"><c r="C42">'

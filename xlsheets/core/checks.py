@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from xlsheets.files import canonical
 from xlsheets.core import counted as ranges, figures as F, grading, steps
 from xlsheets.workbook import layout as L
+from xlsheets.workbook.address import rc
 from xlsheets.core.cells import category_cells, level_cells, register_values, total_formula
 from xlsheets.core.findings import finding
 from xlsheets.core.registers import header
@@ -113,7 +114,7 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
     categories, levels = ([], []) if L.SATISFACTION in missing else _satisfaction(
         defs, grids, out, fixes)
     for sheet, cell, value in grids.overwritten:
-        if (sheet, int(cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) - 1) in outside:
+        if (sheet, rc(cell)[0]) in outside:
             continue
         if value is None or value == "":
             known = canonical.formulas(defs, unit, names, [sheet])[sheet].get(cell)

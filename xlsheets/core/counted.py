@@ -14,7 +14,7 @@ from xlsxwriter.utility import quote_sheetname
 
 from xlsheets.workbook import layout as L
 from xlsheets.core.findings import finding
-from xlsheets.ooxml import col_number
+from xlsheets.workbook.address import col_number
 
 OUTSIDE = "未计入"  # the sentinel's text starts with this while rows lie outside
 

@@ -7,6 +7,8 @@ not wording, so a message can be reworded here without breaking them.
 
 from dataclasses import asdict, dataclass
 
+from xlsheets.workbook.address import rc
+
 ERROR, WARNING = "error", "warning"
 SEVERITY_LABEL = {ERROR: "错误", WARNING: "提醒"}
 
@@ -182,8 +184,8 @@ def has_errors(findings):
 
 def sort_key(f):
     """Errors first, then by sheet and cell in reading order."""
-    import re
-
-    m = re.match(r"([A-Z]+)(\d+)", f.cell or "")
-    col, row = (m.group(1), int(m.group(2))) if m else ("", 0)
-    return (f.severity != ERROR, f.sheet, row, len(col), col, f.code)
+    try:
+        row, col = rc((f.cell or "").split(":")[0])
+    except ValueError:
+        row, col = -1, -1
+    return (f.severity != ERROR, f.sheet, row, col, f.code)

@@ -38,6 +38,7 @@ from xlsheets.core.numbers import display
 from xlsheets.files.reader import grids_from, identity_from, not_ours, unit_of
 from xlsheets.excel import marks as M
 from xlsheets.excel.sheets import ArraySheet, Workbook, same_value
+from xlsheets.workbook.address import rc
 
 TITLE = "民主评议工作簿"
 LINK_TIP = "转到该单元格"
@@ -221,7 +222,7 @@ def typed_over(defs, blocks, shown, checked):
         block = blocks.get(sheet)
         if values is None or block is None or block.formulas is not None or addr not in values:
             return False
-        r, c = _rc(addr)
+        r, c = rc(addr)
         if same_value(block.value(r, c), values[addr]):
             return False
         typed.add((sheet, addr))
@@ -506,7 +507,7 @@ def _fix_writes(defs, read):
         src = read.blocks[sheet]
         bands = {}
         for addr, value in fixes.items():
-            r, c = _rc(addr)
+            r, c = rc(addr)
             if r < L.ENTRY_FIRST_ROW:  # the header row's ballot accounting: never in a band
                 singles.setdefault(sheet, {})[addr] = value  # (a band would span formulas)
                 continue
@@ -832,9 +833,3 @@ def _last_word(app, message):
     return Result([], message=message)
 
 
-def _rc(addr):
-    letters = "".join(ch for ch in addr if ch.isalpha())
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return int(addr[len(letters):]) - 1, col - 1

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 
 from xlsheets.workbook import layout as L
 from xlsheets.errors import XlsheetsError
+from xlsheets.workbook.address import rc
 
 MAX_ROWS = 20_000  # a used range beyond this is formatting, not entries (see _extent)
 _ADDRESS_LIMIT = 255  # Excel's Range("A1,B2,...") takes at most 255 characters
@@ -305,7 +306,7 @@ class Workbook:
                     self.writes += 1
                     sheet.range(",".join(chunk)).color = colour
             return
-        at = {_rc(c): colour for c, colour in fills.items()}
+        at = {rc(c): colour for c, colour in fills.items()}
         r0, r1 = min(r for r, _ in at), max(r for r, _ in at)
         c0, c1 = min(c for _, c in at), max(c for _, c in at)
         band = max(1, _COLOUR_CELLS // (c1 - c0 + 1))
@@ -479,17 +480,10 @@ def _int_to_rgb(number):
     return number & 0xFF, (number >> 8) & 0xFF, (number >> 16) & 0xFF
 
 
-def _rc(addr):
-    letters = "".join(ch for ch in addr if ch.isalpha()).upper()
-    digits = "".join(ch for ch in addr if ch.isdigit())
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return int(digits) - 1, col - 1
 
 
 def _order(addr):
-    return _rc(addr)
+    return rc(addr)
 
 
 def _chunks(cells):

@@ -27,7 +27,8 @@ from xlsheets.core.findings import finding, has_errors, sort_key
 from xlsheets.disk.locks import workbook_lock
 from xlsheets.core.numbers import display, round_half_away
 from xlsheets.ooxml import Formula, write_patched
-from xlsheets.files.reader import open_book, rc, read_grids
+from xlsheets.files.reader import open_book, read_grids
+from xlsheets.workbook.address import rc
 
 
 @dataclass

@@ -7,12 +7,12 @@ share one reader. The workbook is known by what it says it is (custom
 properties, else the identity table on 说明), never by file name or order.
 """
 
-import functools
 import re
 
 from xlsheets.core import cells as C
 from xlsheets.workbook import layout as L
 from xlsheets.core.dates import read_day
+from xlsheets.workbook.address import rc
 from xlsheets.workbook.grids import EntryRow, Grids, Line, LookbackRow
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -20,7 +20,6 @@ from xlsheets.ooxml import BookError, BookFile
 from xlsheets.files.report import SHEET as REPORT
 from xlsheets.files.roster import MAX_MEMBERS, too_many
 
-_ADDR = re.compile(r"([A-Z]+)(\d+)$")
 
 
 class FileSheet:
@@ -30,7 +29,7 @@ class FileSheet:
     def __init__(self, values, formulas):
         self.values = values
         self.formulas = formulas
-        self._formula_rc = {_rc(a) for a in formulas}
+        self._formula_rc = {rc(a) for a in formulas}
 
     def value(self, row, col):
         if row < len(self.values):
@@ -168,7 +167,7 @@ def _file_sheet(book, name, workbook=None):
     except BaseException as e:
         raise _calamine_error(book, e, f"工作表“{name}”无法读取") from None
     for addr, shown in book.error_cells(name).items():  # typed or pasted #DIV/0!: not a blank
-        r, c = _rc(addr)
+        r, c = rc(addr)
         if r < len(rows) and c < len(rows[r]):
             rows[r][c] = shown
     return FileSheet(rows, formulas)
@@ -250,8 +249,8 @@ def grids_from(source, names, sheet, defs, identity):
                       for r in range(L.LOOKBACK_FIRST_ROW, s.last_row(n) + 1)]
     if L.SATISFACTION in present:
         s = sheet(L.SATISFACTION)
-        g.categories = [s.value(*_rc(a)) for a in C.category_cells(defs)]
-        g.levels = [s.value(*_rc(a)) for a in C.level_cells(defs)]
+        g.categories = [s.value(*rc(a)) for a in C.category_cells(defs)]
+        g.levels = [s.value(*rc(a)) for a in C.level_cells(defs)]
     entry_rows = {k: [r.row for r in rows] for k, rows in g.entries.items()}
     graded = defs.grading is not None and L.GRADES in present
     for name, addrs in C.formula_cells(defs, len(g.summary), entry_rows, graded).items():
@@ -259,7 +258,7 @@ def grids_from(source, names, sheet, defs, identity):
             continue
         s = sheet(name)
         for a in addrs:
-            r, c = _rc(a)
+            r, c = rc(a)
             if not s.is_formula(r, c):
                 g.overwritten.append((name, a, s.value(r, c)))
     return g
@@ -301,16 +300,6 @@ def _row(s, r, ncols):
     return [s.value(r, c) for c in range(ncols)]
 
 
-def rc(addr):
-    """(row, col), 0-based, of an A1 address."""
-    return _rc(addr)
-
-
-def _rc(addr):
-    m = _ADDR.match(addr)
-    return int(m.group(2)) - 1, _col_index(m.group(1))
-
-
 def _schedule_text(value, year):
     """A 工作时间 cell as text; a day Excel made a date of (“9月12日” typed into a
     General cell: a date, or its day number) reads the way the schedules write days."""
@@ -333,9 +322,3 @@ def _column(s, col, first):
     return [(r, _text(s.value(r, col))) for r in range(first, last + 1)]
 
 
-@functools.lru_cache(maxsize=4096)
-def _col_index(letters):
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1

@@ -18,6 +18,7 @@ from pathlib import Path
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 from xlsheets.errors import RosterError
+from xlsheets.workbook.address import col
 
 # Members one workbook can hold: its 谈心情况表 is members x members cells, so the
 # cost of a workbook grows with the square of its roster. A 党支部 has at most a few
@@ -205,7 +206,7 @@ def _build(path, rows):
         stray = next((i for i, v in enumerate(cells) if v and i not in headed), None)
         if stray is not None:
             raise RosterError(
-                path, f"第 {_column_letter(stray)} 列有内容“{cells[stray]}”,但该列没有表头", row=n
+                path, f"第 {col(stray)} 列有内容“{cells[stray]}”,但该列没有表头", row=n
             )
         cells = cells + [""] * (len(header) - len(cells))
         name = cells[name_at]
@@ -229,11 +230,3 @@ def _build(path, rows):
     return Roster(path=path, columns=tuple(columns), members=tuple(members))
 
 
-def _column_letter(i):
-    """0 -> A, 25 -> Z, 26 -> AA: how Excel names a column."""
-    letters = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        letters = chr(65 + r) + letters
-    return letters

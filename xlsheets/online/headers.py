@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsheets.ooxml import col_name
+from xlsheets.workbook.address import col_name
 from xlsheets.online.download import DownloadError, _decode
 
 # Columns a download carries besides the answers. Only the answer number and the

@@ -7,7 +7,9 @@ as in XlsxWriter; ``a1()`` gives the A1 address a clerk sees.
 
 from dataclasses import dataclass
 
-from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname
+
+from xlsheets.workbook.address import a1, col  # noqa: F401 (also read as L.a1, L.col)
 
 INTRO = "说明"
 ROSTER = "名册"
@@ -184,21 +186,12 @@ def entry_sheet(group):
     return group.name
 
 
-def a1(row, col, absolute=False):
-    """A1 address of a 0-based cell."""
-    return xl_rowcol_to_cell(row, col, row_abs=absolute, col_abs=absolute)
-
-
 def ref(sheet, first, last=None):
     """An absolute reference into another sheet, e.g. ``'汇总'!$J$3``."""
-    cells = xl_rowcol_to_cell(*first, True, True)
+    cells = a1(*first, absolute=True)
     if last is not None:
-        cells += ":" + xl_rowcol_to_cell(*last, True, True)
+        cells += ":" + a1(*last, absolute=True)
     return f"{quote_sheetname(sheet)}!{cells}"
-
-
-def col(c):
-    return xl_col_to_name(c)
 
 
 @dataclass(frozen=True)

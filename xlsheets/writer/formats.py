@@ -8,9 +8,8 @@ are unlocked and tinted; everything else stays locked under sheet protection.
 import datetime as dt
 import unicodedata
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
 from xlsheets.workbook import layout as L
+from xlsheets.workbook.address import a1
 from xlsheets.workbook.grids import Line
 
 FONT = "宋体"
@@ -95,7 +94,7 @@ def score_column(ws, fmt, first, last, col, item, noun, title):
         "error_title": "分数超出范围",
         "error_message": f"“{item.name}”的{noun}应在 0 到 {item.max} 之间,请按测评表重新输入。",
     })
-    cell = xl_rowcol_to_cell(first, col)
+    cell = a1(first, col)
     ws.conditional_format(first, col, last, col, {
         "type": "formula", "format": fmt.bad,
         "criteria": f'=AND({cell}<>"",OR(NOT(ISNUMBER({cell})),{cell}<0,{cell}>{item.max}))',
