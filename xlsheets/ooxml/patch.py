@@ -8,6 +8,7 @@ comments, sparklines, a VBA project) survives.
 from __future__ import annotations
 
 import bisect
+import functools
 import numbers
 import os
 import posixpath
@@ -153,8 +154,37 @@ def sheet_xml(rows, *, col_widths=None, hyperlinks=(), freeze_header=False):
 
 # --- patching a sheet part ---------------------------------------------------------------
 
+# r as a start tag's first attribute, the way every writer puts it: read without the
+# attribute-by-attribute walk (a quoted value cannot come first, so it cannot pose as r)
+_FIRST_R = re.compile(r'\s+r="([^"]*)"')
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_formula(p):
+    """A formula cell in its plainest spelling: single-spaced attributes, no t, nothing
+    but ``<f>`` and an optional ``<v>``; the only edit is the new cached value."""
+    P = re.escape(p)
+    return re.compile(rf'<{P}c((?: (?!t=)[\w:.-]+="[^"]*")*)>(<{P}f>[^<]*</{P}f>)'
+                      rf'(?:<{P}v>[^<]*</{P}v>|<{P}v\s*/>)?</{P}c>')
+
+
 def _patch_cell(cell, value, p):
-    """The ``<c>`` element ``cell`` holding ``value``; a formula stays, its cache changes."""
+    """The ``<c>`` element ``cell`` holding ``value``; a formula stays, its cache changes.
+
+    A formula cell in its plainest spelling getting a new cached number or text is by far
+    the commonest edit (every formula of a workbook saved by openpyxl): it is spliced
+    directly, with the bytes ``_patch_cell_general`` gives (the tests hold them equal)."""
+    if type(value) in (int, float, str):
+        m = _plain_formula(p).fullmatch(cell)
+        if m and type(value) is str:
+            return f'<{p}c{m[1]} t="str">{m[2]}<{p}v>{_esc_text(_xstring(value))}</{p}v></{p}c>'
+        if m:
+            return f"<{p}c{m[1]}>{m[2]}<{p}v>{_num_text(value)}</{p}v></{p}c>"
+    return _patch_cell_general(cell, value, p)
+
+
+def _patch_cell_general(cell, value, p):
+    """``_patch_cell`` for any spelling of a cell and any value."""
     pats = _pats(p)
     gt = cell.index(">")
     closing = cell[gt - 1] == "/"
@@ -194,6 +224,31 @@ def _patch_cell(cell, value, p):
     if ext:
         body += ext[0]
     return f"{head}/>" if not body else f"{head}>{body}</{p}c>"
+
+
+def _find_cells(text, start, end, rnum, cols, p):
+    """{col: (col, start, end)} of the cells ``cols`` of row ``rnum`` found by plain text
+    search, or None when the row is not in the plain spelling that makes the search
+    exact (every cell's start tag begins ``<c r="A1"``) or a cell is missing: then the
+    caller scans the row cell by cell, with the same result."""
+    if _odd_cell(p).search(text, start, end):
+        return None
+    found = {}
+    for c in cols:
+        at = text.find(f'<{p}c r="{col_name(c)}{rnum}"', start, end)
+        if at < 0:
+            return None
+        gt = text.index(">", at)
+        stop = gt + 1 if text[gt - 1] == "/" else text.index(f"</{p}c>", gt) + len(p) + 4
+        found[c] = (c, at, stop)
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _odd_cell(p):
+    """A cell start tag that does not begin ``<c r="A1"``."""
+    P = re.escape(p)
+    return re.compile(rf'<{P}c(?=[\s/>])(?! r="[A-Z]{{1,3}}[1-9][0-9]{{0,6}}"[\s/>])')
 
 
 def _col_styles(text, p):
@@ -250,7 +305,8 @@ def _patch_sheet(book, name, text, updates):
         for m in pats["row"].finditer(text, sd_start, sd_end):
             if m.start() < pos:
                 continue
-            r = _attr(m[1], "r")
+            fast = _FIRST_R.match(m[1])
+            r = fast[1] if fast else _attr(m[1], "r")
             if r is not None and not (r.isascii() and r.isdigit()):
                 raise unusual
             rnum = int(r) if r is not None else (rows[-1][0] + 1 if rows else 1)  # r is optional
@@ -283,18 +339,24 @@ def _patch_sheet(book, name, text, updates):
         a = dict((k, v[1:-1]) for k, v in _ATTR.findall(rattrs))
         if a.get("customFormat") in ("1", "true") and a.get("s"):
             row_style[rnum] = a["s"]
-        existing = []  # (col, start, end)
-        for m in pats["cellspan"].finditer(text, tag_end, cend):
-            r = _attr(m[1], "r")
+        at = _find_cells(text, tag_end, cend, rnum, cols, p)
+        existing = []  # (col, start, end), when the row is scanned cell by cell
+        for m in pats["cellspan"].finditer(text, tag_end, cend) if at is None else ():
+            fast = _FIRST_R.match(m[1])
+            r = fast[1] if fast else _attr(m[1], "r")
             cm = _R_ATTR.fullmatch(r) if r is not None else None
             if r is not None and not cm:
                 raise unusual
             # a cell without r is the one after the previous (as every reader places it)
             col = col_number(cm[1]) if cm else (existing[-1][0] + 1 if existing else 1)
             existing.append((col, m.start(), m.end()))
+        if at is None:
+            at = {}
+            for e in existing:
+                at.setdefault(e[0], e)  # the first cell of a column, as the scan used to find
         inserts = {}
         for c in sorted(cols):
-            hit = next((e for e in existing if e[0] == c), None)
+            hit = at.get(c)
             if hit:
                 edits.append((hit[1], hit[2], _patch_cell(text[hit[1]:hit[2]], cols[c], p)))
             elif cols[c] is not None:

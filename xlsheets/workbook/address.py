@@ -21,6 +21,7 @@ def col_name(col):
     return name
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def col_number(letters):
     """1-based column number of column letters."""
     n = 0

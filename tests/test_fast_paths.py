@@ -1,0 +1,81 @@
+"""Fast paths give the bytes and decisions of the general code they stand in for.
+
+Each shortcut in the patcher is taken only for one plain spelling; these tests feed both
+paths the same spellings, plain and odd, and require the same result, so a shortcut can
+never decide differently from the code that handles every case.
+"""
+
+import itertools
+
+import pytest
+
+from xlsheets.ooxml import patch
+from xlsheets.ooxml.guards import BookError
+
+CELLS = [
+    '<c r="K3" s="10"><f>SUM(C3:J3)</f><v />',  # openpyxl: no cached value
+    '<c r="K3" s="10"><f>SUM(C3:J3)</f><v/></c>',
+    '<c r="K3" s="10"><f>SUM(C3:J3)</f><v></v></c>',
+    '<c r="K3" s="10"><f>SUM(C3:J3)</f><v>12</v></c>',
+    '<c r="K3"><f>SUM(C3:J3)</f></c>',
+    '<c r="K3" s="10" t="str"><f>IF(A1="","",1)</f><v>不完整</v></c>',
+    '<c r="K3" t="n" s="10"><f>SUM(C3:J3)</f><v>1</v></c>',
+    '<c r="K3"  s="10"><f>SUM(C3:J3)</f><v>1</v></c>',  # two spaces
+    "<c r='K3' s='10'><f>SUM(C3:J3)</f><v>1</v></c>",
+    '<c r="K3" s="10" vm="1"><f>SUM(C3:J3)</f><v>1</v></c>',
+    '<c r="K3" s="10"><f t="shared" si="0"/><v>1</v></c>',
+    '<c r="K3" s="10"><f>SUM(C3:J3)</f><v>1</v><extLst><ext uri="x"/></extLst></c>',
+    '<c r="K3" s="10"/>',
+    '<c r="K3" s="10" t="s"><v>4</v></c>',
+    '<c r="K3" s="10" t="inlineStr"><is><t>x</t></is></c>',
+    '<c r="K3" s="10" xt="q"><f>A1&amp;"&lt;"</f><v>a</v></c>',
+]
+VALUES = [0, 7, -3, 12.5, 88.075, 1e-7, 2**60, "", "不完整", "a<b&c", " lead", "x\x01y", True,
+          None, float("nan"), float("inf")]
+
+
+@pytest.mark.parametrize("prefix", ["", "x:"])
+def test_patch_cell_fast_path_equals_the_general_one(prefix):
+    taken = 0
+    for cell, value in itertools.product(CELLS, VALUES):
+        cell = cell.replace("<", "<" + prefix).replace("<" + prefix + "/", "</" + prefix) \
+            if prefix else cell
+        try:
+            general = patch._patch_cell_general(cell, value, prefix)
+        except (ValueError, TypeError) as e:
+            with pytest.raises(type(e)):
+                patch._patch_cell(cell, value, prefix)
+            continue
+        assert patch._patch_cell(cell, value, prefix) == general, (cell, value)
+        taken += patch._plain_formula(prefix).fullmatch(cell) is not None
+    assert taken > 40  # the shortcut really ran, for numbers and for text
+
+
+ROWS = [
+    '<c r="A3" s="1"><v>1</v></c><c r="B3" t="s"><v>0</v></c><c r="K3"><f>SUM(A3)</f></c>',
+    '<c r="A3"/><c r="K3" s="2"><f>SUM(A3)</f><v>1</v></c><c r="L3" t="inlineStr"><is><t>K3</t></is></c>',
+    '<c s="1"><v>1</v></c><c r="K3"><f>SUM(A3)</f></c>',  # a cell without r
+    '<c t="n" r="K3"><v>1</v></c>',  # r not first
+    '<c r="$K$3"><v>1</v></c>',
+    '<c r="A3"><v>1</v></c>',  # K3 missing: inserted
+    '<c r="K4"><v>1</v></c>',  # a cell of another row: the general scan places it by column
+    '<c r="K3"><v>1</v></c><c r="K3"><v>2</v></c>',  # twice: the first one, as before
+    '<c r="1K"><v>1</v></c>',  # not an address
+]
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_row_patch_fast_path_equals_the_general_scan(row, monkeypatch):
+    text = (f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<sheetData><row r="3">{row}</row></sheetData></worksheet>')
+    updates = {"K3": 5, "A3": 2}
+
+    def patched():
+        try:
+            return patch._patch_sheet("b.xlsx", "s", text, updates)
+        except BookError as e:
+            return ("refused", str(e))
+
+    fast = patched()
+    monkeypatch.setattr(patch, "_find_cells", lambda *a: None)
+    assert fast == patched()
