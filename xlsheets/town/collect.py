@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsheets.files import report
-from xlsheets.disk import crypto
+from xlsheets.disk import crypto, debris
 from xlsheets import definitions
 from xlsheets.core import steps
 from xlsheets.files.compute import validate_file
 from xlsheets.errors import XlsheetsError
-from xlsheets.town.inbox import SCRATCH_PREFIX, scan, unpack
+from xlsheets.town.inbox import scan, unpack
 from xlsheets.disk.terminal import visible
 from xlsheets.ooxml import BookFile
 
@@ -77,10 +77,8 @@ def examine(item, defs_source):
     """The results of one inbox file, one by one (runs in a worker process): the file
     itself, or each workbook of an archive or a mail, extracted into a private scratch
     folder when its turn comes and removed once examined."""
-    from xlsheets.disk.locks import debris_tag
-
     try:
-        scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{debris_tag()}")
+        scratch = debris.scratch_dir()
     except OSError as e:
         yield FileResult(item.origin, item.received, reason=f"无法在临时文件夹 {tempfile.gettempdir()} "
                                                             f"中解压({e.strerror or e}),未读取")
