@@ -29,15 +29,17 @@ from pathlib import Path
 
 from xlsheets import definitions
 from xlsheets.workbook import layout as L
-from xlsheets.files import report
+from xlsheets.files import canonical, report
+from xlsheets.core import stamp as S
 from xlsheets.core.cells import figure_values, formula_cells, summary_width
-from xlsheets.core.checks import check
+from xlsheets.core.examine import examine
 from xlsheets.errors import UsageError, XlsheetsError
-from xlsheets.core.findings import finding, has_errors, sort_key
+from xlsheets.core.findings import has_errors
 from xlsheets.core.numbers import display
+from xlsheets.core.values import same_value
 from xlsheets.files.reader import grids_from, identity_from, not_ours, unit_of
 from xlsheets.excel import marks as M
-from xlsheets.excel.sheets import ArraySheet, Workbook, same_value
+from xlsheets.excel.sheets import ArraySheet, Workbook
 
 TITLE = "民主评议工作簿"
 LINK_TIP = "转到该单元格"
@@ -125,24 +127,21 @@ def read_book(xb, defs, expected_unit=None):
         return blocks[name]
 
     grids = grids_from(xb.name, names, sheet, defs, identity)
-    checked = check(defs, unit, grids, expected_unit)
+    previous = _stamp(xb, names)
+    seen = examine(defs, unit, grids, formulas=canonical.formulas, previous=previous,
+                   expected_unit=expected_unit)
     blind = [n for n, s in blocks.items() if n in with_formulas and s.formulas is None]
     if blind:
         # The engine cannot read formulas: a formula cell is intact while it shows what
         # the formula shows for these inputs (the figures never depend on those cells).
+        checked = seen.checked
         typed = typed_over(defs, blocks, formula_results(defs, unit, grids, checked), checked)
         for n in blind:
             blocks[n].typed = {a for s, a in typed if s == n}
         grids = grids_from(xb.name, names, sheet, defs, identity)
-        checked = check(defs, unit, grids, expected_unit)
-
-    findings = list(checked.findings)
-    previous = _stamp(xb, names)
-    roster = [n for _, n in grids.roster]
-    if previous and previous.get("fingerprint") != report.fingerprint(checked, roster):
-        findings.append(finding("stamp-stale", report.SHEET, report.stamp_cell("fingerprint"),
-                                when=previous.get("computed", "")))
-    findings.sort(key=sort_key)
+        seen = examine(defs, unit, grids, formulas=canonical.formulas, previous=previous,
+                       expected_unit=expected_unit)
+    checked, findings = seen.checked, seen.findings
     record, record_rows = [], 0
     if M.RECORD_SHEET in names:
         rows = xb.read_sheet(M.RECORD_SHEET).values
@@ -285,15 +284,10 @@ def _identity(xb, names):
 
 def _stamp(xb, names):
     """The previous compute's stamp on 校验结果 (as ``report.read_stamp``), or None."""
-    if report.SHEET not in names:
+    if S.SHEET not in names:
         return None
-    rows = xb.read_block(report.SHEET, 2 + len(report.STAMP_KEYS), 2)
-    labels = {label: key for key, label in report.STAMP_KEYS}
-    found = {}
-    for a, b in rows[2:]:
-        if a in labels and b is not None:
-            found[labels[a]] = str(b)
-    return found or None
+    rows = xb.read_block(S.SHEET, S.FIRST_ROW + len(S.STAMP_KEYS), 2)
+    return S.parse([(a, b) for a, b in rows[S.FIRST_ROW:]])
 
 
 # --- marks -----------------------------------------------------------------------------
@@ -446,7 +440,7 @@ def compute_book(book, defs, expected_unit=None, now=None):
 
     roster = [n for _, n in read.grids.roster]
     when = now or dt.datetime.now().replace(microsecond=0)
-    stamp = report.stamp(defs, checked, roster, when)
+    stamp = S.stamp(defs, checked, roster, when)
     rows, links = report.results_rows(stamp, findings)
     blocks, singles = _fix_writes(defs, read)
     fixed = sum(len(v) for v in checked.fixes.values())
