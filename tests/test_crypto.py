@@ -41,7 +41,7 @@ import books as B
 import inboxes as I
 import libreoffice as lo
 from books import DEFS, worked_book
-from xlsheets.disk import crypto
+from xlsheets.disk import crypto, debris
 from xlsheets.workbook import layout as L
 from xlsheets.cli import main
 from xlsheets.files.compute import compute_file, validate_file
@@ -241,7 +241,7 @@ def test_errors_about_the_decrypted_copy_name_the_clerks_file(tmp_path, capsys):
     code, _, err = run(capsys, "validate", locked, "--password", PASSWORD)
     assert code == 2
     assert "别人的表格.xlsx" in one_line_error(err) and "民主评议工作簿" in err
-    assert crypto.PLAIN_PREFIX not in err and str(locked) in err
+    assert debris.PLAIN_PREFIX not in err and str(locked) in err
 
 
 def test_damaged_encrypted_files_and_old_xls_say_so(tmp_path, capsys, locked_book):
@@ -356,7 +356,7 @@ def test_collect_password_reaches_the_workers(monkeypatch):
     with crypto.inbox_password(PASSWORD):
         assert crypto.inbox_password_now() == PASSWORD
         child = subprocess.run(
-            [sys.executable, "-c", "from xlsheets import crypto; "
+            [sys.executable, "-c", "from xlsheets.disk import crypto; "
              "print(crypto.inbox_password_now() == " + repr(PASSWORD) + ")"],
             capture_output=True, text=True, check=True)
         assert child.stdout.strip() == "True"

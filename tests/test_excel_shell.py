@@ -17,6 +17,7 @@ import books
 import filling as F
 import remote
 from xlsheets.workbook import layout as L
+from xlsheets.core.stamp import stamp
 from xlsheets.files import report
 from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.excel import handlers as h, marks as M
@@ -172,8 +173,8 @@ def test_compute_writes_what_the_command_line_writes(tmp_path):
 
     # 校验结果: exactly the command line's rows, links to the same cells
     assert remote.sheet_values(path, report.SHEET) == remote.sheet_values(cli, report.SHEET)
-    rows, links = report.results_rows(report.stamp(DEFS, outcome.checked, list(books.NAMES),
-                                                   NOW), outcome.findings)
+    rows, links = report.results_rows(stamp(DEFS, outcome.checked, list(books.NAMES), NOW),
+                                      outcome.findings)
     assert {cell: a[0] for (s, cell), a in excel.links.items() if s == report.SHEET} == {
         cell: "#" + target for cell, target in links}
     # text that is a number became the number, as compute_file made it
@@ -576,7 +577,7 @@ def test_a_bug_gets_one_message_and_no_writes(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(h, "check", broken)
+    monkeypatch.setattr(h, "examine", broken)
     result, acts = press(lambda b: h.compute_book(b, DEFS, now=NOW), path)
     assert funcs(acts) == ["alert"]
     assert "程序内部错误" in result.message and "boom" in result.message

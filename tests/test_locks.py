@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from books import DEFS, worked_book
-from xlsheets.disk import crypto, locks
+from xlsheets.disk import crypto, debris, locks
 from xlsheets.cli import main
 from xlsheets.files.compute import validate_file
 
@@ -272,7 +272,7 @@ def test_an_encrypted_compute_killed_mid_write_leaves_no_plain_copy(tmp_path):
     pid = _kill_mid_write(tmp_path, book, "--password", PASSWORD, env=env)
 
     assert book.read_bytes() == before
-    copies = list(scratch.glob(f"{crypto.PLAIN_PREFIX}{locks.debris_tag(pid)}*"))
+    copies = list(scratch.glob(f"{debris.PLAIN_PREFIX}{locks.debris_tag(pid)}*"))
     assert copies, "the killed child had its decrypted copy in the temp folder"
 
     res = cli("compute", book, "--password", PASSWORD, env=env)
@@ -291,7 +291,7 @@ def test_a_zombie_is_not_alive():
     try:
         child.kill()
         deadline = time.monotonic() + 10
-        while locks._proc_stat(child.pid)[0] != "Z":
+        while debris.proc_stat(child.pid)[0] != "Z":
             assert time.monotonic() < deadline
             time.sleep(0.01)
         assert not locks.pid_alive(child.pid)

@@ -23,6 +23,7 @@ import pytest
 import books as B
 import hostile as H
 import inboxes as I
+from xlsheets.disk import debris
 from xlsheets.town import archive, collect as C, inbox as X
 from xlsheets.cli import main
 
@@ -141,7 +142,7 @@ def test_an_archive_of_large_entries_holds_one_at_a_time_in_scratch(tmp_path, go
             if isinstance(result, C.Begin):
                 yield result
                 continue
-            roots = Path(tempfile.gettempdir()).glob(f"{X.SCRATCH_PREFIX}*")
+            roots = Path(tempfile.gettempdir()).glob(f"{debris.SCRATCH_PREFIX}*")
             held = sum(p.stat().st_size for root in roots for p in root.rglob("*") if p.is_file())
             result.reason = f"{result.reason}|{held}"
             yield result

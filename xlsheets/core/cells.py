@@ -209,3 +209,54 @@ def opinion_grade_formula(i):
 def opinion_grade_text(grade):
     """What ``opinion_grade_formula`` shows for a 评定等次 cell (as ``grading.grade_cell``)."""
     return f"{L.GRADE_HEADERS[L.GRADE]}:{grade}" if grade else ""
+
+
+def formula_chain(defs, members, entry_rows):
+    """The formula cells a clerk sees, each with the formula cells its formula reads:
+    ``[(sheet, A1, ((sheet, A1), ...))]``, every cell after those it reads.
+
+    entry 合计 -> 汇总 counts -> means -> composite and remark -> ranks, composite -> 附件4's
+    score; 附件5's items -> its total; 附件6's 合计 -> the shares and the rate; 征求意见汇总's
+    counts -> its 合计 row. (The exact columns, the sentinels and 评定等次 are not in it.)
+    """
+    out = []
+    total_col = L.entry_total_col(defs.items)
+    totals = {}
+    for g in defs.groups:
+        sheet = L.entry_sheet(g)
+        totals[g.key] = tuple((sheet, _a1(r, total_col)) for r in entry_rows.get(g.key, ()))
+        out += [(sheet, a1, ()) for _, a1 in totals[g.key]]
+    pairs, comp, rank, remark = L.summary_columns(defs.groups)
+    composites = []
+    for i in range(members):
+        row = L.SUMMARY_FIRST_ROW + i
+        means = []
+        for g, (count_col, mean_col) in zip(defs.groups, pairs):
+            count = (L.SUMMARY, _a1(row, count_col))
+            mean = (L.SUMMARY, _a1(row, mean_col))
+            out += [(*count, totals[g.key]), (*mean, (*totals[g.key], count))]
+            means += [count, mean]
+        composite = (L.SUMMARY, _a1(row, comp))
+        out += [(*composite, tuple(means)), (L.SUMMARY, _a1(row, remark), tuple(means)),
+                (L.OPINION, _a1(i * L.OPINION_ROWS + L.OPINION_SCORE[0], L.OPINION_SCORE[1]),
+                 (composite,))]
+        composites.append(composite)
+    composites = tuple(composites)
+    out += [(L.SUMMARY, _a1(L.SUMMARY_FIRST_ROW + i, rank), composites) for i in range(members)]
+    first, n = L.LOOKBACK_FORM_FIRST_ROW, len(defs.lookback_items)
+    items = tuple((L.LOOKBACK_FORM, _a1(first + k, 2)) for k in range(n))
+    out += [(*item, ()) for item in items]
+    out += [(L.LOOKBACK_FORM, _a1(first + n, 1), ()), (L.LOOKBACK_FORM, _a1(first + n, 2), items)]
+    levels = len(defs.satisfaction["levels"])
+    total = (L.SATISFACTION, _a1(L.SAT_CATEGORY_ROW, 1))
+    out += [(*total, ())] + [(L.SATISFACTION, _a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k),
+                              (total,)) for k in range(levels)]
+    out.append((L.SATISFACTION, _a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * levels), (total,)))
+    width = summary_width(defs)
+    targets = len(defs.process.opinions["targets"]) + members
+    counts = tuple((L.OPINION_SUMMARY, _a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c))
+                   for r in range(targets) for c in range(width))
+    out += [(*count, ()) for count in counts]
+    out += [(L.OPINION_SUMMARY, _a1(L.OPINION_SUMMARY_FIRST_ROW + targets, 1 + c), counts)
+            for c in range(width)]
+    return out

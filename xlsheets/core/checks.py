@@ -9,7 +9,6 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from xlsheets.files import canonical
 from xlsheets.core import counted as ranges, figures as F, grading, steps
 from xlsheets.workbook import layout as L
 from xlsheets.workbook.address import rc
@@ -35,12 +34,17 @@ class Checked:
     repair: object = None  # Repair: names and formulas compute restores
 
 
-def check(defs, unit, grids, expected_unit=None, counted=None):
+def check(defs, unit, grids, expected_unit=None, counted=None, formulas=None):
     """Check ``grids`` against ``defs``; compute the figures from the clean values.
 
     ``counted`` (a ``wordcount.Counted``) gives the self-analysis lengths counted
-    from the members' files, which then override the typed ones.
+    from the members' files, which then override the typed ones. ``formulas`` gives
+    the builder's own formulas, to restore those a clerk's program lost:
+    ``formulas(defs, unit, names, sheets)`` -> ``{sheet: {A1: (text, array ref or None)}}``
+    (the file shell's ``canonical.formulas``); without it none is known, and a cleared
+    formula is an error. The shells call ``examine.examine``, which always passes it.
     """
+    known_formulas = _known(defs, unit, formulas)
     out = []
     fixes = {}
     _identity(defs, grids, expected_unit, out)
@@ -117,7 +121,7 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
         if (sheet, rc(cell)[0]) in outside:
             continue
         if value is None or value == "":
-            known = canonical.formulas(defs, unit, names, [sheet])[sheet].get(cell)
+            known = known_formulas(names, sheet).get(cell)
             if known is None:
                 out.append(finding("formula-cleared", sheet, cell))
             else:
@@ -126,7 +130,7 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
         else:
             out.append(finding("formula-overwritten", sheet, cell, value=show(value)))
     for sheet, cell, target in grids.external_formulas:
-        known = canonical.formulas(defs, unit, names, [sheet])[sheet].get(cell)
+        known = known_formulas(names, sheet).get(cell)
         if sheet in {L.entry_sheet(g) for g in defs.groups} and cell.startswith(
                 L.col(total_col)) and cell[len(L.col(total_col)):].isdigit():
             known = (total_formula(int(cell[len(L.col(total_col)):]) - 1, defs.items)[1:], None)
@@ -151,6 +155,13 @@ def check(defs, unit, grids, expected_unit=None, counted=None):
                                                                out, fixes))
     return Checked(out, rows_by_group, entry_rows, lookback, categories, levels, fixes, figs,
                    registers, repair)
+
+
+def _known(defs, unit, formulas):
+    """``(names, sheet) -> {A1: (text, array)}``: the formulas ``formulas`` knows, or none."""
+    if formulas is None:
+        return lambda names, sheet: {}
+    return lambda names, sheet: formulas(defs, unit, names, [sheet])[sheet]
 
 
 @dataclass

@@ -48,3 +48,28 @@ def show(raw):
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return str(raw)
+
+
+# Two evaluations of one formula (Excel's, LibreOffice's, the core's) may differ in the last
+# bit or two of a double; a number typed in 15 significant digits, Excel's precision, differs
+# from any other by at least 1e-15 of its size. Half that tells them apart.
+SAME_NUMBER = 5e-16
+
+
+def same_value(shown, expected):
+    """Whether a cell showing ``shown`` already shows ``expected`` (a value of
+    ``cells.figure_values``): blanks alike, numbers equal to Excel's 15 significant digits
+    (``SAME_NUMBER``), text equal but for surrounding spaces, anything else equal."""
+    if shown in (None, "") or expected in (None, ""):
+        return shown in (None, "") and expected in (None, "")
+    if isinstance(shown, bool) or isinstance(expected, bool):
+        return shown is expected
+    numbers = isinstance(shown, (int, float)), isinstance(expected, (int, float))
+    if all(numbers):
+        a, b = float(shown), float(expected)
+        return a == b or abs(a - b) <= SAME_NUMBER * max(abs(a), abs(b))
+    if any(numbers):
+        return False
+    if isinstance(shown, str) and isinstance(expected, str):
+        return shown.strip() == expected.strip()
+    return shown == expected

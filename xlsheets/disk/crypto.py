@@ -25,17 +25,18 @@ import contextlib
 import io
 import os
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
+from xlsheets.disk.debris import private_dir
+from xlsheets.disk.fileio import atomic_output
+from xlsheets.errors import UsageError
 from xlsheets.ooxml import BookError, read_error
 
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_ENCRYPTED = 200 * 1024 * 1024  # larger encrypted files are refused before decrypting
 MAX_PASSWORD = 255  # Excel's limit for an opening password
 SMALL_PACKAGE = 4080  # packages up to this size trip msoffcrypto-tool's mini-stream bug
-PLAIN_PREFIX = "xlsheets-plain-"  # private folders holding decrypted copies
 INBOX_PASSWORD_ENV = "XLSHEETS_INBOX_PASSWORD"  # collect's password, seen by its worker processes
 
 
@@ -45,7 +46,6 @@ class PasswordError(BookError):
 
 def check_password(password):
     """Raise a Chinese UsageError for a password Excel would not accept."""
-    from xlsheets.errors import UsageError
 
     if password is None:
         return
@@ -170,19 +170,10 @@ def encrypt(plain_path, out_path, password):
 
     Nothing is written unless the encrypted file decrypts back to the same package.
     """
-    from xlsheets.disk.fileio import atomic_output
-
     data = Path(plain_path).read_bytes()
     encrypted = encrypt_bytes(data, password, out_path)
     with atomic_output(out_path) as tmp:
         Path(tmp).write_bytes(encrypted)
-
-
-def private_dir():
-    """A new folder only this user can read, for decrypted copies (named after our pid)."""
-    from xlsheets.disk.locks import debris_tag
-
-    return tempfile.mkdtemp(prefix=f"{PLAIN_PREFIX}{debris_tag()}")
 
 
 @contextlib.contextmanager

@@ -3,8 +3,8 @@
 A clerk's file is never left half-written: on any error the temporary file is
 removed and the original, if any, is untouched. If the process is killed
 outright, the original is still untouched; the temporary file carries the
-process id (``locks.debris_tag``), and the next command that takes over the
-dead process's workbook lock removes it. ``os.replace`` is atomic on
+process id (``debris.temp_beside``), and the next command that writes there or takes
+over the dead process's workbook lock removes it. ``os.replace`` is atomic on
 Windows, macOS and Linux when both paths are on one volume, hence "beside".
 """
 
@@ -16,7 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlsheets.disk import debris
 from xlsheets.errors import XlsheetsError
+from xlsheets.ooxml import BookError, read_error
 
 
 class StaleError(XlsheetsError):
@@ -54,9 +56,6 @@ def private_copy(path):
     it checked; the Snapshot lets the final replace refuse a file saved meanwhile. An
     error about the copy is re-raised naming ``path``. The folder goes afterwards.
     """
-    from xlsheets.disk.crypto import private_dir
-    from xlsheets.ooxml import BookError, read_error
-
     path = Path(path)
     try:
         with open(path, "rb") as f:
@@ -67,7 +66,7 @@ def private_copy(path):
     snap = Snapshot(st.st_dev, st.st_ino, len(data), st.st_mtime_ns,
                     hashlib.sha256(data).hexdigest())
     try:
-        folder = Path(private_dir())
+        folder = Path(debris.private_dir())
     except OSError as e:
         raise XlsheetsError(f"无法在临时文件夹 {tempfile.gettempdir()} 中建立 {path} 的副本"
                             f"({_reason(e)}),未写入。") from None
@@ -122,17 +121,13 @@ def atomic_output(path, unchanged=None):
     - a failing write (full disk, no permission) is one Chinese message naming the file,
       and the original stays as it was.
     """
-    from xlsheets.disk.locks import debris_tag, sweep_debris
-
     path = target_of(path)
     refuse_read_only(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        sweep_debris(path.parent)
+        debris.sweep(path.parent)
         # named after this process, so that a command finding it dead can clear what it left
-        fd, tmp = tempfile.mkstemp(prefix=f".~xlsheets-{debris_tag()}", suffix=path.suffix,
-                                   dir=path.parent)
-        os.close(fd)
+        tmp = debris.temp_beside(path)
     except OSError as e:
         raise XlsheetsError(f"无法在 {path.parent} 中写入文件({_reason(e)}),{path} 未写入。") from None
     tmp = Path(tmp)
@@ -162,8 +157,6 @@ def atomic_outputs(paths, names):
     already done are put back: XlsheetsError saying truthfully that nothing was
     written (or, should putting back fail too, exactly what was).
     """
-    from xlsheets.disk.locks import debris_tag, sweep_debris
-
     targets = [target_of(p) for p in paths]
     for t in targets:
         refuse_read_only(t)
@@ -171,11 +164,8 @@ def atomic_outputs(paths, names):
     try:
         for t in targets:
             t.parent.mkdir(parents=True, exist_ok=True)
-            sweep_debris(t.parent)
-            fd, tmp = tempfile.mkstemp(prefix=f".~xlsheets-{debris_tag()}", suffix=t.suffix,
-                                       dir=t.parent)
-            os.close(fd)
-            temps.append(Path(tmp))
+            debris.sweep(t.parent)
+            temps.append(debris.temp_beside(t))
     except OSError as e:
         for tmp in temps:
             with contextlib.suppress(OSError):
@@ -191,10 +181,7 @@ def atomic_outputs(paths, names):
             for t in targets:  # the originals, kept aside until every new file is in place
                 aside = None
                 if t.exists():
-                    fd, aside = tempfile.mkstemp(prefix=f".~xlsheets-{debris_tag()}old-",
-                                                 suffix=t.suffix, dir=t.parent)
-                    os.close(fd)
-                    aside = Path(aside)
+                    aside = debris.temp_beside(t, "old-")
                     shutil.copyfile(t, aside)
                 asides.append(aside)
             for t, tmp in zip(targets, temps):
@@ -292,8 +279,6 @@ def lock_files(path):
 
 def refuse_if_open(path):
     """Raise when ``path`` looks open in Excel, WPS or LibreOffice (a lock file beside it)."""
-    from xlsheets.errors import XlsheetsError
-
     path = Path(path)
     if not path.exists():
         return

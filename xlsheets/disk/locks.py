@@ -11,7 +11,7 @@ A second command finding the lock:
   one Chinese message "另一个 xlsheets 命令正在处理 …" (exit 2), nothing read or written;
 - left by a process of this computer that is gone (killed, power cut): the lock
   is stale; it is taken over, and the temporary files that process left beside
-  the workbook or in the temp folder (``debris_tag`` names them) are removed.
+  the workbook or in the temp folder (``debris.sweep_dead``) are removed.
 
 Taking over is careful about a third command doing the same at the same time:
 the stale file is first renamed to a private name and checked to still be the
@@ -20,17 +20,15 @@ one judged stale; a live lock renamed by mistake is put back.
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import os
-import shutil
-import socket
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
+from xlsheets.disk import debris
+from xlsheets.disk.debris import debris_tag, pid_alive, start_time, this_host
 from xlsheets.errors import XlsheetsError
 
 SUFFIX = ".xlsheets-lock"
@@ -46,76 +44,12 @@ def lock_path(path):
     return path.with_name("." + path.name + SUFFIX)
 
 
-def _host():
-    return socket.gethostname() or "?"
-
-
-def debris_tag(pid=None, host=None):
-    """Prefix part naming temporary files of one process: ``<host hash>-<pid>-``."""
-    host = _host() if host is None else host
-    pid = os.getpid() if pid is None else pid
-    return f"{hashlib.sha1(host.encode('utf-8', 'replace')).hexdigest()[:6]}-{pid}-"
-
-
-def _proc_stat(pid):
-    """The fields after the command name in /proc/<pid>/stat (Linux), or None."""
-    try:
-        with open(f"/proc/{int(pid)}/stat", "rb") as f:
-            stat = f.read().decode("ascii", "replace")
-        return stat.rsplit(")", 1)[1].split()
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _start_time(pid):
-    """The process start time (Linux: clock ticks since boot), or None where unknown."""
-    fields = _proc_stat(pid)
-    return fields[19] if fields and len(fields) > 19 else None
-
-
-def pid_alive(pid):
-    """Whether process ``pid`` runs on this computer (best effort on Windows)."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    if sys.platform == "win32":
-        return _win_alive(pid)
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by another user
-    except OSError:
-        return True
-    fields = _proc_stat(pid)
-    return not (fields and fields[0] in ("Z", "X"))  # a zombie has ended already
-
-
-def _win_alive(pid):
-    """OpenProcess + GetExitCodeProcess (os.kill would terminate the process on Windows)."""
-    import ctypes
-    from ctypes import wintypes
-
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    kernel32.OpenProcess.restype = wintypes.HANDLE
-    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-    if not handle:
-        return ctypes.get_last_error() == 5  # access denied: it exists
-    try:
-        code = wintypes.DWORD()
-        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-            return True
-        return code.value == 259  # STILL_ACTIVE
-    finally:
-        kernel32.CloseHandle(handle)
-
-
 def _owner_record():
     pid = os.getpid()
-    record = {"pid": pid, "host": _host(),
+    record = {"pid": pid, "host": this_host(),
               "time": dt.datetime.now().replace(microsecond=0).isoformat(),
               "command": " ".join(os.path.basename(a) for a in sys.argv[:2])}
-    start = _start_time(pid)
+    start = start_time(pid)
     if start is not None:
         record["start"] = start
     return record
@@ -144,14 +78,14 @@ def _stale(lock, owner):
         except OSError:
             return True
         return age > FRESH_SECONDS
-    if owner.get("host") != _host():
+    if owner.get("host") != this_host():
         return False
     pid = owner.get("pid")
     if not pid_alive(pid):
         return True
     start = owner.get("start")
     if start is not None:
-        now = _start_time(pid)
+        now = start_time(pid)
         if now is not None and now != start:
             return True  # the pid was reused by another process
     return False
@@ -164,46 +98,6 @@ def _busy(path, lock, owner):
                f"开始于 {owner.get('time', '?')})")
     return BusyError(f"另一个 xlsheets 命令正在处理 {path}{who},请等它结束后再试。"
                      f"如果确定没有其他命令在运行,可以删除锁文件 {lock} 后重试。")
-
-
-def _sweep(folder, owner):
-    """Remove temporary files a dead process left beside the workbook and in the temp folder."""
-    from xlsheets.disk.crypto import PLAIN_PREFIX
-
-    tag = debris_tag(owner.get("pid"), owner.get("host"))
-    for p in Path(folder).glob(f".~xlsheets-{tag}*"):
-        with contextlib.suppress(OSError):
-            p.unlink()
-    for p in Path(tempfile.gettempdir()).glob(f"{PLAIN_PREFIX}{tag}*"):
-        shutil.rmtree(p, ignore_errors=True)
-
-
-def sweep_debris(folder):
-    """Remove what processes of this computer that are gone left in ``folder`` and in the
-    temp folder: ``.~xlsheets-<host>-<pid>-*`` files and decrypted private copies.
-
-    Run before every write, so a killed command's leftovers do not outlive it even
-    when no lock of its was left to take over. A live process's files, and another
-    computer's (on a shared folder), are kept.
-    """
-    from xlsheets.town.inbox import SCRATCH_PREFIX
-    from xlsheets.disk.crypto import PLAIN_PREFIX
-
-    host = debris_tag(0).split("-")[0]
-    temp = Path(tempfile.gettempdir())
-    places = [(Path(folder), ".~xlsheets-", False), (temp, PLAIN_PREFIX, True),
-              (temp, SCRATCH_PREFIX, True)]
-    for place, prefix, is_dir in places:
-        try:
-            found = list(place.glob(f"{prefix}{host}-*"))
-        except OSError:
-            continue
-        for p in found:
-            pid = p.name[len(prefix) + len(host) + 1:].partition("-")[0]
-            if not pid.isdigit() or pid_alive(int(pid)):
-                continue
-            with contextlib.suppress(OSError):
-                shutil.rmtree(p, ignore_errors=True) if is_dir else p.unlink()
 
 
 def _take_over(lock, raw, owner):
@@ -232,7 +126,7 @@ def _take_over(lock, raw, owner):
     with contextlib.suppress(OSError):
         aside.unlink()
     if owner:
-        _sweep(lock.parent, owner)
+        debris.sweep_dead(lock.parent, owner)
     return True
 
 

@@ -18,7 +18,6 @@ traceback (XLSHEETS_DEBUG=1 prints it to stderr for developers); nothing is
 written before every read and check has succeeded.
 """
 
-import dataclasses
 import datetime as dt
 import os
 import sys
@@ -29,15 +28,17 @@ from pathlib import Path
 
 from xlsheets import definitions
 from xlsheets.workbook import layout as L
-from xlsheets.files import report
-from xlsheets.core.cells import figure_values, formula_cells, summary_width
-from xlsheets.core.checks import check
+from xlsheets.files import canonical, report
+from xlsheets.core import stamp as S
+from xlsheets.core.cells import formula_cells
+from xlsheets.core.examine import examine
 from xlsheets.errors import UsageError, XlsheetsError
-from xlsheets.core.findings import finding, has_errors, sort_key
+from xlsheets.core.findings import has_errors
 from xlsheets.core.numbers import display
+from xlsheets.core.shown import UNREAD, formula_results, typed_over
 from xlsheets.files.reader import grids_from, identity_from, not_ours, unit_of
 from xlsheets.excel import marks as M
-from xlsheets.excel.sheets import ArraySheet, Workbook, same_value
+from xlsheets.excel.sheets import ArraySheet, Workbook
 from xlsheets.workbook.address import rc
 
 TITLE = "民主评议工作簿"
@@ -126,24 +127,22 @@ def read_book(xb, defs, expected_unit=None):
         return blocks[name]
 
     grids = grids_from(xb.name, names, sheet, defs, identity)
-    checked = check(defs, unit, grids, expected_unit)
+    previous = _stamp(xb, names)
+    seen = examine(defs, unit, grids, formulas=canonical.formulas, previous=previous,
+                   expected_unit=expected_unit)
     blind = [n for n, s in blocks.items() if n in with_formulas and s.formulas is None]
     if blind:
         # The engine cannot read formulas: a formula cell is intact while it shows what
         # the formula shows for these inputs (the figures never depend on those cells).
-        typed = typed_over(defs, blocks, formula_results(defs, unit, grids, checked), checked)
+        checked = seen.checked
+        typed = typed_over(defs, checked, formula_results(defs, unit, grids, checked),
+                           lambda s, a: _shows(blocks.get(s), a))
         for n in blind:
             blocks[n].typed = {a for s, a in typed if s == n}
         grids = grids_from(xb.name, names, sheet, defs, identity)
-        checked = check(defs, unit, grids, expected_unit)
-
-    findings = list(checked.findings)
-    previous = _stamp(xb, names)
-    roster = [n for _, n in grids.roster]
-    if previous and previous.get("fingerprint") != report.fingerprint(checked, roster):
-        findings.append(finding("stamp-stale", report.SHEET, report.stamp_cell("fingerprint"),
-                                when=previous.get("computed", "")))
-    findings.sort(key=sort_key)
+        seen = examine(defs, unit, grids, formulas=canonical.formulas, previous=previous,
+                       expected_unit=expected_unit)
+    checked, findings = seen.checked, seen.findings
     record, record_rows = [], 0
     if M.RECORD_SHEET in names:
         rows = xb.read_sheet(M.RECORD_SHEET).values
@@ -152,127 +151,12 @@ def read_book(xb, defs, expected_unit=None):
                 blocks)
 
 
-def formula_results(defs, unit, grids, checked):
-    """What the workbook's formula cells show for the inputs as typed: {sheet: {A1: value}}.
-
-    The core's figures read text that is a number as the number; the formulas
-    do not (COUNT and AVERAGE skip text, so a ballot row with '８' shows
-    不完整 until 计算得分 makes it 8), and names with stray spaces match no
-    member. So the figures are recomputed with the typed text put back where
-    ``checked.fixes`` changed a cell. 附件6's formulas divide by cells
-    directly, where Excel may or may not read text as a number: with a fix
-    there, its formula cells are left out (None: cannot tell).
-    """
-    from xlsheets.core.figures import compute as figures
-
-    fixes = checked.fixes
-    rows = {}
-    for g in defs.groups:
-        sheet = L.entry_sheet(g)
-        fixed = fixes.get(sheet, {})
-        typed = {er.row: er for er in grids.entries.get(g.key, [])}
-        out = []
-        for r, (name, scores) in zip(checked.entry_rows.get(g.key, []),
-                                     checked.rows_by_group.get(g.key, [])):
-            er = typed.get(r)
-            if er is not None and fixed:
-                scores = [er.scores[k] if L.a1(r, 2 + k) in fixed else v
-                          for k, v in enumerate(scores)]
-                if L.a1(r, 1) in fixed:
-                    name = er.name
-            out.append((name, scores))
-        rows[g.key] = out
-    last = getattr(L, "LOOKBACK_LAST_ROW", None)
-    lookback = [[v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-                 for v in lr.values]
-                for lr in grids.lookback if last is None or lr.row <= last]
-    names = [n for _, n in grids.roster]
-    figs = figures(defs, unit, names, rows, lookback, checked.categories or None,
-                   checked.levels or None)
-    if checked.figures.grading is not None:  # 评定等次's counts follow these members' figures
-        from xlsheets.core import grading
-
-        figs = dataclasses.replace(figs, grading=grading.figures(
-            defs, unit, figs.members, [ln.values[L.GRADE] for ln in grids.grades]))
-    registers = dict(checked.figures.registers or {})
-    registers.pop(L.TALK_MATRIX, None)  # counts, not formulas
-    if fixes.get(L.OPINIONS):  # the summary's COUNTIFS see the cells as typed
-        registers[L.OPINION_SUMMARY] = None
-    shown = figure_values(defs, dataclasses.replace(figs, registers=registers),
-                          checked.entry_rows)
-    if fixes.get(L.SATISFACTION):
-        shown[L.SATISFACTION] = None
-    return shown
-
-
-def typed_over(defs, blocks, shown, checked):
-    """{(sheet, A1)} formula cells that do not show what their formula shows.
-
-    For engines that read values but not formulas. ``shown`` is
-    ``formula_results``. A cell is judged only while the cells its formula
-    reads are intact: once a 合计 is typed over, 汇总's figures of that group
-    follow the typed number, so they are not judged (they are again once the
-    clerk restores the 合计). Order: entry 合计 -> 汇总 counts and means ->
-    composite and remark -> ranks -> 附件4; 附件5 items -> total; 附件6 合计 -> shares.
-    """
-    typed = set()
-
-    def differs(sheet, addr):
-        values = shown.get(sheet)
-        block = blocks.get(sheet)
-        if values is None or block is None or block.formulas is not None or addr not in values:
-            return False
-        r, c = rc(addr)
-        if same_value(block.value(r, c), values[addr]):
-            return False
-        typed.add((sheet, addr))
-        return True
-
-    total_col = L.entry_total_col(defs.items)
-    broken = {g.key for g in defs.groups
-              if any([differs(L.entry_sheet(g), L.a1(r, total_col))
-                      for r in checked.entry_rows.get(g.key, [])])}
-    pairs, comp, rank, remark = L.summary_columns(defs.groups)
-    members = len(checked.figures.members)
-    composites_ok = True
-    for i in range(members):
-        row = L.SUMMARY_FIRST_ROW + i
-        means_ok = True
-        for g, (count_col, mean_col) in zip(defs.groups, pairs):
-            if g.key in broken:
-                means_ok = False
-                continue
-            if differs(L.SUMMARY, L.a1(row, count_col)):
-                means_ok = False
-            elif differs(L.SUMMARY, L.a1(row, mean_col)):
-                means_ok = False
-        composite_ok = means_ok and not differs(L.SUMMARY, L.a1(row, comp))
-        if means_ok:
-            differs(L.SUMMARY, L.a1(row, remark))
-        composites_ok = composites_ok and composite_ok
-        if composite_ok:
-            differs(L.OPINION, L.a1(i * L.OPINION_ROWS + L.OPINION_SCORE[0], L.OPINION_SCORE[1]))
-    if composites_ok:
-        for i in range(members):
-            differs(L.SUMMARY, L.a1(L.SUMMARY_FIRST_ROW + i, rank))
-    first, n = L.LOOKBACK_FORM_FIRST_ROW, len(defs.lookback_items)
-    items_ok = not any([differs(L.LOOKBACK_FORM, L.a1(first + k, 2)) for k in range(n)])
-    differs(L.LOOKBACK_FORM, L.a1(first + n, 1))
-    if items_ok:
-        differs(L.LOOKBACK_FORM, L.a1(first + n, 2))
-    if not differs(L.SATISFACTION, L.a1(L.SAT_CATEGORY_ROW, 1)):
-        levels = len(defs.satisfaction["levels"])
-        for k in range(levels):
-            differs(L.SATISFACTION, L.a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k))
-        differs(L.SATISFACTION, L.a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * levels))
-    width = summary_width(defs)
-    targets = len(defs.process.opinions["targets"]) + members
-    counts_ok = not any([differs(L.OPINION_SUMMARY, L.a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c))
-                         for r in range(targets) for c in range(width)])
-    if counts_ok:  # the 合计 row sums the rows above
-        for c in range(width):
-            differs(L.OPINION_SUMMARY, L.a1(L.OPINION_SUMMARY_FIRST_ROW + targets, 1 + c))
-    return typed
+def _shows(block, addr):
+    """What a sheet read shows at ``addr`` for ``shown.typed_over``: UNREAD unless its
+    formulas could not be read."""
+    if block is None or block.formulas is not None:
+        return UNREAD
+    return block.value(*rc(addr))
 
 
 def _identity(xb, names):
@@ -286,15 +170,10 @@ def _identity(xb, names):
 
 def _stamp(xb, names):
     """The previous compute's stamp on 校验结果 (as ``report.read_stamp``), or None."""
-    if report.SHEET not in names:
+    if S.SHEET not in names:
         return None
-    rows = xb.read_block(report.SHEET, 2 + len(report.STAMP_KEYS), 2)
-    labels = {label: key for key, label in report.STAMP_KEYS}
-    found = {}
-    for a, b in rows[2:]:
-        if a in labels and b is not None:
-            found[labels[a]] = str(b)
-    return found or None
+    rows = xb.read_block(S.SHEET, S.FIRST_ROW + len(S.STAMP_KEYS), 2)
+    return S.parse([(a, b) for a, b in rows[S.FIRST_ROW:]])
 
 
 # --- marks -----------------------------------------------------------------------------
@@ -447,7 +326,7 @@ def compute_book(book, defs, expected_unit=None, now=None):
 
     roster = [n for _, n in read.grids.roster]
     when = now or dt.datetime.now().replace(microsecond=0)
-    stamp = report.stamp(defs, checked, roster, when)
+    stamp = S.stamp(defs, checked, roster, when)
     rows, links = report.results_rows(stamp, findings)
     blocks, singles = _fix_writes(defs, read)
     fixed = sum(len(v) for v in checked.fixes.values())

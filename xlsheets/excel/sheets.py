@@ -46,17 +46,6 @@ def clean(value):
     return value
 
 
-def same_value(shown, expected):
-    """Whether a formula cell shows ``expected`` (a value of ``cells.figure_values``)."""
-    if expected in ("", None):
-        return shown in ("", None)
-    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
-        if not isinstance(shown, (int, float)) or isinstance(shown, bool):
-            return False
-        return abs(shown - expected) <= 1e-9 * max(1.0, abs(expected))
-    return isinstance(shown, str) and shown.strip() == str(expected).strip()
-
-
 class ArraySheet:
     """``reader``'s sheet interface over a block read from A1 in one call.
 

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from xml.sax.saxutils import unescape
 
+from xlsheets import writer as book
 from xlsheets.workbook import layout as L
 from xlsheets.ooxml import BookFile
 from xlsheets.files.roster import Member, Roster
@@ -34,7 +35,6 @@ def formulas(defs, unit, names, sheets):
 
 
 def _built(defs, unit, names):
-    from xlsheets import writer as book
     roster = Roster("", ("姓名",), tuple(Member(n, "", (), i + 2) for i, n in enumerate(names)))
     plan = L.BallotPlan(tuple((g.key, 1) for g in defs.groups), spare=0, lookback=1, room=0)
     out = {}

@@ -17,17 +17,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsheets.files import report
+from xlsheets.files import canonical, report
 from xlsheets.disk import crypto
 from xlsheets.workbook import layout as L
+from xlsheets.core import stamp as S
 from xlsheets.core.cells import figure_values
-from xlsheets.core.checks import check
+from xlsheets.core.examine import examine
+from xlsheets.core.values import same_value
 from xlsheets.disk.fileio import atomic_output, private_copy, refuse_if_open, target_of
-from xlsheets.core.findings import finding, has_errors, sort_key
+from xlsheets.core.findings import has_errors
 from xlsheets.disk.locks import workbook_lock
 from xlsheets.core.numbers import display, round_half_away
 from xlsheets.ooxml import Formula, write_patched
 from xlsheets.files.reader import open_book, read_grids
+from xlsheets.files.wordcount import count_folder
 from xlsheets.workbook.address import rc
 
 
@@ -75,18 +78,13 @@ def _validate(path, defs, expected_unit, materials=None):
                            also=(L.TALK_MATRIX,))
         counted = None
         if materials is not None:
-            from xlsheets.files.wordcount import count_folder
             counted = count_folder(materials, [n for _, n in grids.roster],
                                    defs.process.materials["leadership"])
-        checked = check(defs, unit, grids, expected_unit, counted)
-        findings = list(checked.findings)
         previous = report.read_stamp(book)
-    if previous and previous.get("fingerprint") != report.fingerprint(
-            checked, [n for _, n in grids.roster]):
-        findings.append(finding("stamp-stale", report.SHEET, report.stamp_cell("fingerprint"),
-                                when=previous.get("computed", "")))
-    findings.sort(key=sort_key)
-    return Outcome(str(path), unit, findings, checked, current=current), grids
+    # canonical.formulas is looked up here, at the call, so a test may replace it
+    seen = examine(defs, unit, grids, formulas=canonical.formulas, previous=previous,
+                   expected_unit=expected_unit, counted=counted)
+    return Outcome(str(path), unit, seen.findings, seen.checked, current=current), grids
 
 
 def compute_file(path, defs, expected_unit=None, now=None, password=None, materials=None):
@@ -137,7 +135,7 @@ def _compute(path, source, password, defs, outcome, grids, now, snapshot):
         for cell, (text, array) in cells.items():
             updates.setdefault(sheet, {})[cell] = Formula(text, shown.get(cell, ""), array)
     when = now or dt.datetime.now().replace(microsecond=0)
-    stamp = report.stamp(defs, checked, [n for _, n in grids.roster], when)
+    stamp = S.stamp(defs, checked, [n for _, n in grids.roster], when)
     sheet = report.results_sheet(stamp, outcome.findings)
     with atomic_output(path, unchanged=snapshot) as tmp:
         if outcome.encrypted:  # patch the private plain copy, then encrypt into place
@@ -158,19 +156,9 @@ def _changed(values, current):
     for sheet, cells in values.items():
         have = current.get(sheet)
         for addr, value in cells.items():
-            if have is None or not _same(have.value(*rc(addr)), value):
+            if have is None or not same_value(have.value(*rc(addr)), value):
                 out.setdefault(sheet, {})[addr] = value
     return out
-
-
-def _same(old, new):
-    if old in (None, "") or new in (None, ""):
-        return old in (None, "") and new in (None, "")
-    if isinstance(old, bool) or isinstance(new, bool):
-        return old is new
-    if isinstance(old, (int, float)) and isinstance(new, (int, float)):
-        return float(old) == float(new)
-    return old == new
 
 
 def as_json(outcome, defs):

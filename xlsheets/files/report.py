@@ -1,46 +1,12 @@
-"""校验结果: the findings sheet that ``compute`` adds, and its stamp.
-
-The stamp records when the figures were computed, by which package and
-definition version, and a fingerprint of the inputs, so a later run can tell
-whether anything was typed since.
+"""校验结果: the findings sheet that ``compute`` adds, with its stamp (``core.stamp``).
 """
 
-import hashlib
-
-from xlsheets import __version__
 from xlsheets.workbook import layout as L
 from xlsheets.core.findings import SEVERITY_LABEL
+from xlsheets.core.stamp import FIRST_ROW, SHEET, STAMP_KEYS, parse
 from xlsheets.ooxml import sheet_xml
 
-SHEET = "校验结果"
-STAMP_KEYS = (("computed", "计算时间"), ("generator", "计算程序"), ("definitions", "定义集及版本"),
-              ("fingerprint", "输入指纹"), ("errors", "错误数"), ("warnings", "提醒数"))
 TABLE_HEADER = ("级别", "工作表", "单元格", "代码", "问题及处理办法")
-
-
-def fingerprint(checked, roster):
-    """A hash of every input value the figures depend on, in a stable form.
-
-    The checks hand over whole numbers as ints, so 8 typed as 8.0 hashes alike.
-    """
-    registers = getattr(checked.figures, "registers", None) or {}
-    # The registers' counts, zeros left out: the roster already fixes which cells exist.
-    data = (roster, sorted(checked.rows_by_group.items()), checked.lookback,
-            checked.categories, checked.levels,
-            sorted((sheet, sorted((a, v) for a, v in cells.items() if v))
-                   for sheet, cells in registers.items()))
-    grading = getattr(checked.figures, "grading", None)
-    if grading is not None:  # 评定等次's grades and the ballots issued and returned
-        data += (grading.grades, sorted((grading.accounts or {}).items()))
-    return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()[:16]
-
-
-def stamp(defs, checked, roster, when):
-    errors = sum(f.is_error for f in checked.findings)
-    return {"computed": when.isoformat(timespec="seconds"), "generator": f"xlsheets {__version__}",
-            "definitions": f"{defs.id} {defs.version}",
-            "fingerprint": fingerprint(checked, roster),
-            "errors": str(errors), "warnings": str(len(checked.findings) - errors)}
 
 
 COL_WIDTHS = [10, 18, 12, 26, 90]
@@ -75,20 +41,13 @@ def results_sheet(stamp_values, findings):
                      hyperlinks=[(cell, target, "转到该单元格") for cell, target in links])
 
 
-def stamp_cell(key):
-    """Where a stamp value sits on 校验结果 (column B, below the title)."""
-    return L.a1(2 + [k for k, _ in STAMP_KEYS].index(key), 1)
-
-
 def read_stamp(book):
-    """The stamp of a previous compute, or None."""
+    """The stamp of a previous compute in an .xlsx package, or None (``stamp.parse``)."""
     if SHEET not in book.sheet_names:
         return None
     cells = book.cells(SHEET)
-    labels = {label: key for key, label in STAMP_KEYS}
-    found = {}
-    for r in range(2, 2 + len(STAMP_KEYS)):
+    rows = []
+    for r in range(FIRST_ROW, FIRST_ROW + len(STAMP_KEYS)):
         a, b = cells.get(L.a1(r, 0)), cells.get(L.a1(r, 1))
-        if a is not None and a.value in labels and b is not None:
-            found[labels[a.value]] = str(b.value)
-    return found or None
+        rows.append((None if a is None else a.value, None if b is None else b.value))
+    return parse(rows)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsheets.disk import crypto
+from xlsheets.files import canonical
 from xlsheets.workbook import layout as L
 from xlsheets.core.cells import figure_values
 from xlsheets.core.checks import check
@@ -144,7 +145,7 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
             return result
         own, updates, cells_from, numbers = (_place_lookback if lookback else _place_ballots)(
             defs, grids, group, members, [r for _, _, r in fresh], placement)
-        checked = check(defs, outcome.unit, grids)
+        checked = check(defs, outcome.unit, grids, formulas=canonical.formulas)
         errors = [f for f in checked.findings if f.is_error and (f.sheet, f.cell) in cells_from]
         if errors and not keep_errors:
             raise ImportRefused(_refusal(download, errors, cells_from))
@@ -250,7 +251,7 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
                 grids.categories = new
             else:
                 grids.levels = new
-        checked = check(defs, outcome.unit, grids)
+        checked = check(defs, outcome.unit, grids, formulas=canonical.formulas)
         where = {L.a1(L.SAT_CATEGORY_ROW, 1)} | set(category_cells(defs)) | set(level_cells(defs))
         errors = [f for f in checked.findings if f.is_error and f.sheet == L.SATISFACTION
                   and f.cell in where]

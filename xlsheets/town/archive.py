@@ -12,6 +12,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+from xlsheets.errors import XlsheetsError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     hash TEXT NOT NULL, origin TEXT NOT NULL, received TEXT, size INTEGER,
@@ -42,8 +44,6 @@ def record(db_path, results, now=None, source=None):
 
     ``source``: the archive's real path, for the message when ``db_path`` (its copy)
     is not an archive or cannot be written (XlsheetsError, nothing recorded)."""
-    from xlsheets.errors import XlsheetsError
-
     now = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
     try:
         return _record(db_path, results, now)

@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlsheets.files import report
-from xlsheets.disk import crypto
+from xlsheets.disk import crypto, debris
 from xlsheets import definitions
 from xlsheets.core import steps
+from xlsheets.core.scoring import ranks
+from xlsheets.disk.fileio import atomic_outputs, refuse_if_open
+from xlsheets.disk.locks import workbook_lock
 from xlsheets.files.compute import validate_file
-from xlsheets.errors import XlsheetsError
-from xlsheets.town.inbox import SCRATCH_PREFIX, scan, unpack
+from xlsheets.errors import UsageError, XlsheetsError
+from xlsheets.town import archive, town_book
+from xlsheets.town.inbox import scan, unpack
 from xlsheets.disk.terminal import visible
 from xlsheets.ooxml import BookFile
 
@@ -77,10 +81,8 @@ def examine(item, defs_source):
     """The results of one inbox file, one by one (runs in a worker process): the file
     itself, or each workbook of an archive or a mail, extracted into a private scratch
     folder when its turn comes and removed once examined."""
-    from xlsheets.disk.locks import debris_tag
-
     try:
-        scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{debris_tag()}")
+        scratch = debris.scratch_dir()
     except OSError as e:
         yield FileResult(item.origin, item.received, reason=f"无法在临时文件夹 {tempfile.gettempdir()} "
                                                             f"中解压({e.strerror or e}),未读取")
@@ -529,11 +531,6 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
 
     Returns ``(results, new files, archive path)``.
     """
-    from xlsheets.town import archive, town_book
-    from xlsheets.errors import UsageError
-    from xlsheets.disk.fileio import atomic_outputs, refuse_if_open
-    from xlsheets.disk.locks import workbook_lock
-
     inbox, out = Path(inbox), Path(out)
     if not inbox.is_dir():
         raise UsageError(f"收件文件夹 {inbox} 不存在或不是文件夹")
@@ -545,7 +542,7 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
         results = collect(defs_source, inbox, workers, progress, skip=(out, db))
         # one transaction: the summary and the archive are both replaced, or neither
         with atomic_outputs([out, db], ["全镇汇总", "档案库"]) as (new_out, new_db):
-            town_book.write(defs, results, new_out)
+            town_book.write(defs, town_rows(results), new_out)
             if db.exists():  # else the empty temporary file becomes a new archive
                 shutil.copyfile(db, new_db)
             new = archive.record(new_db, results, source=db)
@@ -556,10 +553,12 @@ def included(results):
     return [r for r in results if r.fate == INCLUDED]
 
 
+def _unit(result):
+    return result.identity["unit"]
+
+
 def town_ranks(results):
     """All members of the included branches with their town rank (ties share)."""
-    from xlsheets.core.scoring import ranks
-
     rows = []
     for r in sorted(included(results), key=lambda r: r.identity["unit"]):
         for m in r.branch["members"]:
@@ -568,3 +567,12 @@ def town_ranks(results):
     return [(unit, m, rank) for (unit, m), rank in zip(rows, ranks(values))]
 
 
+def town_rows(results):
+    """The town summary's rows (``town_book.Town``) from ``results`` with fates decided."""
+    kept = [(r.branch, r.origin, r.modified) for r in sorted(included(results), key=_unit)]
+    latest = [(r.identity["unit"], "已汇总" if r.fate == INCLUDED else "未汇总(有错误)", r.branch)
+              for r in sorted((r for r in results if r.fate in (INCLUDED, EXCLUDED) and r.branch),
+                              key=_unit)]
+    files = [[r.origin, r.received, r.identity.get("unit", ""), r.identity.get("workbook_id", ""),
+              r.modified, r.fate, r.reason, r.hash[:16]] for r in results]
+    return town_book.Town(kept, latest, town_ranks(results), files)

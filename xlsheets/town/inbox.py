@@ -31,7 +31,6 @@ MAX_MAIL_DEPTH = 20  # multiparts nested deeper than this: the mail is refused
 MAX_MAIL_PARTS = 2_000  # parts in one mail
 MAX_ARCHIVE_BYTES = 2 << 30  # bytes extracted from one archive, all its workbooks together
 MAX_NAME = 120  # characters kept of an attachment's file name (and at most 200 UTF-8 bytes)
-SCRATCH_PREFIX = "xlsheets-inbox-"  # + debris tag: a killed worker's folder is swept later
 SPREADSHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      "application/vnd.ms-excel.sheet.macroenabled.12")
 

@@ -1,4 +1,4 @@
-"""The town summary workbook that ``collect`` writes.
+"""The town summary workbook that ``collect`` writes, from plain rows (``Town``).
 
 Per branch: members, ballots per group, mean composite, look-back total,
 satisfaction shares and 满意率, schedule; each branch's registers of steps
@@ -10,13 +10,13 @@ workbook's own. No clock is written: the same inbox gives the same file.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from fractions import Fraction
 from statistics import fmean
 
 import xlsxwriter
 
 from xlsheets.writer.formats import FONT, FONT_SIZE, a4, fit_row
-from xlsheets.town.collect import EXCLUDED, INCLUDED, included, town_ranks
 from xlsheets.core.steps import SUMMARY_COLUMNS
 from xlsheets.disk.fileio import atomic_output
 from xlsheets.core.numbers import round_half_away
@@ -27,25 +27,35 @@ BINS = ((None, 60, "60分以下"), (60, 70, "60-70分"), (70, 80, "70-80分"),
         (80, 90, "80-90分"), (90, None, "90分及以上"))
 
 
-def write(defs, results, path):
-    """Write the town summary of ``results`` (with fates decided) to ``path``."""
-    kept = sorted(included(results), key=lambda r: r.identity["unit"])
+@dataclass
+class Town:
+    """What the town summary shows, as ``collect`` decided it (each list sorted by unit)."""
+
+    kept: list  # [(branch, origin, modified)]: the included branches
+    latest: list  # [(unit, "已汇总" or "未汇总(有错误)", branch)]: every newest branch read
+    members: list  # [(unit, member, town rank)]: the included branches' members
+    files: list  # [[origin, received, unit, workbook id, modified, fate, reason, hash]]
+
+
+def write(defs, town, path):
+    """Write the town summary ``town`` (a ``Town``) to ``path``."""
+    kept = town.kept
     with atomic_output(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             "default_format_properties": {"font_name": FONT, "font_size": FONT_SIZE}})
-        newest = max((r.modified for r in kept if r.modified), default="")
+        newest = max((modified for _, _, modified in kept if modified), default="")
         created = _parse(newest) or dt.datetime.combine(defs.issued, dt.time())
         wb.set_properties({"title": f"{defs.town}民主评议汇总", "author": defs.issuer,
                            "created": created})
         fmt = _formats(wb)
         _branches(wb, fmt, defs, kept)
-        _steps(wb, fmt, defs, results)
+        _steps(wb, fmt, defs, town.latest)
         if defs.grading is not None:
-            _grading(wb, fmt, defs, results)
-        _members(wb, fmt, defs, results)
-        _files(wb, fmt, results)
-        _charts(wb, fmt, defs, kept, results)
+            _grading(wb, fmt, defs, town.latest)
+        _members(wb, fmt, defs, town.members)
+        _files(wb, fmt, town.files)
+        _charts(wb, fmt, defs, kept, town.members)
         wb.close()
 
 
@@ -92,14 +102,13 @@ def _branches(wb, fmt, defs, kept):
                "“回头看”合计", "参加测评群众(人)", *(f"{lv}占比" for lv in levels), "满意率",
                "工作日程", "来源文件"]
     rows = []
-    for r in kept:
-        b = r.branch
+    for b, origin, _ in kept:
         scored = [m["composite"] for m in b["members"] if not isinstance(m["composite"], str)]
         sat = b["satisfaction"]
         rows.append([b["unit"], len(b["members"]), *(b["ballots"].get(g.key, 0) for g in defs.groups),
                      fmean(scored) if scored else "", b["lookback_total"], sat["total"],
                      *(_share(s) for s in sat["shares"]), _share(sat["rate"]),
-                     b["schedule"], r.origin])
+                     b["schedule"], origin])
     kinds = ["text", "int", *("int" for _ in defs.groups), "score", "score", "int",
              *("pct" for _ in levels), "pct", "text", "text"]
     widths = [14, 8, *(9 for _ in defs.groups), 10, 10, 10, *(9 for _ in levels), 9, 22, 36]
@@ -107,7 +116,7 @@ def _branches(wb, fmt, defs, kept):
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
 
 
-def grading_rows(defs, results):
+def grading_rows(defs, latest):
     """民主评议党员情况: a row per branch and the total, as [values], and their header.
 
     Every branch whose newest workbook was read (included in the summary or not: a
@@ -116,17 +125,14 @@ def grading_rows(defs, results):
     优秀 its share allows, and what is not right yet (not graded, incomplete, over the
     share, or an older workbook without 评定等次). The total sums the branches graded."""
     g = defs.grading
-    latest = sorted((r for r in results if r.fate in (INCLUDED, EXCLUDED) and r.branch),
-                    key=lambda r: r.identity["unit"])
     headers = ["支部", "汇总结果", "党员人数", "已评定(人)"]
     for grade in g.grades:
         headers += [f"{grade}(人)", f"{grade}占党员人数的比例"]
     headers += [f"{g.excellent}最多(人)", "情况"]
     rows, total = [], {"members": 0, "graded": 0, **{k: 0 for k in g.grades}}
     tally = {"未评定": 0, "评定未完成": 0, f"{g.excellent}超过比例": 0, "没有评定等次表": 0}
-    for r in latest:
-        b, gr = r.branch, r.branch.get("grading")
-        fate = "已汇总" if r.fate == INCLUDED else "未汇总(有错误)"
+    for _, fate, b in latest:
+        gr = b.get("grading")
         if gr is None:
             tally["没有评定等次表"] += 1
             rows.append([b["unit"], fate, len(b["members"]), None,
@@ -163,10 +169,10 @@ def _ratio(count, members):
     return _share(Fraction(count * 100, members)) if members else None
 
 
-def _grading(wb, fmt, defs, results):
+def _grading(wb, fmt, defs, latest):
     ws = wb.add_worksheet(GRADING)
     ws.write_string(0, 0, f"{defs.town}民主评议党员情况", fmt["title"])
-    headers, rows = grading_rows(defs, results)
+    headers, rows = grading_rows(defs, latest)
     n = len(defs.grading.grades)
     kinds = ["text", "text", "int", "int", *(["int", "pct"] * n), "int", "text"]
     widths = [14, 14, 8, 8, *([8, 10] * n), 8, 34]
@@ -179,26 +185,23 @@ def _share(percent):
     return None if percent is None else float(round_half_away(percent) / 100)
 
 
-def _steps(wb, fmt, defs, results):
+def _steps(wb, fmt, defs, latest):
     """Each branch's registers of steps 2-5 and 9, included or not (its newest version)."""
     ws = wb.add_worksheet(STEPS)
     ws.write_string(0, 0, f"{defs.town}先进性教育活动分析评议阶段各环节完成情况", fmt["title"])
-    latest = sorted((r for r in results if r.fate in (INCLUDED, EXCLUDED) and "steps" in r.branch),
-                    key=lambda r: r.identity["unit"])
     headers = ["支部", "汇总结果", *(label for label, _ in SUMMARY_COLUMNS), "各环节错误",
                "各环节提醒"]
-    rows = [[r.identity["unit"], "已汇总" if r.fate == INCLUDED else "未汇总(有错误)",
-             *r.branch["steps"]] for r in latest]
+    rows = [[unit, fate, *b["steps"]] for unit, fate, b in latest if "steps" in b]
     kinds = ["text", "text", *("int" for _ in SUMMARY_COLUMNS), "int", "int"]
     widths = [14, 12, 11, *(10 for _ in SUMMARY_COLUMNS[1:]), 9, 9]
     last = _table(ws, fmt, 2, headers, rows, widths, kinds)
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
 
 
-def _members(wb, fmt, defs, results):
+def _members(wb, fmt, defs, members):
     ws = wb.add_worksheet(MEMBERS)
     rows = []
-    for unit, m, town_rank in town_ranks(results):
+    for unit, m, town_rank in members:
         comp = m["composite"]
         rows.append([unit, m["name"], *(m["means"][g.key] for g in defs.groups),
                      comp, m["rank"], town_rank])
@@ -211,19 +214,17 @@ def _members(wb, fmt, defs, results):
     a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, max(last, 0), len(headers) - 1))
 
 
-def _files(wb, fmt, results):
+def _files(wb, fmt, rows):
     ws = wb.add_worksheet(FILES)
     headers = ["文件(来源)", "收到时间", "支部", "工作簿编号", "工作簿时间", "结果", "说明", "内容指纹"]
-    rows = [[r.origin, r.received, r.identity.get("unit", ""), r.identity.get("workbook_id", ""),
-             r.modified, r.fate, r.reason, r.hash[:16]] for r in results]
     last = _table(ws, fmt, 0, headers, rows, [40, 19, 12, 38, 19, 14, 60, 18], ["text"] * 8)
     ws.autofilter(0, 0, max(last, 0), len(headers) - 1)
     a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, max(last, 0), len(headers) - 1))
 
 
-def _charts(wb, fmt, defs, kept, results):
+def _charts(wb, fmt, defs, kept, members):
     ws = wb.add_worksheet(CHARTS)
-    values = [m["composite"] for _, m, _ in town_ranks(results)
+    values = [m["composite"] for _, m, _ in members
               if not isinstance(m["composite"], str)]
     ws.write_string(0, 0, "综合得分分段", fmt["header"])
     ws.write_string(0, 1, "人数", fmt["header"])
@@ -245,9 +246,9 @@ def _charts(wb, fmt, defs, kept, results):
     ws.write_string(top, 0, "支部", fmt["header"])
     for k, lv in enumerate(levels, start=1):
         ws.write_string(top, k, lv, fmt["header"])
-    for i, r in enumerate(kept, start=top + 1):
-        ws.write_string(i, 0, r.branch["unit"], fmt["text"])
-        for k, share in enumerate(r.branch["satisfaction"]["shares"], start=1):
+    for i, (b, _, _) in enumerate(kept, start=top + 1):
+        ws.write_string(i, 0, b["unit"], fmt["text"])
+        for k, share in enumerate(b["satisfaction"]["shares"], start=1):
             ws.write_number(i, k, (share or 0) / 100, fmt["pct"])
     if kept:
         sat = wb.add_chart({"type": "column", "subtype": "percent_stacked"})
