@@ -260,7 +260,7 @@ def _from_mail(path, rel, scratch, ids, mtime):
         with open(path, "rb") as fh:
             msg = email.message_from_binary_file(fh, policy=email.policy.default)
     except RecursionError:
-        yield Item(str(path), rel, mtime, problem=f"邮件的嵌套层数过多,疑似恶意构造的邮件,已拒收")
+        yield Item(str(path), rel, mtime, problem="邮件的嵌套层数过多,疑似恶意构造的邮件,已拒收")
         return
     except (OSError, ValueError, TypeError, LookupError) as e:
         yield Item(str(path), rel, mtime, problem=f"邮件无法读取({visible(str(e))[:120]})")

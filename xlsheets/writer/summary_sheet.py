@@ -39,7 +39,6 @@ def write(wb, ctx):
         ws.set_column(c, c, 12, f.score, {"hidden": True})  # R8: what the shown cells round
         ws.write_string(hr, c, f"未舍入的{h}", f.header)
     averaging = ctx.unit.averaging
-    tot_col = L.entry_total_col(d.items)
     for i, m in enumerate(members):
         r = first + i
         ctx.summary_rows[m.name] = r
