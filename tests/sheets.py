@@ -43,11 +43,13 @@ from pathlib import Path
 
 import books as B
 import filling as F
-from xlsheets.workbook import layout as L
+
+from xlsheets.core.cells import category_cells, level_cells
 from xlsheets.core.checks import check
 from xlsheets.core.findings import sort_key
 from xlsheets.files.compute import Outcome
-from xlsheets.files.reader import FileSheet, grids_from, open_book, rc
+from xlsheets.files.reader import FileSheet, grids_from, open_book, rc, read_grids
+from xlsheets.workbook import layout as L
 
 DEFS = B.DEFS
 _LETTERS = re.compile(r"[A-Z]{1,3}$")
@@ -107,7 +109,6 @@ class Book:
         book, unit, ident = open_book(path, defs)
         cache = {}
         with book:
-            from xlsheets.files.reader import read_grids
             read_grids(book, defs, unit, ident, cache, also=book.sheet_names)
             names = book.defined_names()
             sheets = list(book.sheet_names)
@@ -266,7 +267,6 @@ def make(ballots=None, cells=None, *, lookback=None, categories=None, levels=Non
     for i, scores in enumerate(lookback or []):
         book.type(L.LOOKBACK_ENTRY, {L.a1(L.LOOKBACK_FIRST_ROW + i, 1 + k): s
                                      for k, s in enumerate(scores) if s is not None})
-    from xlsheets.core.cells import category_cells, level_cells
     for addrs, counts in ((category_cells(defs), categories), (level_cells(defs), levels)):
         book.type(L.SATISFACTION, {a: n for a, n in zip(addrs, counts or []) if n is not None})
     for sheet, values in (cells or {}).items():
