@@ -7,6 +7,7 @@ and the reader make, once, and lets a test change it the way a clerk types:
 * ``blank(...)`` is a workbook the writer built (``books.make_book``) and the
   file reader read (python-calamine values, formula addresses), kept per set of
   arguments for the session. Each call returns a fresh copy, a ``Book``.
+* ``once(key, build)`` is the same for any builder (``steps.steps_book`` ...).
 * ``worked(...)`` is ``books.worked_book`` in memory: the same arguments
   (``ballots``, ``cells``, ``typed_over``, ``lookback``, ``categories``,
   ``levels``) typed into such a copy, with what ``ooxml.write_patched`` and
@@ -239,17 +240,24 @@ _BLANKS = {}
 _TMP = None
 
 
-def blank(defs=DEFS, **kw):
-    """A fresh copy of ``books.make_book(**kw)`` with nothing typed, read once a session."""
+def once(key, build, defs=DEFS):
+    """A fresh copy of the workbook ``build(folder)`` writes (it returns its path), built
+    and read once a session for each ``key``."""
     global _TMP
-    key = (id(defs), repr(sorted(kw.items())))
+    key = (id(defs), key)
     if key not in _BLANKS:
         if _TMP is None:
             _TMP = tempfile.TemporaryDirectory(prefix="xlsheets-sheets-")
         where = Path(_TMP.name) / str(len(_BLANKS))
         where.mkdir()
-        _BLANKS[key] = (defs, Book.read(B.make_book(where, defs=defs, **kw), defs))
+        _BLANKS[key] = (defs, Book.read(build(where), defs))  # defs kept: its id stays its own
     return _BLANKS[key][1].copy()
+
+
+def blank(defs=DEFS, **kw):
+    """A fresh copy of ``books.make_book(**kw)`` with nothing typed, read once a session."""
+    return once(("make_book", repr(sorted(kw.items()))),
+                lambda where: B.make_book(where, defs=defs, **kw), defs)
 
 
 def make(ballots=None, cells=None, *, lookback=None, categories=None, levels=None,
