@@ -127,3 +127,15 @@ def steps_book(tmp_path, cells=None, *, registers=True, unit="机关", rows=ROST
         updates.setdefault(sheet, {}).update(values)
     patch(path, updates)
     return path
+
+
+def in_memory(cells=None, *, registers=True, unit="机关", rows=ROSTER, filename="机关.xlsx"):
+    """``steps_book`` in memory (``sheets.Book``): the filled workbook is written and read
+    once a session, ``cells`` are typed on top of a fresh copy of it."""
+    import sheets
+    book = sheets.once(("steps_book", registers, unit, repr(rows), filename),
+                       lambda where: steps_book(where, registers=registers, unit=unit, rows=rows,
+                                                filename=filename))
+    for sheet, values in (cells or {}).items():
+        book.type(sheet, values)
+    return book

@@ -3,6 +3,11 @@
 Each case starts from SPEC.md's worked example typed into a small 机关 workbook
 (which validates without a single finding), spoils it the way clerks do, and
 asserts the exact set of (code, sheet, cell) that ``validate_file`` reports.
+Most cases type into the workbook in memory (``sheets.worked``: the writer's
+workbook as the reader holds it) and check its ``Grids``; those that need the
+file itself (how a cell is stored, the package, compute writing back, the
+stamp) and one or more per rule family write a real .xlsx and go through
+``validate_file``, so the reading path stays covered.
 Wording is free to change; codes and cells are not. Row and column addresses
 below follow the workbook: entry rows are (ballot 1: 张三, 李四, 王五; ballot 2:
 ...), items in C..J (工作绩效 in J), 合计 in K.
@@ -19,12 +24,12 @@ import pytest
 
 import books as B
 import hostile as H
+import sheets as S
 from books import DEFS, UNIT, codes_cells, worked_book
 from xlsheets.workbook import layout as L
 from xlsheets.core.checks import check
 from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.core.findings import CATALOGUE, ERROR, WARNING, Finding, finding
-from xlsheets.files.reader import open_book, read_grids
 from xlsheets.core.values import BAD, BLANK, NUMBER, TEXT_NUMBER, read_number
 
 PEER, MASS, COMMITTEE = "党员互评", "群众参评", "支委会考评"
@@ -34,8 +39,13 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 COVERED = set()  # codes the cases below produce; checked against the catalogue at the end
 
 
-def findings_of(path, expected_unit=None):
-    outcome, _ = validate_file(path, DEFS, expected_unit)
+def findings_of(book, expected_unit=None):
+    """What validate reports: for a ``sheets.Book`` checked on its Grids, for a path
+    through the file (reader, checks, stamp) as the command line runs it."""
+    if isinstance(book, S.Book):
+        outcome = book.check(expected_unit=expected_unit)
+    else:
+        outcome, _ = validate_file(book, DEFS, expected_unit)
     for f in outcome.findings:
         assert_readable(f)
     return outcome
@@ -53,8 +63,8 @@ def assert_readable(f):
         assert f"{f.sheet}!{f.cell}" in f.text()
 
 
-def expect(path, expected, expected_unit=None):
-    outcome = findings_of(path, expected_unit)
+def expect(book, expected, expected_unit=None):
+    outcome = findings_of(book, expected_unit)
     assert codes_cells(outcome.findings) == set(expected)
     assert len(B.beyond_steps(outcome.findings)) == len(expected), "each finding once"
     COVERED.update(code for code, _, _ in expected)
@@ -64,6 +74,34 @@ def expect(path, expected, expected_unit=None):
 def test_worked_example_is_clean(tmp_path):
     outcome = expect(worked_book(tmp_path), [])
     assert outcome.ok
+
+
+def test_worked_example_is_clean_in_memory():
+    outcome = expect(S.worked(), [])
+    assert outcome.ok
+
+
+SPOILT = {  # one spoil per rule family of the cases below, typed into one file
+    PEER: {"C2": "８", "D3": "八", "B4": "赵六", "C1": "理想"},  # R1 text, R1 bad, R4, header
+    MASS: {"D6": None, "F6": "  "},  # R2: 李四's 2nd ballot half filled, spaces cleared
+    LB: {"C3": "９"},  # R9
+    SAT: {"C5": "１０"},  # R10
+    SUMMARY: {"B4": "李斯"},  # the roster
+}
+
+
+def test_spoils_read_through_the_file_as_in_memory(tmp_path):
+    """End to end: the spoils typed into a real .xlsx, read by the file reader (string
+    cells stay text, numbers numbers), give what the same spoils give in memory."""
+    expected = [("score-text-number", PEER, "C2"), ("score-not-number", PEER, "D3"),
+                ("ballot-unknown-name", PEER, "B4"), ("header-changed", PEER, "C1"),
+                ("ballot-half-filled", MASS, "D6"), ("lookback-text-number", LB, "C3"),
+                ("satisfaction-text-number", SAT, "C5"), ("roster-mismatch", SUMMARY, "B4")]
+    fixes = {PEER: {"C2": 8}, MASS: {"F6": None}, LB: {"C3": 9}, SAT: {"C5": 10}}
+    on_file = expect(worked_book(tmp_path, cells=SPOILT), expected)
+    in_memory = expect(S.worked(cells=SPOILT), expected)
+    assert on_file.checked.fixes == in_memory.checked.fixes == fixes
+    assert on_file.checked.figures == in_memory.checked.figures
 
 
 # --- values.read_number (R1) ----------------------------------------------------------
@@ -114,9 +152,9 @@ def test_read_number(raw, kind, number):
     ("C2", "８", 8), ("C2", "8分", 8), ("C2", " 8 ", 8), ("C2", "8", 8),
     ("C2", "８.５", 8.5), ("J2", "２５分", 25),
 ])
-def test_score_text_number(tmp_path, addr, raw, number):
-    path = worked_book(tmp_path, cells={PEER: {addr: raw}})
-    outcome = expect(path, [("score-text-number", PEER, addr)])
+def test_score_text_number(addr, raw, number):
+    book = S.worked(cells={PEER: {addr: raw}})
+    outcome = expect(book, [("score-text-number", PEER, addr)])
     assert outcome.ok, "a warning only"
     assert outcome.checked.fixes == {PEER: {addr: number}}, "normalised number to write back"
     name, scores = outcome.checked.rows_by_group["peer"][0]
@@ -124,9 +162,9 @@ def test_score_text_number(tmp_path, addr, raw, number):
 
 
 @pytest.mark.parametrize("raw", ["八", "优", "-", "8-9"])
-def test_score_not_number(tmp_path, raw):
-    path = worked_book(tmp_path, cells={PEER: {"D3": raw}})
-    outcome = expect(path, [("score-not-number", PEER, "D3")])
+def test_score_not_number(raw):
+    book = S.worked(cells={PEER: {"D3": raw}})
+    outcome = expect(book, [("score-not-number", PEER, "D3")])
     assert not outcome.ok
     li = outcome.checked.figures.members[1]
     assert li.name == "李四" and li.composite == "有误", "as the 汇总 formula shows it"
@@ -134,51 +172,54 @@ def test_score_not_number(tmp_path, raw):
 
 @pytest.mark.parametrize("addr, value", [("C2", 11), ("J2", 35), ("E2", -1), ("J2", 31),
                                          ("C2", "１１")])
-def test_score_out_of_range(tmp_path, addr, value):
-    path = worked_book(tmp_path, cells={PEER: {addr: value}})
+def test_score_out_of_range(addr, value):
+    book = S.worked(cells={PEER: {addr: value}})
     expected = [("score-out-of-range", PEER, addr)]
     if isinstance(value, str):
         expected.append(("score-text-number", PEER, addr))
-    outcome = expect(path, expected)
+    outcome = expect(book, expected)
     assert not outcome.ok
 
 
-def test_score_maxima_are_allowed(tmp_path):
+def test_score_maxima_are_allowed():
     ballots = B.worked_ballots()
     ballots["peer"][0]["张三"] = [10, 10, 10, 10, 10, 10, 10, 30]
     ballots["peer"][1]["张三"] = [0] * 8
-    outcome = expect(worked_book(tmp_path, ballots), [])
+    outcome = expect(S.worked(ballots), [])
     assert outcome.checked.figures.entry_totals["peer"][:4] == [100, 78, 88, 0]
 
 
 # --- R2: half-filled, empty rows and ballots ---------------------------------------
 
-def test_half_filled_row_at_first_empty_item(tmp_path):
+def test_half_filled_row_at_first_empty_item():
     # 群众参评 ballot 2, 李四 (row 6): 宗旨意识 (D) and 组织纪律 (F) left empty.
-    path = worked_book(tmp_path, cells={MASS: {"D6": None, "F6": None}})
-    outcome = expect(path, [("ballot-half-filled", MASS, "D6")])
+    book = S.worked().ballots(MASS, """
+    | 票号 | 党员姓名 | 宗旨意识 | 组织纪律 |
+    | 2    | 李四     |          |          |
+    """)
+    outcome = expect(book, [("ballot-half-filled", MASS, "D6")])
     assert not outcome.ok
 
 
-def test_spaces_only_count_as_empty(tmp_path):
-    path = worked_book(tmp_path, cells={MASS: {"D6": "  "}})
-    outcome = expect(path, [("ballot-half-filled", MASS, "D6")])
+def test_spaces_only_count_as_empty():
+    book = S.worked(cells={MASS: {"D6": "  "}})
+    outcome = expect(book, [("ballot-half-filled", MASS, "D6")])
     assert outcome.checked.fixes == {MASS: {"D6": None}}, "the spaces are cleared"
 
 
-def test_wholly_empty_row_is_a_warning(tmp_path):
+def test_wholly_empty_row_is_a_warning():
     ballots = B.worked_ballots()
     del ballots["mass"][0]["王五"]  # 群众参评 ballot 1 did not rate 王五 (row 4)
-    outcome = expect(worked_book(tmp_path, ballots), [("ballot-row-empty", MASS, "C4")])
+    outcome = expect(S.worked(ballots), [("ballot-row-empty", MASS, "C4")])
     assert outcome.ok
     wang = outcome.checked.figures.members[2]
     assert wang.counts["mass"] == 1 and wang.means["mass"] == 83
 
 
-def test_wholly_empty_ballot_is_one_warning(tmp_path):
+def test_wholly_empty_ballot_is_one_warning():
     ballots = B.worked_ballots()
     ballots["peer"][2] = {}  # 党员互评 ballot 3 (rows 8-10) not typed at all
-    outcome = expect(worked_book(tmp_path, ballots), [("ballot-empty", PEER, "A8")])
+    outcome = expect(S.worked(ballots), [("ballot-empty", PEER, "A8")])
     assert outcome.ok
     assert [m.counts["peer"] for m in outcome.checked.figures.members] == [2, 2, 2]
 
@@ -194,32 +235,35 @@ def test_total_typed_over_with_a_wrong_number(tmp_path):
 
 
 @pytest.mark.parametrize("typed", [78, "78"])
-def test_total_typed_over_with_the_right_number(tmp_path, typed):
-    path = worked_book(tmp_path, typed_over={PEER: {"K3": typed}})
-    expect(path, [("formula-overwritten", PEER, "K3")])
+def test_total_typed_over_with_the_right_number(typed):
+    book = S.worked(typed_over={PEER: {"K3": typed}})
+    expect(book, [("formula-overwritten", PEER, "K3")])
 
 
 # --- R4: names -------------------------------------------------------------------------
 
-def test_unknown_name(tmp_path):
-    path = worked_book(tmp_path, cells={PEER: {"B3": "赵六"}})
-    expect(path, [("ballot-unknown-name", PEER, "B3")])
+def test_unknown_name():
+    book = S.worked(cells={PEER: {"B3": "赵六"}})
+    expect(book, [("ballot-unknown-name", PEER, "B3")])
 
 
-def test_duplicate_name_on_one_ballot(tmp_path):
-    path = worked_book(tmp_path, cells={PEER: {"B3": "张三"}})  # ballot 1: 张三 on rows 2 and 3
-    expect(path, [("ballot-duplicate-name", PEER, "B3")])
+def test_duplicate_name_on_one_ballot():
+    book = S.worked(cells={PEER: {"B3": "张三"}})  # ballot 1: 张三 on rows 2 and 3
+    expect(book, [("ballot-duplicate-name", PEER, "B3")])
 
 
-def test_scores_without_a_name(tmp_path):
-    path = worked_book(tmp_path, cells={PEER: {"B3": None}})
-    expect(path, [("ballot-no-name", PEER, "B3")])
+def test_scores_without_a_name():
+    book = S.worked(cells={PEER: {"B3": None}})
+    expect(book, [("ballot-no-name", PEER, "B3")])
 
 
-def test_scores_on_a_spare_row_without_a_name(tmp_path):
-    # The spare ballot's rows follow ballot 3: row 11 is its first.
-    spare = {f"{c}11": 8 for c in "CDEFGHIJ"}
-    expect(worked_book(tmp_path, cells={PEER: spare}), [("ballot-no-name", PEER, "B11")])
+def test_scores_on_a_spare_row_without_a_name():
+    # The spare ballot's rows follow ballot 3: row 11 is its first (no 票号 pre-filled).
+    book = S.worked().rows(PEER, """
+    | 行 | 票号 | 党员姓名 | C | D | E | F | G | H | I | J |
+    | 11 |      |          | 8 | 8 | 8 | 8 | 8 | 8 | 8 | 8 |
+    """)
+    expect(book, [("ballot-no-name", PEER, "B11")])
 
 
 # --- R7: a member without ballots in a group ------------------------------------------
@@ -235,15 +279,11 @@ def test_member_without_committee_ballot(tmp_path):
     assert outcome.checked.figures.members[2].composite == "缺票", "never counted as 0"
 
 
-def test_reweighted_unit_flags_instead(tmp_path):
+def test_reweighted_unit_flags_instead():
     ballots = B.worked_ballots()
     del ballots["committee"][0]["王五"]
-    path = worked_book(tmp_path, ballots)
     unit = dataclasses.replace(UNIT, reweight_missing=True)
-    book, _, ident = open_book(path, DEFS)
-    with book:
-        grids = read_grids(book, DEFS, unit, ident)
-    checked = check(DEFS, unit, grids)
+    checked = check(DEFS, unit, S.worked(ballots).grids())
     assert codes_cells(checked.findings) == {("ballot-row-empty", COMMITTEE, "C4"),
                                              ("composite-reweighted", SUMMARY, "J5")}
     COVERED.add("composite-reweighted")
@@ -261,74 +301,74 @@ def test_reweighted_unit_flags_instead(tmp_path):
     (-1, ["lookback-out-of-range"]),
     ("１１", ["lookback-text-number", "lookback-out-of-range"]),
 ])
-def test_lookback_values(tmp_path, raw, codes):
-    path = worked_book(tmp_path, cells={LB: {"C3": raw}})  # ballot 2, item 2
-    outcome = expect(path, [(c, LB, "C3") for c in codes])
+def test_lookback_values(raw, codes):
+    book = S.worked(cells={LB: {"C3": raw}})  # ballot 2, item 2
+    outcome = expect(book, [(c, LB, "C3") for c in codes])
     assert outcome.ok == (codes == ["lookback-text-number"])
 
 
-def test_lookback_text_number_is_averaged(tmp_path):
-    outcome = expect(worked_book(tmp_path, cells={LB: {"C3": "１０"}}),
+def test_lookback_text_number_is_averaged():
+    outcome = expect(S.worked(cells={LB: {"C3": "１０"}}),
                      [("lookback-text-number", LB, "C3")])
     assert outcome.checked.fixes == {LB: {"C3": 10}}
     assert outcome.checked.figures.lookback.means[1] == Fraction(28, 3)
 
 
-def test_lookback_partial_ballot(tmp_path):
-    outcome = expect(worked_book(tmp_path, cells={LB: {"C3": None}}),
+def test_lookback_partial_ballot():
+    outcome = expect(S.worked(cells={LB: {"C3": None}}),
                      [("lookback-partial", LB, "A3")])
     assert outcome.ok
     assert outcome.checked.figures.lookback.means[1] == Fraction(9 + 9, 2), "blank not counted"
 
 
-def test_lookback_empty(tmp_path):
-    outcome = expect(worked_book(tmp_path, lookback=[]), [("lookback-empty", LB_FORM, "C4")])
+def test_lookback_empty():
+    outcome = expect(S.worked(lookback=[]), [("lookback-empty", LB_FORM, "C4")])
     assert outcome.ok
 
 
 # --- R10-R11: 附件6 ------------------------------------------------------------------
 
 @pytest.mark.parametrize("raw", [-1, 2.5, "三", "2.5人"])
-def test_satisfaction_not_count(tmp_path, raw):
+def test_satisfaction_not_count(raw):
     # 本单位党员群众代表 (C5) was 10; without it 合计 is 25 < 35 answered.
-    path = worked_book(tmp_path, cells={SAT: {"C5": raw}})
+    book = S.worked(cells={SAT: {"C5": raw}})
     expected = [("satisfaction-not-count", SAT, "C5"), ("satisfaction-over-total", SAT, "B5")]
     if isinstance(raw, str) and raw[0].isdigit():
         expected.append(("satisfaction-text-number", SAT, "C5"))
-    outcome = expect(path, expected)
+    outcome = expect(book, expected)
     assert not outcome.ok
 
 
 @pytest.mark.parametrize("raw", [-1, 2.5, "三"])
-def test_satisfaction_not_count_on_a_level(tmp_path, raw):
+def test_satisfaction_not_count_on_a_level(raw):
     # 不满意 (G7) was 1; without it 34 answered of 35: blank answers, a warning.
-    path = worked_book(tmp_path, cells={SAT: {"G7": raw}})
-    expect(path, [("satisfaction-not-count", SAT, "G7"), ("satisfaction-under-total", SAT, "B5")])
+    book = S.worked(cells={SAT: {"G7": raw}})
+    expect(book, [("satisfaction-not-count", SAT, "G7"), ("satisfaction-under-total", SAT, "B5")])
 
 
 @pytest.mark.parametrize("raw", ["１０", "10人", " 10 "])
-def test_satisfaction_text_number(tmp_path, raw):
-    outcome = expect(worked_book(tmp_path, cells={SAT: {"C5": raw}}),
+def test_satisfaction_text_number(raw):
+    outcome = expect(S.worked(cells={SAT: {"C5": raw}}),
                      [("satisfaction-text-number", SAT, "C5")])
     assert outcome.ok and outcome.checked.fixes == {SAT: {"C5": 10}}
     assert outcome.checked.figures.satisfaction.total == 35
 
 
-def test_satisfaction_over_total(tmp_path):
-    outcome = expect(worked_book(tmp_path, levels=[28, 6, 2]),
+def test_satisfaction_over_total():
+    outcome = expect(S.worked(levels=[28, 6, 2]),
                      [("satisfaction-over-total", SAT, "B5")])
     assert not outcome.ok
 
 
-def test_satisfaction_under_total(tmp_path):
-    outcome = expect(worked_book(tmp_path, levels=[28, 5, 1]),
+def test_satisfaction_under_total():
+    outcome = expect(S.worked(levels=[28, 5, 1]),
                      [("satisfaction-under-total", SAT, "B5")])
     assert outcome.ok
     assert outcome.checked.figures.satisfaction.total == 35, "the denominator stays 合计"
 
 
-def test_satisfaction_empty(tmp_path):
-    outcome = expect(worked_book(tmp_path, categories=[], levels=[]),
+def test_satisfaction_empty():
+    outcome = expect(S.worked(categories=[], levels=[]),
                      [("satisfaction-empty", SAT, "C5")])
     assert outcome.ok
 
@@ -349,10 +389,10 @@ def test_identity_version(tmp_path):
     assert outcome.ok
 
 
-def test_identity_unit(tmp_path):
-    path = worked_book(tmp_path)
-    expect(path, [("identity-unit", INTRO, "B3")], expected_unit="兴隆街社区")
-    expect(path, [], expected_unit="机关")
+def test_identity_unit():
+    book = S.worked()
+    expect(book, [("identity-unit", INTRO, "B3")], expected_unit="兴隆街社区")
+    expect(book, [], expected_unit="机关")
 
 
 # --- the workbook's integrity ----------------------------------------------------------
@@ -366,19 +406,13 @@ def test_sheet_missing_in_the_file(tmp_path):
     assert not outcome.ok
 
 
-def _grids(path):
-    book, unit, ident = open_book(path, DEFS)
-    with book:
-        return read_grids(book, DEFS, unit, ident)
-
-
 REQUIRED = [INTRO, ROSTER, "附件1 工作日程表", L.BALLOT_FORM, PEER, MASS, COMMITTEE, SUMMARY,
             OPINION, LB, LB_FORM, SAT]
 
 
 @pytest.fixture(scope="module")
-def clean_grids(tmp_path_factory):
-    return _grids(worked_book(tmp_path_factory.mktemp("clean")))
+def clean_grids():
+    return S.worked().grids()
 
 
 @pytest.mark.parametrize("sheet", REQUIRED)
@@ -402,34 +436,34 @@ def test_grids_identity(clean_grids):
     (PEER, "C1", "理想"), (PEER, "K1", "总分"), (MASS, "B1", "姓名"), (COMMITTEE, "A1", None),
     (LB, "C1", "2、征求意见情况"),
 ])
-def test_header_changed(tmp_path, sheet, addr, text):
-    expect(worked_book(tmp_path, cells={sheet: {addr: text}}), [("header-changed", sheet, addr)])
+def test_header_changed(sheet, addr, text):
+    expect(S.worked(cells={sheet: {addr: text}}), [("header-changed", sheet, addr)])
 
 
-def test_header_with_spaces_is_tolerated(tmp_path):
-    expect(worked_book(tmp_path, cells={PEER: {"C1": " 理想信念 "}}), [])
+def test_header_with_spaces_is_tolerated():
+    expect(S.worked(cells={PEER: {"C1": " 理想信念 "}}), [])
 
 
-def test_roster_mismatch_in_summary(tmp_path):
-    expect(worked_book(tmp_path, cells={SUMMARY: {"B4": "李斯"}}),
+def test_roster_mismatch_in_summary():
+    expect(S.worked(cells={SUMMARY: {"B4": "李斯"}}),
            [("roster-mismatch", SUMMARY, "B4")])
 
 
-def test_roster_mismatch_in_opinion(tmp_path):
-    expect(worked_book(tmp_path, cells={OPINION: {"B13": "李斯"}}),
+def test_roster_mismatch_in_opinion():
+    expect(S.worked(cells={OPINION: {"B13": "李斯"}}),
            [("roster-mismatch", OPINION, "B13")])
 
 
-def test_roster_renamed(tmp_path):
-    outcome = findings_of(worked_book(tmp_path, cells={ROSTER: {"A4": "王武"}}))
+def test_roster_renamed():
+    outcome = findings_of(S.worked(cells={ROSTER: {"A4": "王武"}}))
     found = codes_cells(outcome.findings)
     assert {("roster-mismatch", SUMMARY, "B5"), ("roster-mismatch", OPINION, "B23")} <= found
     assert ("ballot-unknown-name", PEER, "B4") in found  # 王五 is no longer on the roster
     assert not outcome.ok
 
 
-def test_roster_grew(tmp_path):
-    outcome = findings_of(worked_book(tmp_path, cells={ROSTER: {"A5": "赵六"}}))
+def test_roster_grew():
+    outcome = findings_of(S.worked(cells={ROSTER: {"A5": "赵六"}}))
     assert ("roster-count-mismatch", ROSTER, "A5") in codes_cells(outcome.findings)
     grew = next(f for f in outcome.findings if f.code == "roster-count-mismatch")
     assert "汇总有 3 名党员,名册有 4 名" in grew.message and "赵六" in grew.message
@@ -461,10 +495,8 @@ def test_renamed_entry_sheet_is_one_finding(tmp_path):
     assert not any(code == "composite-missing-group" for code, _, _ in found)
 
 
-def test_renamed_summary_is_one_finding(tmp_path):
-    path = worked_book(tmp_path)
-    rename_sheet(path, SUMMARY, "汇总表")
-    found = codes_cells(findings_of(path).findings)
+def test_renamed_summary_is_one_finding():
+    found = codes_cells(findings_of(S.worked().rename(SUMMARY, "汇总表")).findings)
     assert ("sheet-missing", SUMMARY, "") in found
     assert not any(code.startswith("roster") for code, _, _ in found)
 
@@ -481,8 +513,8 @@ def test_roster_mismatch_from_grids(clean_grids):
     (OPINION, "F3", 88.17), (LB_FORM, "C4", 9), (LB_FORM, "C14", 93), (SAT, "B5", 35),
     (SAT, "C8", "80%"), (SAT, "I7", 0.9714),
 ])
-def test_formula_overwritten(tmp_path, sheet, addr, value):
-    outcome = expect(worked_book(tmp_path, typed_over={sheet: {addr: value}}),
+def test_formula_overwritten(sheet, addr, value):
+    outcome = expect(S.worked(typed_over={sheet: {addr: value}}),
                      [("formula-overwritten", sheet, addr)])
     assert not outcome.ok
 
@@ -568,9 +600,9 @@ def test_cleared_formula_cell_is_restored(tmp_path, value):
     expect(path, [])
 
 
-def test_typed_over_formula_is_refused(tmp_path):
+def test_typed_over_formula_is_refused():
     """A number typed over 综合得分 is a clerk's intent: refused, never silently replaced."""
-    outcome = expect(worked_book(tmp_path, typed_over={SUMMARY: {"J3": 90}}),
+    outcome = expect(S.worked(typed_over={SUMMARY: {"J3": 90}}),
                      [("formula-overwritten", SUMMARY, "J3")])
     assert not outcome.ok
 
@@ -642,26 +674,27 @@ def test_lookback_row_below_the_covered_range(tmp_path):
     expect(path, [])
 
 
-def checked_without_names(path):
+def checked_without_names(book):
     """check() as a shell that cannot read defined names (the add-in) runs it."""
-    book, unit, ident = open_book(path, DEFS)
-    with book:
-        grids = read_grids(book, DEFS, unit, ident)
+    grids = book.grids()
     grids.names = None
-    return check(DEFS, unit, grids)
+    return check(DEFS, book.unit, grids)
 
 
-def test_without_names_the_table_ends_at_its_last_formula(tmp_path):
-    path = worked_book(tmp_path, cells={PEER: {"A45": 9, "B45": "张三", "C45": 8}})
-    found = codes_cells(checked_without_names(path).findings)
+def test_without_names_the_table_ends_at_its_last_formula():
+    book = S.worked().rows(PEER, """
+    | 行 | 票号 | 党员姓名 | 理想信念 |
+    | 45 | 9    | 张三     | 8        |
+    """)
+    found = codes_cells(checked_without_names(book).findings)
     assert found == {("row-outside-table", PEER, "A45")}
     COVERED.add("row-outside-table")
 
 
-def test_a_cleared_formula_nobody_knows_is_an_error(tmp_path, monkeypatch):
+def test_a_cleared_formula_nobody_knows_is_an_error(monkeypatch):
     monkeypatch.setattr("xlsheets.files.canonical.formulas",
                         lambda defs, unit, names, sheets: {s: {} for s in sheets})
-    outcome = expect(worked_book(tmp_path, typed_over={SUMMARY: {"J3": None}}),
+    outcome = expect(S.worked(typed_over={SUMMARY: {"J3": None}}),
                      [("formula-cleared", SUMMARY, "J3")])
     assert not outcome.ok
 
@@ -711,8 +744,8 @@ def test_formula_reading_another_file_is_restored(tmp_path):
     assert cached_of(path, SUMMARY, "J3") == 88.17
 
 
-def test_name_with_spaces_is_trimmed(tmp_path):
-    outcome = expect(worked_book(tmp_path, cells={PEER: {"B3": " 李四 "}}),
+def test_name_with_spaces_is_trimmed():
+    outcome = expect(S.worked(cells={PEER: {"B3": " 李四 "}}),
                      [("ballot-name-spaces", PEER, "B3")])
     assert outcome.ok and outcome.checked.fixes[PEER]["B3"] == "李四"
 

@@ -6,6 +6,9 @@ totals and the ranks 1..9 (top third: ranks 1-3, bottom third: ranks 7-9). Cells
 named as the clerk sees them: members in rows 3-11 of 评定等次 (D 评定等次, E 评定依据,
 F 上级党委审批日期, G 上级党委审批人, H 不合格情形); the counts' header in row 13, 优秀 in
 row 14; on each entry sheet, in its header row, N1 发出, P1 收回, R1 已录入. Expected figures are by hand.
+The rule cases type into the workbook in memory (``nine``, ``sheets.make``) and check
+its Grids; a graded branch and the ballots accounted for, compute, LibreOffice and the
+town go through a real .xlsx (``nine_book(tmp_path, ...)``).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import pytest
 import books as B
 import filling as F
 import libreoffice as lo
+import sheets as S
 from books import DEFS, codes_cells
 from xlsheets import writer as book
 from xlsheets.workbook import layout as L
@@ -33,22 +37,34 @@ ONE_EACH = L.BallotPlan((("peer", 1), ("mass", 1), ("committee", 1)), spare=1, l
 APPROVED = {"F": 38600, "G": "镇党委"}  # 2005-09-05 as Excel's day number, and by whom
 
 
-def nine_book(tmp_path, grades=None, cells=None, names=NINE, plan=ONE_EACH, ballots=None):
+def nine_book(tmp_path=None, grades=None, cells=None, names=NINE, plan=ONE_EACH, ballots=None):
     """The branch of nine, every member rated once per group, ``grades`` typed into 评定等次.
 
-    grades: {row: {column letter: value}} of 评定等次 (rows 3-11)."""
+    grades: {row: {column letter: value}} of 评定等次 (rows 3-11). With ``tmp_path`` a
+    real .xlsx there; without, the same workbook in memory (``sheets.make``)."""
     if ballots is None:
         totals = {n: {g.key: [90 - 5 * k] for g in DEFS.groups} for k, n in enumerate(names)}
         ballots = F.ballots_of(totals, DEFS.items, DEFS.groups)
     typed = {GRADES: {f"{c}{r}": v for r, row in (grades or {}).items() for c, v in row.items()}}
     for sheet, values in (cells or {}).items():
         typed.setdefault(sheet, {}).update(values)
-    return B.make_book(tmp_path, ballots, typed, names=names, plan=plan, lookback=F.LOOKBACK,
-                       categories=F.CATEGORIES, levels=F.LEVELS)
+    kw = dict(names=names, plan=plan, lookback=F.LOOKBACK, categories=F.CATEGORIES,
+              levels=F.LEVELS)
+    if tmp_path is None:
+        return S.make(ballots, typed, **kw)
+    return B.make_book(tmp_path, ballots, typed, **kw)
 
 
-def findings(path):
-    outcome, _ = validate_file(path, DEFS)
+def nine(*args, **kw):
+    """``nine_book`` in memory."""
+    return nine_book(None, *args, **kw)
+
+
+def findings(book):
+    """What validate reports: a ``sheets.Book`` checked on its Grids, a path through the file."""
+    if isinstance(book, S.Book):
+        return book.check()
+    outcome, _ = validate_file(book, DEFS)
     return outcome
 
 
@@ -68,8 +84,8 @@ def graded(**rows):
 
 # --- the workbook as built ------------------------------------------------------------
 
-def test_an_ungraded_branch_has_no_grading_finding(tmp_path):
-    expect(nine_book(tmp_path), [])
+def test_an_ungraded_branch_has_no_grading_finding():
+    expect(nine(), [])
 
 
 def test_all_graded_as_the_rules_want_is_clean(tmp_path):
@@ -82,91 +98,91 @@ def test_all_graded_as_the_rules_want_is_clean(tmp_path):
 
 # --- the grades -----------------------------------------------------------------------
 
-def test_nine_members_four_excellent_warns_with_limit_and_count(tmp_path):
+def test_nine_members_four_excellent_warns_with_limit_and_count():
     rows = {f"r{r}": {"D": "优秀", "E": "表现突出", **APPROVED} for r in (3, 4, 5, 6)}
-    outcome = expect(nine_book(tmp_path, graded(**rows)), [("grade-excellent-over", GRADES, "B14")])
+    outcome = expect(nine(graded(**rows)), [("grade-excellent-over", GRADES, "B14")])
     warned = next(f for f in outcome.findings if f.code == "grade-excellent-over")
     assert "4 人" in warned.message and "最多 3 人" in warned.message and "9 人" in warned.message
     assert outcome.ok  # a warning: the committee decides
 
 
-def test_three_excellent_of_nine_is_within_the_share(tmp_path):
+def test_three_excellent_of_nine_is_within_the_share():
     rows = {f"r{r}": {"D": "优秀", **APPROVED} for r in (3, 4, 5)}
-    expect(nine_book(tmp_path, graded(**rows)), [])
+    expect(nine(graded(**rows)), [])
 
 
-def test_member_without_a_grade_once_grading_started(tmp_path):
+def test_member_without_a_grade_once_grading_started():
     rows = graded()
     rows[7], rows[9] = {}, {}
-    outcome = expect(nine_book(tmp_path, rows), [("grade-missing", GRADES, "D7"),
+    outcome = expect(nine(rows), [("grade-missing", GRADES, "D7"),
                                                 ("grade-missing", GRADES, "D9")])
     assert not outcome.ok
 
 
-def test_failing_without_a_reason(tmp_path):
-    outcome = expect(nine_book(tmp_path, graded(r11={"D": "不合格", "H": "其他", **APPROVED})),
+def test_failing_without_a_reason():
+    outcome = expect(nine(graded(r11={"D": "不合格", "H": "其他", **APPROVED})),
                      [("grade-reason-missing", GRADES, "E11")])
     assert not outcome.ok
 
 
-def test_failing_without_grounds_or_approval(tmp_path):
-    expect(nine_book(tmp_path, graded(r11={"D": "不合格", "E": "长期不参加组织生活"})),
+def test_failing_without_grounds_or_approval():
+    expect(nine(graded(r11={"D": "不合格", "E": "长期不参加组织生活"})),
            [("grade-grounds-missing", GRADES, "H11"), ("grade-approval-missing", GRADES, "F11")])
 
 
-def test_basic_pass_without_a_reason(tmp_path):
-    expect(nine_book(tmp_path, graded(r10={"D": "基本合格"})),
+def test_basic_pass_without_a_reason():
+    expect(nine(graded(r10={"D": "基本合格"})),
            [("grade-reason-missing", GRADES, "E10")])
 
 
-def test_excellent_without_approval(tmp_path):
-    expect(nine_book(tmp_path, graded(r3={"D": "优秀"})), [("grade-approval-missing", GRADES, "F3")])
+def test_excellent_without_approval():
+    expect(nine(graded(r3={"D": "优秀"})), [("grade-approval-missing", GRADES, "F3")])
 
 
-def test_excellent_approved_on_a_day_but_by_nobody(tmp_path):
-    outcome = expect(nine_book(tmp_path, graded(r3={"D": "优秀", "F": 38600})),
+def test_excellent_approved_on_a_day_but_by_nobody():
+    outcome = expect(nine(graded(r3={"D": "优秀", "F": 38600})),
                      [("grade-approval-missing", GRADES, "G3")])
     assert "上级党委审批人" in next(f.message for f in outcome.findings
                                  if f.code == "grade-approval-missing")
 
 
-def test_approval_date_that_is_not_a_date(tmp_path):
-    expect(nine_book(tmp_path, graded(r3={"D": "优秀", "F": "九月", "G": "镇党委"})),
+def test_approval_date_that_is_not_a_date():
+    expect(nine(graded(r3={"D": "优秀", "F": "九月", "G": "镇党委"})),
            [("register-date-bad", GRADES, "F3")])
 
 
-def test_grade_not_on_the_list(tmp_path):
-    expect(nine_book(tmp_path, graded(r5={"D": "良好"})), [("register-choice-bad", GRADES, "D5")])
+def test_grade_not_on_the_list():
+    expect(nine(graded(r5={"D": "良好"})), [("register-choice-bad", GRADES, "D5")])
 
 
-def test_excellent_for_the_bottom_ranked_without_a_reason_warns(tmp_path):
-    outcome = expect(nine_book(tmp_path, graded(r11={"D": "优秀", **APPROVED})),
+def test_excellent_for_the_bottom_ranked_without_a_reason_warns():
+    outcome = expect(nine(graded(r11={"D": "优秀", **APPROVED})),
                      [("grade-against-votes", GRADES, "D11")])
     warned = next(f for f in outcome.findings if f.code == "grade-against-votes")
     assert "第 9 名" in warned.message and "共 9 人" in warned.message
     assert outcome.ok  # never a block on the committee's decision
 
 
-def test_excellent_for_the_bottom_ranked_with_a_reason_is_accepted(tmp_path):
-    expect(nine_book(tmp_path, graded(r11={"D": "优秀", "E": "抗洪抢险中表现突出", **APPROVED})),
+def test_excellent_for_the_bottom_ranked_with_a_reason_is_accepted():
+    expect(nine(graded(r11={"D": "优秀", "E": "抗洪抢险中表现突出", **APPROVED})),
            [])
 
 
-def test_excellent_for_a_middle_rank_needs_no_reason(tmp_path):
+def test_excellent_for_a_middle_rank_needs_no_reason():
     # rank 6 of 9 is not in the bottom third (7-9)
-    expect(nine_book(tmp_path, graded(r8={"D": "优秀", **APPROVED})), [])
+    expect(nine(graded(r8={"D": "优秀", **APPROVED})), [])
 
 
-def test_failing_for_the_top_ranked_needs_its_reason(tmp_path):
+def test_failing_for_the_top_ranked_needs_its_reason():
     """不合格 for rank 1: the reason it always needs is the finding; with it, accepted."""
-    expect(nine_book(tmp_path / "a", graded(r3={"D": "不合格", "H": "其他", **APPROVED})),
+    expect(nine(graded(r3={"D": "不合格", "H": "其他", **APPROVED})),
            [("grade-reason-missing", GRADES, "E3")])
-    expect(nine_book(tmp_path / "b", graded(r3={"D": "不合格", "E": "违反廉洁纪律受到处分",
+    expect(nine(graded(r3={"D": "不合格", "E": "违反廉洁纪律受到处分",
                                                "H": "道德行为不端", **APPROVED})), [])
 
 
-def test_name_changed_on_the_grade_sheet(tmp_path):
-    expect(nine_book(tmp_path, cells={GRADES: {"A4": "钱 二"}}),
+def test_name_changed_on_the_grade_sheet():
+    expect(nine(cells={GRADES: {"A4": "钱 二"}}),
            [("roster-mismatch", GRADES, "A4")])
 
 
@@ -191,59 +207,59 @@ def test_eleven_mass_ballots_typed_where_ten_were_issued(tmp_path):
     assert not outcome.ok
 
 
-def test_more_returned_than_issued_voids_the_vote(tmp_path):
+def test_more_returned_than_issued_voids_the_vote():
     plan = L.BallotPlan((("peer", 3), ("mass", 10), ("committee", 1)))
-    path = B.make_book(tmp_path, mass_ballots(10), {MASS: {"N1": 10, "P1": 11}}, plan=plan,
-                       lookback=F.LOOKBACK, categories=F.CATEGORIES, levels=F.LEVELS)
-    expect(path, [("ballots-returned-over-issued", MASS, "P1")])
+    book = S.make(mass_ballots(10), {MASS: {"N1": 10, "P1": 11}}, plan=plan,
+                  lookback=F.LOOKBACK, categories=F.CATEGORIES, levels=F.LEVELS)
+    expect(book, [("ballots-returned-over-issued", MASS, "P1")])
 
 
-def test_ten_of_ten_is_clean_and_fewer_typed_than_returned_is_fine(tmp_path):
+def test_ten_of_ten_is_clean_and_fewer_typed_than_returned_is_fine():
     plan = L.BallotPlan((("peer", 3), ("mass", 10), ("committee", 1)))
-    path = B.make_book(tmp_path, mass_ballots(9), {MASS: {"N1": 10, "P1": 10}}, plan=plan,
-                       lookback=F.LOOKBACK, categories=F.CATEGORIES, levels=F.LEVELS)
+    book = S.make(mass_ballots(9), {MASS: {"N1": 10, "P1": 10}}, plan=plan,
+                  lookback=F.LOOKBACK, categories=F.CATEGORIES, levels=F.LEVELS)
     # ballot 10 (rows 29-31) not typed: that warning only, nothing on the accounting
-    expect(path, [("ballot-empty", MASS, "A29")])
+    expect(book, [("ballot-empty", MASS, "A29")])
 
 
-def test_more_typed_than_returned_warns(tmp_path):
-    path = B.worked_book(tmp_path, cells={MASS: {"P1": 1}})
-    expect(path, [("ballots-typed-over-returned", MASS, "R1")])
+def test_more_typed_than_returned_warns():
+    book = S.worked(cells={MASS: {"P1": 1}})
+    expect(book, [("ballots-typed-over-returned", MASS, "R1")])
 
 
-def test_ballot_count_that_is_not_a_count(tmp_path):
-    expect(B.worked_book(tmp_path, cells={MASS: {"N1": "十"}}),
+def test_ballot_count_that_is_not_a_count():
+    expect(S.worked(cells={MASS: {"N1": "十"}}),
            [("ballots-count-bad", MASS, "N1")])
 
 
-def eight_with_peers(tmp_path, peers, cells):
+def eight_with_peers(peers, cells):
     names = NINE[:8]
     totals = {n: {"peer": [80] * peers, "mass": [80], "committee": [80]} for n in names}
     plan = L.BallotPlan((("peer", peers), ("mass", 1), ("committee", 1)))
-    return nine_book(tmp_path, names=names, plan=plan,
+    return nine(names=names, plan=plan,
                      ballots=F.ballots_of(totals, DEFS.items, DEFS.groups), cells=cells)
 
 
-def test_three_of_eight_members_taking_part_in_peer_rating(tmp_path):
-    outcome = expect(eight_with_peers(tmp_path, 3, {PEER: {"N1": 8}}),
+def test_three_of_eight_members_taking_part_in_peer_rating():
+    outcome = expect(eight_with_peers(3, {PEER: {"N1": 8}}),
                      [("participation-low", PEER, "R1")])
     low = next(f for f in outcome.findings if f.code == "participation-low")
     assert "3 人" in low.message and "8 人" in low.message and "1/2" in low.message
 
 
-def test_participation_counts_the_returned_ballots_when_typed(tmp_path):
-    expect(eight_with_peers(tmp_path, 3, {PEER: {"N1": 8, "P1": 3}}),
+def test_participation_counts_the_returned_ballots_when_typed():
+    expect(eight_with_peers(3, {PEER: {"N1": 8, "P1": 3}}),
            [("participation-low", PEER, "P1")])
 
 
-def test_half_is_not_more_than_half_five_is(tmp_path):
-    expect(eight_with_peers(tmp_path / "four", 4, {PEER: {"N1": 8}}),
+def test_half_is_not_more_than_half_five_is():
+    expect(eight_with_peers(4, {PEER: {"N1": 8}}),
            [("participation-low", PEER, "R1")])
-    expect(eight_with_peers(tmp_path / "five", 5, {PEER: {"N1": 8}}), [])
+    expect(eight_with_peers(5, {PEER: {"N1": 8}}), [])
 
 
-def test_more_peer_ballots_than_members(tmp_path):
-    expect(eight_with_peers(tmp_path, 9, {PEER: {"N1": 9}}),
+def test_more_peer_ballots_than_members():
+    expect(eight_with_peers(9, {PEER: {"N1": 9}}),
            [("ballots-over-members", PEER, "R1")])
 
 

@@ -208,7 +208,7 @@ def test_missing_name_column(tmp_path):
     path.write_text("\n人员,职务\n张三,书记\n", encoding="utf-8")
     error = error_for(path)
     assert error.row == 2
-    assert "缺少“姓名”列" in str(error)
+    assert error.code == "roster-name-column-missing"
     assert "人员、职务" in str(error)
 
 
@@ -223,7 +223,7 @@ def test_header_without_name_is_explained(tmp_path):
     error = error_for(path)
     assert error.row == 1
     assert "关坝镇第一支部党员名册" in str(error)
-    assert "缺少“姓名”列" in str(error)
+    assert error.code == "roster-name-column-missing"
 
 
 def test_empty_name_with_other_cells(tmp_path):
@@ -232,7 +232,7 @@ def test_empty_name_with_other_cells(tmp_path):
     error = error_for(path)
     assert error.row == 3
     assert "第 3 行" in str(error)
-    assert "“姓名”为空" in str(error)
+    assert error.code == "roster-name-empty"
 
 
 def test_empty_name_xlsx_row_counts_leading_rows(tmp_path):
@@ -244,7 +244,7 @@ def test_duplicate_name_mentions_both_rows(tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("姓名,职务\n张三,书记\n李四,\n\u3000张三 ,委员\n", encoding="utf-8")
     error = error_for(path)
-    assert error.row == 4
+    assert error.row == 4 and error.code == "roster-name-twice"
     assert "第 4 行" in str(error)
     assert "第 2 行" in str(error)
     assert "张三" in str(error)
@@ -255,7 +255,7 @@ def test_no_members(tmp_path):
     path.write_text("姓名,职务\n,\n\n", encoding="utf-8")
     error = error_for(path)
     assert error.row is None
-    assert "没有任何人员" in str(error)
+    assert error.code == "roster-no-members"
 
 
 def test_empty_file(tmp_path):
@@ -263,14 +263,14 @@ def test_empty_file(tmp_path):
     path.write_bytes(b"")
     error = error_for(path)
     assert error.row is None
-    assert "文件是空的" in str(error)
+    assert error.code == "roster-file-empty"
 
 
 def test_missing_file(tmp_path):
     path = tmp_path / "不存在.xlsx"
     error = error_for(path)
     assert error.row is None
-    assert "文件不存在" in str(error)
+    assert error.code == "roster-file-missing"
 
 
 def test_directory(tmp_path):
@@ -278,7 +278,7 @@ def test_directory(tmp_path):
     path.mkdir()
     error = error_for(path)
     assert error.row is None
-    assert "文件夹" in str(error)
+    assert error.code == "roster-is-folder"
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")
@@ -291,7 +291,7 @@ def test_unreadable_permission(tmp_path):
     finally:
         path.chmod(0o644)
     assert error.row is None
-    assert "没有权限" in str(error)
+    assert error.code == "roster-no-permission"
 
 
 def test_garbage_named_xlsx(tmp_path):
@@ -299,7 +299,7 @@ def test_garbage_named_xlsx(tmp_path):
     path.write_bytes(b"\x00\x01garbage, not a zip" * 50)
     error = error_for(path)
     assert error.row is None
-    assert "不是有效的 XLSX 文件" in str(error)
+    assert error.code == "roster-xlsx-bad"
 
 
 def test_truncated_zip_named_xlsx(tmp_path):
@@ -308,7 +308,7 @@ def test_truncated_zip_named_xlsx(tmp_path):
     path.write_bytes(good.read_bytes()[:200])
     error = error_for(path)
     assert error.row is None
-    assert "XLSX" in str(error)
+    assert error.code == "roster-xlsx-bad"
 
 
 def test_csv_undecodable_bytes(tmp_path):
@@ -316,7 +316,7 @@ def test_csv_undecodable_bytes(tmp_path):
     path.write_bytes(b"\xff\xfe\xff\xff" * 20)
     error = error_for(path)
     assert error.row is None
-    assert "编码" in str(error)
+    assert error.code == "roster-encoding"
 
 
 def test_csv_broken_structure(tmp_path):
@@ -324,7 +324,7 @@ def test_csv_broken_structure(tmp_path):
     path.write_text('姓名\n"' + "张" * 200_000 + "\n", encoding="utf-8")  # unclosed quote
     error = error_for(path)
     assert error.row is None
-    assert "CSV 格式错误" in str(error)
+    assert error.code == "roster-csv-bad"
 
 
 def test_unsupported_txt(tmp_path):
@@ -332,7 +332,7 @@ def test_unsupported_txt(tmp_path):
     path.write_text(ROSTER_CSV, encoding="utf-8")
     error = error_for(path)
     assert error.row is None
-    assert "CSV 或 XLSX" in str(error)
+    assert error.code == "roster-format-unsupported"
     assert ".txt" in str(error)
 
 
@@ -340,7 +340,7 @@ def test_data_under_no_header(tmp_path):
     path = tmp_path / "stray.csv"
     path.write_text("姓名,职务\n张三,书记\n李四,委员,多出来的\n", encoding="utf-8")
     error = error_for(path)
-    assert error.row == 3
+    assert error.row == 3 and error.code == "roster-column-unheaded"
     assert "第 C 列" in str(error)
     assert "多出来的" in str(error)
 
@@ -350,7 +350,7 @@ def test_duplicate_name_header(tmp_path):
     path.write_text("姓名,职务,姓名\n张三,书记,张三\n", encoding="utf-8")
     error = error_for(path)
     assert error.row == 1
-    assert "多个“姓名”列" in str(error)
+    assert error.code == "roster-column-twice"
 
 
 def test_title_rows_above_the_header_are_skipped(tmp_path):

@@ -3,7 +3,10 @@
 Every test starts from ``steps.steps_book`` (a 机关 branch whose registers are
 filled by the rules), changes what a clerk might get wrong, and expects the
 finding on the right cell, with the right severity, through ``validate_file``
-(the file shell) as the command line and the add-in's 校验 run it.
+(the file shell) as the command line and the add-in's 校验 run it. The rule cases type
+``cells`` into the filled workbook in memory (``steps.in_memory``: written and read once)
+and check its Grids; the filled book, a day Excel made a date, compute, the materials
+folder, the command line and the town go through a real .xlsx.
 """
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ import sys
 import pytest
 
 import steps as S
+from sheets import Book
 from steps import (ABSENT, BRANCH, FLAGGED, HEAD, LEADER, NAMES, PLAIN, SECRETARY, day,
-                   material_row, attendance_row, steps_book)
+                   material_row, attendance_row, in_memory, steps_book)
 from xlsheets.workbook import layout as L
 from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.ooxml import BookFile
@@ -29,8 +33,14 @@ STEP_SHEETS = {L.ROSTER, SCHEDULE, "工作日程表", "附件2 工作日程表",
 PRODUCED = set()  # codes the cases below produced; checked against the catalogue at the end
 
 
-def step_findings(path, **kw):
-    outcome, _ = validate_file(path, DEFS, **kw)
+def step_findings(book, **kw):
+    """The findings on the steps' sheets: a ``sheets.Book`` checked on its Grids (what
+    ``validate_file`` reports, but the stamp), a path through the file."""
+    if isinstance(book, Book):
+        assert not kw
+        outcome = book.check()
+    else:
+        outcome, _ = validate_file(book, DEFS, **kw)
     found = [f for f in outcome.findings if f.sheet in STEP_SHEETS]
     PRODUCED.update(f.code for f in found)
     return found
@@ -54,8 +64,8 @@ def test_registers_filled_by_the_rules_give_only_the_seeds_one_month_warning(tmp
     assert "2005年9月15日" in found[0].message
 
 
-def test_the_seeds_second_schedule_lasts_a_month(tmp_path):
-    found = step_findings(steps_book(tmp_path, unit="兴隆街社区", filename="兴隆街社区.xlsx"))
+def test_the_seeds_second_schedule_lasts_a_month():
+    found = step_findings(in_memory(unit="兴隆街社区", filename="兴隆街社区.xlsx"))
     assert not [f for f in found if f.code.startswith("schedule-")]
 
 
@@ -63,9 +73,9 @@ SPELLINGS = ["8月16—19日", "8月20--24日", "8月25–28日", "8月29~31日"
              "9月6日", "9月7—9日", "9月10日—9月12日", "9月13～16日"]
 
 
-def test_a_branch_schedule_in_every_spelling_parses(tmp_path):
+def test_a_branch_schedule_in_every_spelling_parses():
     cells = {"工作日程表": {L.a1(L.SCHEDULE_FIRST_ROW + k, 1): t for k, t in enumerate(SPELLINGS)}}
-    found = step_findings(steps_book(tmp_path, cells, unit="新华村", filename="新华村.xlsx"))
+    found = step_findings(in_memory(cells, unit="新华村", filename="新华村.xlsx"))
     assert not [f for f in found if f.code.startswith("schedule-")]
 
 
@@ -75,11 +85,11 @@ def test_a_branch_schedule_in_every_spelling_parses(tmp_path):
     (3, "8月10—12日", "schedule-out-of-order"),
     (3, "", "schedule-date-missing"),
 ])
-def test_a_bad_schedule_date_is_an_error_on_its_cell(tmp_path, step, text, code):
+def test_a_bad_schedule_date_is_an_error_on_its_cell(step, text, code):
     typed = list(SPELLINGS)
     typed[step] = text or None
     cells = {"工作日程表": {L.a1(L.SCHEDULE_FIRST_ROW + k, 1): t for k, t in enumerate(typed)}}
-    found = step_findings(steps_book(tmp_path, cells, unit="新华村", filename="新华村.xlsx"))
+    found = step_findings(in_memory(cells, unit="新华村", filename="新华村.xlsx"))
     assert (code, "工作日程表", L.a1(L.SCHEDULE_FIRST_ROW + step, 1)) in where(found)
     assert severity(found, code) == {"error"}
 
@@ -92,14 +102,14 @@ def test_a_day_excel_turned_into_a_date_still_reads(tmp_path):
     assert not [f for f in found if f.code.startswith("schedule-")]
 
 
-def test_an_unscheduled_branch_with_no_dates_gets_one_warning(tmp_path):
-    found = step_findings(steps_book(tmp_path, unit="新华村", filename="新华村.xlsx"))
+def test_an_unscheduled_branch_with_no_dates_gets_one_warning():
+    found = step_findings(in_memory(unit="新华村", filename="新华村.xlsx"))
     assert [f.code for f in found if f.code.startswith("schedule-")] == ["schedule-empty"]
 
 
-def test_a_renamed_step_is_an_error(tmp_path):
+def test_a_renamed_step_is_an_error():
     cells = {SCHEDULE: {L.a1(L.SCHEDULE_FIRST_ROW + 1, 0): "2、征求意见"}}
-    found = step_findings(steps_book(tmp_path, cells))
+    found = step_findings(in_memory(cells))
     assert ("schedule-step-changed", SCHEDULE, "A5") in where(found)
 
 
@@ -127,13 +137,13 @@ def test_a_talk_log_missing_one_compulsory_talk(tmp_path):
 
 
 @pytest.mark.parametrize("k, who, whom", [(0, SECRETARY, LEADER), (1, SECRETARY, FLAGGED)])
-def test_the_secretarys_compulsory_talks(tmp_path, k, who, whom):
-    found = step_findings(steps_book(tmp_path, clear_talk(k)))
+def test_the_secretarys_compulsory_talks(k, who, whom):
+    found = step_findings(in_memory(clear_talk(k)))
     assert ("talk-must-missing", L.TALK_MATRIX, matrix_cell(who, whom)) in where(found)
 
 
-def test_the_branch_secretarys_talks_are_a_should(tmp_path):
-    found = step_findings(steps_book(tmp_path, clear_talk(3)))
+def test_the_branch_secretarys_talks_are_a_should():
+    found = step_findings(in_memory(clear_talk(3)))
     shoulds = {f.cell for f in found if f.code == "talk-should-missing"}
     assert {matrix_cell(BRANCH, n) for n in (HEAD, PLAIN)} <= shoulds
     assert severity(found, "talk-should-missing") == {"warning"}
@@ -143,16 +153,16 @@ def test_the_branch_secretarys_talks_are_a_should(tmp_path):
     assert not [f for f in found if f.is_error]
 
 
-def test_a_talk_is_symmetric(tmp_path):
+def test_a_talk_is_symmetric():
     cells = {L.TALKS: {L.a1(talk_row(2), 1): HEAD, L.a1(talk_row(2), 2): LEADER}}
-    assert not [f for f in step_findings(steps_book(tmp_path, cells)) if f.code.startswith("talk-")]
+    assert not [f for f in step_findings(in_memory(cells)) if f.code.startswith("talk-")]
 
 
-def test_talk_rows_name_roster_members_and_the_right_form(tmp_path):
+def test_talk_rows_name_roster_members_and_the_right_form():
     r = talk_row(5)
     cells = {L.TALKS: {L.a1(r, 0): day(8, 24), L.a1(r, 1): "张某某", L.a1(r, 2): PLAIN,
                        L.a1(r, 4): "一对多"}}
-    found = step_findings(steps_book(tmp_path, cells))
+    found = step_findings(in_memory(cells))
     assert {("talk-talker-unknown", L.TALKS, L.a1(r, 1)),
             ("talk-form-mismatch", L.TALKS, L.a1(r, 4))} <= where(found)
 
@@ -191,37 +201,37 @@ def material(name, col, value):
     return {L.MATERIALS: {L.a1(material_row(name), col): value}}
 
 
-def test_a_member_material_of_1999_characters_is_too_short(tmp_path):
-    found = step_findings(steps_book(tmp_path, material(PLAIN, 2, 1999)))
+def test_a_member_material_of_1999_characters_is_too_short():
+    found = step_findings(in_memory(material(PLAIN, 2, 1999)))
     assert where(found) - {("schedule-too-short", SCHEDULE, "B12")} == {
         ("material-too-short", L.MATERIALS, L.a1(material_row(PLAIN), 2))}
     assert "1999" in found[0].message and "2000" in found[0].message
 
 
-def test_the_leadership_needs_4000(tmp_path):
-    found = step_findings(steps_book(tmp_path, material(DEFS.process.materials["leadership"], 2,
+def test_the_leadership_needs_4000():
+    found = step_findings(in_memory(material(DEFS.process.materials["leadership"], 2,
                                                         3999)))
     assert ("material-too-short", L.MATERIALS, L.a1(material_row("领导班子"), 2)) in where(found)
 
 
-def test_an_exempt_member_without_an_oral_record(tmp_path):
+def test_an_exempt_member_without_an_oral_record():
     cells = material(FLAGGED, 4, "是")  # in a 社区: “社区年老体弱或者书写有困难的党员”
     cells[L.MATERIALS][L.a1(material_row(FLAGGED), 2)] = None
     community = dict(unit="兴隆街社区", filename="兴隆街社区.xlsx")
-    found = step_findings(steps_book(tmp_path, cells, **community))
+    found = step_findings(in_memory(cells, **community))
     assert {f for f in where(found) if f[0].startswith("material-")} == {
         ("material-exempt-no-record", L.MATERIALS, L.a1(material_row(FLAGGED), 5))}
     cells[L.MATERIALS][L.a1(material_row(FLAGGED), 5)] = PLAIN
-    found = step_findings(steps_book(tmp_path / "recorded", cells, **community))
+    found = step_findings(in_memory(cells, **community))
     assert not [f for f in found if f.code.startswith("material-")]
     # the same member of the town organs (机关) may not be exempted at all
-    found = step_findings(steps_book(tmp_path / "organs", cells))
+    found = step_findings(in_memory(cells))
     assert ("material-exempt-not-allowed", L.MATERIALS, L.a1(material_row(FLAGGED), 4)) in \
         where(found)
 
 
-def test_leadership_cannot_be_exempt(tmp_path):
-    found = step_findings(steps_book(tmp_path, material(LEADER, 4, "是")))
+def test_leadership_cannot_be_exempt():
+    found = step_findings(in_memory(material(LEADER, 4, "是")))
     assert ("material-exempt-not-allowed", L.MATERIALS, L.a1(material_row(LEADER), 4)) in where(found)
 
 
@@ -231,38 +241,38 @@ def test_leadership_cannot_be_exempt(tmp_path):
     ("领导班子", LEADER),  # the leadership's material by the town secretary
     (PLAIN, SECRETARY),  # a member by the branch head
 ])
-def test_a_material_reviewed_by_the_wrong_person(tmp_path, name, reviewer):
-    found = step_findings(steps_book(tmp_path, material(name, 6, reviewer)))
+def test_a_material_reviewed_by_the_wrong_person(name, reviewer):
+    found = step_findings(in_memory(material(name, 6, reviewer)))
     assert ("material-reviewer-wrong", L.MATERIALS, L.a1(material_row(name), 6)) in where(found)
     assert severity(found, "material-reviewer-wrong") == {"error"}
 
 
-def test_a_review_unsigned_or_returned(tmp_path):
+def test_a_review_unsigned_or_returned():
     cells = material(PLAIN, 7, None)
     cells[L.MATERIALS][L.a1(material_row(FLAGGED), 7)] = "退回修改"
-    found = step_findings(steps_book(tmp_path, cells))
+    found = step_findings(in_memory(cells))
     assert {("material-not-signed", L.MATERIALS, L.a1(material_row(PLAIN), 7)),
             ("material-returned", L.MATERIALS, L.a1(material_row(FLAGGED), 7))} <= where(found)
     assert severity(found, "material-returned") == {"warning"}
 
 
-def test_nobody_reviews_his_own(tmp_path):
-    found = step_findings(steps_book(tmp_path, material(SECRETARY, 6, SECRETARY)))
+def test_nobody_reviews_his_own():
+    found = step_findings(in_memory(material(SECRETARY, 6, SECRETARY)))
     assert ("material-self-review", L.MATERIALS, L.a1(material_row(SECRETARY), 6)) in where(found)
 
 
 # --- meetings (R15) ---------------------------------------------------------------
 
-def test_a_meeting_announced_one_day_before(tmp_path):
-    found = step_findings(steps_book(tmp_path, {L.MEETINGS: {"B3": day(8, 24)}}))
+def test_a_meeting_announced_one_day_before():
+    found = step_findings(in_memory({L.MEETINGS: {"B3": day(8, 24)}}))
     assert where(found) - {("schedule-too-short", SCHEDULE, "B12")} == {
         ("meeting-announced-late", L.MEETINGS, "B3")}
     late = next(f for f in found if f.code == "meeting-announced-late")
     assert late.severity == "warning" and "提前了 1 天" in late.message
 
 
-def test_two_days_before_is_in_time_and_the_meeting_falls_in_step_5(tmp_path):
-    found = step_findings(steps_book(tmp_path, {L.MEETINGS: {"B3": day(8, 23), "C4": day(8, 29)}}))
+def test_two_days_before_is_in_time_and_the_meeting_falls_in_step_5():
+    found = step_findings(in_memory({L.MEETINGS: {"B3": day(8, 23), "C4": day(8, 29)}}))
     assert where(found) - {("schedule-too-short", SCHEDULE, "B12")} == {
         ("meeting-outside-schedule", L.MEETINGS, "C4")}
 
@@ -274,22 +284,22 @@ def test_two_days_before_is_in_time_and_the_meeting_falls_in_step_5(tmp_path):
     (6, None, "absence-no-makeup"),
     (6, day(8, 20), "absence-makeup-early"),
 ])
-def test_an_absence_on_official_business(tmp_path, col, value, code):
+def test_an_absence_on_official_business(col, value, code):
     r = attendance_row(ABSENT)
-    found = step_findings(steps_book(tmp_path, {L.MEETINGS: {L.a1(r, col): value}}))
+    found = step_findings(in_memory({L.MEETINGS: {L.a1(r, col): value}}))
     assert (code, L.MEETINGS, L.a1(r, col)) in where(found)
 
 
-def test_a_health_absence_needs_no_make_up(tmp_path):
+def test_a_health_absence_needs_no_make_up():
     r = attendance_row(PLAIN)
     cells = {L.MEETINGS: {L.a1(r, 2): "缺席", L.a1(r, 3): "身体原因"}}
-    assert not [f for f in step_findings(steps_book(tmp_path, cells))
+    assert not [f for f in step_findings(in_memory(cells))
                 if f.code.startswith(("absence-", "attendance-"))]
 
 
-def test_attendance_left_blank_once_the_sheet_is_started(tmp_path):
+def test_attendance_left_blank_once_the_sheet_is_started():
     r = attendance_row(LEADER, leadership=True)
-    found = step_findings(steps_book(tmp_path, {L.MEETINGS: {L.a1(r, 2): None}}))
+    found = step_findings(in_memory({L.MEETINGS: {L.a1(r, 2): None}}))
     assert ("attendance-missing", L.MEETINGS, L.a1(r, 2)) in where(found)
 
 
@@ -299,21 +309,21 @@ def opinion(k, col, value):
     return {L.OPINIONS: {L.a1(L.REGISTER_FIRST_ROW + k, col): value}}
 
 
-def test_a_personal_attack_is_never_fed_back(tmp_path):
-    found = step_findings(steps_book(tmp_path, opinion(2, 6, "已反馈")))
+def test_a_personal_attack_is_never_fed_back():
+    found = step_findings(in_memory(opinion(2, 6, "已反馈")))
     assert ("opinion-attack-fed-back", L.OPINIONS, "G5") in where(found)
     assert severity(found, "opinion-attack-fed-back") == {"error"}
 
 
-def test_only_opinions_about_a_member_must_be_fed_back(tmp_path):
-    found = step_findings(steps_book(tmp_path, opinion(0, 6, "不反馈")))  # about the leadership
+def test_only_opinions_about_a_member_must_be_fed_back():
+    found = step_findings(in_memory(opinion(0, 6, "不反馈")))  # about the leadership
     assert not [f for f in found if f.code.startswith("opinion-")]
 
 
-def test_opinions_about_a_member_are_fed_back_before_step_7(tmp_path):
-    found = step_findings(steps_book(tmp_path, opinion(1, 7, day(8, 29))))
+def test_opinions_about_a_member_are_fed_back_before_step_7():
+    found = step_findings(in_memory(opinion(1, 7, day(8, 29))))
     assert ("opinion-fed-back-late", L.OPINIONS, "H4") in where(found)
-    found = step_findings(steps_book(tmp_path / "pending", opinion(1, 6, "未反馈")))
+    found = step_findings(in_memory(opinion(1, 6, "未反馈")))
     assert ("opinion-not-fed-back", L.OPINIONS, "G4") in where(found)
 
 
@@ -323,8 +333,8 @@ def test_opinions_about_a_member_are_fed_back_before_step_7(tmp_path):
     (0, "八月", "register-date-bad"),
     (4, None, "opinion-incomplete"),
 ])
-def test_an_opinion_row_from_the_lists(tmp_path, col, value, code):
-    found = step_findings(steps_book(tmp_path, opinion(0, col, value)))
+def test_an_opinion_row_from_the_lists(col, value, code):
+    found = step_findings(in_memory(opinion(0, col, value)))
     assert (code, L.OPINIONS, L.a1(L.REGISTER_FIRST_ROW, col)) in where(found)
 
 
@@ -348,23 +358,23 @@ def test_the_opinion_summary_counts_by_target_and_channel(tmp_path):
 
 # --- “四查四看” and the roster's roles -------------------------------------------------
 
-def test_a_started_checklist_needs_every_result(tmp_path):
-    found = step_findings(steps_book(tmp_path, {L.CHECKLIST: {"B4": None, "C5": None}}))
+def test_a_started_checklist_needs_every_result():
+    found = step_findings(in_memory({L.CHECKLIST: {"B4": None, "C5": None}}))
     assert {("checklist-result-missing", L.CHECKLIST, "B4"),
             ("checklist-evidence-missing", L.CHECKLIST, "C5")} <= where(found)
 
 
-def test_registers_not_started_give_one_warning_each(tmp_path):
-    found = step_findings(steps_book(tmp_path, registers=False))
+def test_registers_not_started_give_one_warning_each():
+    found = step_findings(in_memory(registers=False))
     empty = [f for f in found if f.code == "register-empty"]
     assert {f.sheet for f in empty} == {L.OPINIONS, L.TALKS, L.MATERIALS, L.MEETINGS,
                                         L.CHECKLIST}
     assert not [f for f in found if f.is_error]
 
 
-def test_an_unknown_role_and_a_supervisor_not_in_the_leadership(tmp_path):
+def test_an_unknown_role_and_a_supervisor_not_in_the_leadership():
     cells = {L.ROSTER: {L.a1(5, L.ROSTER_ROLE_COL): "组长", L.a1(3, L.ROSTER_ROLE_COL + 1): PLAIN}}
-    found = step_findings(steps_book(tmp_path, cells))
+    found = step_findings(in_memory(cells))
     assert {("role-unknown", L.ROSTER, "C6"), ("role-supervisor-unknown", L.ROSTER, "D4")} <= \
         where(found)
 
@@ -413,15 +423,15 @@ def test_the_cli_counts_materials_from_a_folder(tmp_path):
     ({L.OPINIONS: {"B3": "电话"}}, "register-choice-bad", "B3"),
     ({L.MATERIALS: {"B2": "人数"}}, "header-changed", "B2"),
 ])
-def test_step_findings_on_their_cells(tmp_path, cells, code, cell):
-    found = step_findings(steps_book(tmp_path, cells))
+def test_step_findings_on_their_cells(cells, code, cell):
+    found = step_findings(in_memory(cells))
     sheet = next(iter(cells))
     assert (code, sheet, cell) in where(found)
 
 
-def test_a_roster_without_its_branch_secretary(tmp_path):
+def test_a_roster_without_its_branch_secretary():
     rows = [r if r[0] != BRANCH else (BRANCH, "科员", "", "", "") for r in S.ROSTER]
-    found = step_findings(steps_book(tmp_path, rows=rows))
+    found = step_findings(in_memory(rows=rows))
     assert ("role-missing", L.ROSTER, "C1") in where(found)
 
 
@@ -469,13 +479,13 @@ def test_the_town_summary_shows_each_branchs_steps(tmp_path):
     assert community["各环节错误"] == 0
 
 
-def test_roles_named_after_the_book_was_made(tmp_path):
+def test_roles_named_after_the_book_was_made():
     rows = [(n, duty, "支部书记" if n == BRANCH else "", "", "") for n, duty, *_ in S.ROSTER]
     first_member = L.REGISTER_FIRST_ROW  # no 领导班子 row: nobody was leadership when made
     cells = {L.ROSTER: {L.a1(1, L.ROSTER_ROLE_COL): "镇党委负责人"},
              L.MATERIALS: {L.a1(first_member, 2): 2500},
              L.MEETINGS: {"B3": day(8, 22)}}
-    found = step_findings(steps_book(tmp_path, cells, registers=False, rows=rows))
+    found = step_findings(in_memory(cells, registers=False, rows=rows))
     assert {("role-after-build", L.MATERIALS, "A3"),
             ("role-after-build", L.MEETINGS, L.a1(L.ATTENDANCE_HEADER_ROW, 0))} <= where(found)
 
@@ -502,14 +512,14 @@ def test_split_carries_the_roles_of_a_town_roster(tmp_path):
 
 
 
-def test_a_name_with_a_space_inside_is_one_name(tmp_path):
+def test_a_name_with_a_space_inside_is_one_name():
     padded = "欧阳　修"  # a full-width space, as rosters pad names to line up
     rows = [*S.ROSTER, (padded, "科员", "", "", "")]
     r = talk_row(5)
     cells = {L.TALKS: {L.a1(r, 0): day(8, 24), L.a1(r, 1): BRANCH, L.a1(r, 2): f"{padded}、{PLAIN}",
                        L.a1(r, 4): "一对多"}}
-    path = steps_book(tmp_path, cells, rows=rows)
-    found = step_findings(path)
+    book = in_memory(cells, rows=rows)
+    found = step_findings(book)
     assert not [f for f in found if f.code in ("talk-member-unknown", "register-names-separated")]
     assert not [f for f in found if f.code == "talk-should-missing" and padded in f.message
                 and BRANCH in f.message]
@@ -524,25 +534,26 @@ def test_a_length_typed_with_its_unit_or_a_thousands_comma(tmp_path, typed, leng
         assert b.cells(L.MATERIALS)[L.a1(material_row(PLAIN), 2)].value == length
 
 
-def test_a_length_that_is_no_count_is_reported_once(tmp_path):
-    found = step_findings(steps_book(tmp_path, material(PLAIN, 2, "9" * 400)))
+def test_a_length_that_is_no_count_is_reported_once():
+    found = step_findings(in_memory(material(PLAIN, 2, "9" * 400)))
     assert [f.code for f in found if f.cell == L.a1(material_row(PLAIN), 2)] == [
         "material-length-bad"]
 
 
 def test_a_day_of_1900_in_a_date_cell_is_no_date(tmp_path):
+    # through the file: python-calamine reads a number in a date cell as a datetime
     found = step_findings(steps_book(tmp_path, {L.MEETINGS: {"B3": 8.22}}))
     assert ("register-date-bad", L.MEETINGS, "B3") in where(found)
 
 
-def test_members_in_a_talk_the_masses_joined_talked_with_the_masses(tmp_path):
+def test_members_in_a_talk_the_masses_joined_talked_with_the_masses():
     r = talk_row(4)  # 周国平 and 吴晓燕 with the masses, now as 李志强's members
     cells = {L.TALKS: {L.a1(r, 1): BRANCH, L.a1(r, 2): f"{PLAIN}、{FLAGGED}", L.a1(r, 4): "一对多"}}
-    found = step_findings(steps_book(tmp_path, cells))
+    found = step_findings(in_memory(cells))
     assert not [f for f in found if f.code.startswith("talk-")]
     r2 = {L.TALKS: {L.a1(r, 1): f"{PLAIN}、{FLAGGED}", L.a1(r, 2): BRANCH, L.a1(r, 3): None,
                     L.a1(r, 4): "多对多"}}  # several talkers with one: the seed's 多对多
-    found = step_findings(steps_book(tmp_path / "one", r2))
+    found = step_findings(in_memory(r2))
     assert "talk-form-mismatch" not in {f.code for f in found}
 
 

@@ -71,7 +71,8 @@ def read_roster(path) -> Roster:
         rows = _xlsx_rows(path, _read_bytes(path))
     else:
         raise RosterError(
-            path, f"不支持的文件格式“{suffix or '无扩展名'}”,名册只接受 CSV 或 XLSX 文件(.csv、.xlsx、.xlsm)"
+            path, f"不支持的文件格式“{suffix or '无扩展名'}”,名册只接受 CSV 或 XLSX 文件(.csv、.xlsx、.xlsm)",
+            code="roster-format-unsupported",
         )
     return _build(path, [[clean(v) for v in r] for r in rows])
 
@@ -104,13 +105,14 @@ def _read_bytes(path):
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise RosterError(path, "文件不存在,请检查路径和文件名") from None
+        raise RosterError(path, "文件不存在,请检查路径和文件名", code="roster-file-missing") from None
     except IsADirectoryError:
-        raise RosterError(path, "这是一个文件夹,不是名册文件") from None
+        raise RosterError(path, "这是一个文件夹,不是名册文件", code="roster-is-folder") from None
     except PermissionError:
-        raise RosterError(path, "没有权限读取该文件(如果它正在 Excel 中打开,请先关闭)") from None
+        raise RosterError(path, "没有权限读取该文件(如果它正在 Excel 中打开,请先关闭)",
+                          code="roster-no-permission") from None
     except OSError as e:
-        raise RosterError(path, f"无法读取该文件:{e.strerror or e}") from None
+        raise RosterError(path, f"无法读取该文件:{e.strerror or e}", code="roster-unreadable") from None
 
 
 def _csv_rows(path, data):
@@ -122,11 +124,12 @@ def _csv_rows(path, data):
         except UnicodeDecodeError:
             continue
     else:
-        raise RosterError(path, "无法识别文件编码(应为 UTF-8 或 GBK/GB18030),请在 Excel 中另存为“CSV UTF-8”或 XLSX")
+        raise RosterError(path, "无法识别文件编码(应为 UTF-8 或 GBK/GB18030),请在 Excel 中另存为“CSV UTF-8”或 XLSX",
+                          code="roster-encoding")
     try:
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except csv.Error as e:
-        raise RosterError(path, f"CSV 格式错误,无法读取:{e}") from None
+        raise RosterError(path, f"CSV 格式错误,无法读取:{e}", code="roster-csv-bad") from None
 
 
 def _delimiter(text):
@@ -149,25 +152,26 @@ def _xlsx_rows(path, data):
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = book.sheet_names
         if not names:
-            raise RosterError(path, "工作簿里没有工作表")
+            raise RosterError(path, "工作簿里没有工作表", code="roster-no-sheet")
         sheet = next((n for n in names if n.strip() == SHEET), names[0])
         # skip_empty_area=False keeps leading empty rows, so indexes are true row numbers.
         return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except RosterError:
         raise
     except PasswordError:
-        raise RosterError(path, "文件设置了密码保护,请取消密码后再使用") from None
+        raise RosterError(path, "文件设置了密码保护,请取消密码后再使用", code="roster-encrypted") from None
     except CalamineError:
-        raise RosterError(path, "不是有效的 XLSX 文件(可能已损坏,或只是把扩展名改成了 .xlsx)") from None
+        raise RosterError(path, "不是有效的 XLSX 文件(可能已损坏,或只是把扩展名改成了 .xlsx)",
+                          code="roster-xlsx-bad") from None
     except Exception as e:  # a third-party parser on a clerk's file: never a traceback
-        raise RosterError(path, f"无法读取该 XLSX 文件:{e}") from None
+        raise RosterError(path, f"无法读取该 XLSX 文件:{e}", code="roster-xlsx-unreadable") from None
 
 
 def _build(path, rows):
     """Find the header, check every row, and make the Roster."""
     start = next((i for i, r in enumerate(rows) if any(r)), None)
     if start is None:
-        raise RosterError(path, "文件是空的,没有表头和人员")
+        raise RosterError(path, "文件是空的,没有表头和人员", code="roster-file-empty")
     # A title such as "某某支部党员名册" often sits above the header: take the
     # first row that has a 姓名 cell among the first few, else the first row.
     named = next((i for i, r in enumerate(rows[:TITLE_ROWS + 1])
@@ -186,13 +190,15 @@ def _build(path, rows):
             index.append(i)
     for key in (NAME, DUTY):
         if columns.count(key) > 1:
-            raise RosterError(path, f"表头里有多个“{key}”列,无法确定用哪一列", row=header_row)
+            raise RosterError(path, f"表头里有多个“{key}”列,无法确定用哪一列", row=header_row,
+                              code="roster-column-twice")
     if NAME not in columns:
         raise RosterError(
             path,
             f"缺少“{NAME}”列;这一行作为表头,找到的列是:{'、'.join(columns)}"
             "(请把“姓名”写在表头行)",
             row=header_row,
+            code="roster-name-column-missing",
         )
     name_at = index[columns.index(NAME)]
     duty_at = index[columns.index(DUTY)] if DUTY in columns else None
@@ -206,14 +212,17 @@ def _build(path, rows):
         stray = next((i for i, v in enumerate(cells) if v and i not in headed), None)
         if stray is not None:
             raise RosterError(
-                path, f"第 {col(stray)} 列有内容“{cells[stray]}”,但该列没有表头", row=n
+                path, f"第 {col(stray)} 列有内容“{cells[stray]}”,但该列没有表头", row=n,
+                code="roster-column-unheaded",
             )
         cells = cells + [""] * (len(header) - len(cells))
         name = cells[name_at]
         if not name:
-            raise RosterError(path, f"“{NAME}”为空,但这一行有其他内容", row=n)
+            raise RosterError(path, f"“{NAME}”为空,但这一行有其他内容", row=n,
+                              code="roster-name-empty")
         if name in seen:
-            raise RosterError(path, f"姓名“{name}”重复,第 {seen[name]} 行已有同名人员", row=n)
+            raise RosterError(path, f"姓名“{name}”重复,第 {seen[name]} 行已有同名人员", row=n,
+                              code="roster-name-twice")
         seen[name] = n
         members.append(
             Member(
@@ -224,9 +233,9 @@ def _build(path, rows):
             )
         )
     if not members:
-        raise RosterError(path, "名册里没有任何人员(表头下面没有内容)")
+        raise RosterError(path, "名册里没有任何人员(表头下面没有内容)", code="roster-no-members")
     if len(members) > MAX_MEMBERS:
-        raise RosterError(path, too_many(len(members)))
+        raise RosterError(path, too_many(len(members)), code="roster-too-many")
     return Roster(path=path, columns=tuple(columns), members=tuple(members))
 
 

@@ -117,9 +117,9 @@ _NUMBER_PREFIX = re.compile(r"^[0-9\uff10-\uff19]+[\s._\-\uff0e\u3001\u2013\u201
 class WordCountError(XlsheetsError):
     """A material (or its folder) cannot be read; names the file, says why in Chinese."""
 
-    def __init__(self, path, problem, kind="文件"):
+    def __init__(self, path, problem, kind="文件", code=None):
         self.path, self.problem = str(path), problem
-        super().__init__(f"{kind} {self.path}:{problem}")
+        super().__init__(f"{kind} {self.path}:{problem}", code=code)
 
 
 @dataclass

@@ -55,9 +55,9 @@ def read_error(path, error):
 class BookError(XlsheetsError):
     """A workbook file cannot be read or patched; the message names the file."""
 
-    def __init__(self, path, problem):
+    def __init__(self, path, problem, code=None):
         self.path, self.problem = str(path), problem
-        super().__init__(f"工作簿 {self.path}:{problem}")
+        super().__init__(f"工作簿 {self.path}:{problem}", code=code)
 
 
 class Forbidden(Exception):
