@@ -212,3 +212,21 @@ def _peer_means(path):
     cols = F.header_columns(ws, L.SUMMARY_HEADER_ROW + 1)
     col = next(c for h, c in cols.items() if h.startswith("党员互评平均分("))
     return {n: ws.cell(r, col).value for n, r in _summary_rows(ws).items()}
+
+
+
+def _note(path):
+    ws = openpyxl.load_workbook(path)["附件3 测评表"]
+    return [c.value for row in ws.iter_rows() for c in row
+            if isinstance(c.value, str) and c.value.startswith("注:")]
+
+
+def test_ballot_form_note_follows_the_unit(tmp_path):
+    """附件3's printed note: the seed's words for a plain unit, the unit's own rule where it trims."""
+    head = ("注:党支部在发放和汇总此表时,按党员互评、群众参评、支委会考评三个层次进行。党员综合得分=党员互评"
+            "平均分×40%+群众参评平均分×30%+支委会考评平均分×30%")
+    assert _note(_build(tmp_path, definitions.load())) == [head + "(计算平均分时,不去最高和最低分)。"]
+    trimmed = _set(tmp_path, _unit_option('averaging = "trimmed"'))
+    assert _note(_build(tmp_path, trimmed)) == [
+        head + "(计算平均分时,去掉该党员在这一层次中合计分最高的一张和最低的一张测评票,再求平均;"
+        "这一层次的测评票不足3张时,按全部测评票求平均)。"]

@@ -14,6 +14,10 @@ from xlsheets.core.numbers import to_fraction
 AVERAGINGS = ("mean", "trimmed")
 
 
+# "trimmed" drops one highest and one lowest total only when a member has at least
+# this many ballots in the group; else the plain mean (说明 and 附件3 say so).
+TRIM_MINIMUM = 3
+
 def group_mean(totals, averaging="mean"):
     """Mean of one member's ballot totals in one group (R5); None when empty.
 
@@ -30,7 +34,7 @@ def group_mean(totals, averaging="mean"):
     values = sorted(to_fraction(t) for t in totals)
     if not values:
         return None
-    if averaging == "trimmed" and len(values) >= 3:
+    if averaging == "trimmed" and len(values) >= TRIM_MINIMUM:
         values = values[1:-1]
     return sum(values) / len(values)
 

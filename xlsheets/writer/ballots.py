@@ -10,7 +10,20 @@ from xlsheets.workbook import layout as L
 from xlsheets.core.cells import total_formula
 from xlsheets.core.figures import cached
 from xlsheets.writer.formats import a4, protect, score_column
+from xlsheets.writer.intro import PLAIN_RULE, averaging_rule
 
+
+
+SEED_RULE = "(计算平均分时,不去最高和最低分)"
+
+
+def ballot_note(defs, unit):
+    """附件3's note in the set's words, with the unit's own averaging rule where the unit
+    trims: the printed form must not tell its clerks the seed's rule."""
+    note, rule = defs.ballot["note"], averaging_rule(defs.groups, unit)
+    if rule == PLAIN_RULE:
+        return note
+    return note.replace(SEED_RULE, rule) if SEED_RULE in note else note + rule
 
 
 def write_form(wb, ctx):
@@ -41,7 +54,7 @@ def write_form(wb, ctx):
             ws.write_blank(row, c, None, f.text_center)
         row += 1
     ws.set_row(row, 48)
-    ws.merge_range(row, 0, row, last, d.ballot["note"], f.note)
+    ws.merge_range(row, 0, row, last, ballot_note(d, ctx.unit), f.note)
     a4(ws, repeat=(1, 4), area=(0, 0, row, last))
     protect(ws)
 

@@ -12,15 +12,14 @@ its formulas apply. For the seed's 2005 set it reads as the seed words it.
 """
 
 from xlsheets.core.figures import MISSING, REWEIGHTED
+from xlsheets.core.scoring import TRIM_MINIMUM
 from xlsheets.workbook import layout as L
 from xlsheets.writer.formats import a4
 
-# core.scoring.group_mean: "trimmed" drops one highest and one lowest total only
-# when a member has at least this many ballots in the group; else the plain mean.
-TRIM_MINIMUM = 3
 
 _NUMERALS = "零一两三四五六七八九十"  # 两, not 二, before a measure word (两天, 两张)
 
+PLAIN_RULE = "(计算平均分时不去最高和最低分)"
 _TRIM = "去掉该党员在这一层次中合计分最高的一张和最低的一张测评票,再求平均"
 _FEW = f"这一层次的测评票不足{TRIM_MINIMUM}张时,按全部测评票求平均"
 
@@ -40,12 +39,13 @@ def _formula(groups):
     return "党员综合得分=" + "+".join(f"{g.mean_label}×{_pct(g.weight)}" for g in groups)
 
 
-def _averaging(groups, unit):
-    """The bracket after the formula: how each group's mean is taken (R5)."""
+def averaging_rule(groups, unit):
+    """The bracket after the formula: how each group's mean is taken (R5); 附件3's note
+    carries it too."""
     trimmed = [g for g in groups if (unit.averaging or g.averaging) == "trimmed"]
     plain = [g for g in groups if g not in trimmed]
     if not trimmed:
-        return "(计算平均分时不去最高和最低分)"
+        return PLAIN_RULE
     if not plain:
         return f"(计算平均分时,{_TRIM};{_FEW})"
     return (f"(计算{'、'.join(g.mean_label for g in trimmed)}时,{_TRIM},{_FEW};"
@@ -80,7 +80,7 @@ def guide(defs, unit):
         f"2. 按回收的《党员分析评议测评表》(附件3),在{sheets}{_count(len(groups))}张录入表中逐票录入各项得分;票号和党员姓名已预先填好,只需输入分数。",
         "3. 每项分数在 0 到该项分值之间;一行只录了部分项目会以黄色标出,超出分值的分数以红色标出,合计显示“不完整”或“超出分值”。",
         "4. 没有测评某党员的整行留空即可;多出的测评票请录入到预留的空行,并从下拉列表中选择党员姓名。",
-        f"5. “汇总”表按“{_formula(groups)}”自动计算{_averaging(groups, unit)};{_missing(groups, unit)}",
+        f"5. “汇总”表按“{_formula(groups)}”自动计算{averaging_rule(groups, unit)};{_missing(groups, unit)}",
         "6. “回头看录入”表每行录入一份回收的“回头看”群众测评表,附件5自动计算各项测评分;附件6在标签正下方的浅黄色单元格中填写人数,合计、占参评人员的百分比和满意率自动计算。",
         "7. 附件4《党员评议意见表》的姓名、职务和测评综合得分自动带出,其余栏目由支委会填写后打印,每人一页。",
         f"8. {_count(len(defs.steps))}个环节的登记:“名册”中填写角色({'、'.join(p.roles)},多个用“、”分隔)、{p.head}的分管领导和群众反映问题较多的同志;"
