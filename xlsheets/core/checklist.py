@@ -4,7 +4,7 @@ from xlsheets.workbook import layout as L
 from xlsheets.core.registers import Sheet, blank, empty, header
 from xlsheets.core.roles import text
 
-CHECK, RESULT, EVIDENCE = range(3)
+CHECK, RESULT, EVIDENCE = L.ChecklistCol
 
 
 def check(defs, grids, out, fixes):

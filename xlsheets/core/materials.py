@@ -21,7 +21,7 @@ from xlsheets.core.registers import Sheet, blank, empty, header
 from xlsheets.core.roles import leadership, text
 from xlsheets.core.values import BAD, BLANK, NUMBER, TEXT_NUMBER, read_number, show
 
-NAME, KIND, LENGTH, MINIMUM, EXEMPT, RECORDER, REVIEWER, REVIEW, REMARK = range(9)
+NAME, KIND, LENGTH, MINIMUM, EXEMPT, RECORDER, REVIEWER, REVIEW, REMARK = L.MaterialCol
 TYPED = (LENGTH, EXEMPT, RECORDER, REVIEWER, REVIEW, REMARK)
 
 RULES = (

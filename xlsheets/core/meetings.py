@@ -12,8 +12,8 @@ from xlsheets.core.dates import shown
 from xlsheets.core.registers import Sheet, blank, empty, header
 from xlsheets.core.roles import leadership, text
 
-MEETING, ANNOUNCED, HELD = 0, 1, 2
-NAME, WHICH, STATUS, REASON, HANDED_IN, PRESENTER, MAKEUP = range(7)
+MEETING, ANNOUNCED, HELD, _ = L.MeetingCol
+NAME, WHICH, STATUS, REASON, HANDED_IN, PRESENTER, MAKEUP, _ = L.AttendanceCol
 
 
 def check(defs, grids, people, ranges, out, fixes):

@@ -11,7 +11,7 @@ from xlsheets.core.dates import shown
 from xlsheets.core.registers import Sheet, blank, empty, header
 from xlsheets.core.roles import text
 
-DATE, CHANNEL, CATEGORY, TARGET, CONTENT, ATTACK, FEEDBACK, FED_ON = range(8)
+DATE, CHANNEL, CATEGORY, TARGET, CONTENT, ATTACK, FEEDBACK, FED_ON = L.OpinionCol
 
 
 def targets(defs, names):

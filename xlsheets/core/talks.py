@@ -18,7 +18,7 @@ from xlsheets.core.findings import finding
 from xlsheets.core.registers import Sheet, blank, empty, header
 from xlsheets.core.roles import split_names
 
-DATE, TALKERS, MEMBERS, MASSES, FORM, CONTENT = range(6)
+DATE, TALKERS, MEMBERS, MASSES, FORM, CONTENT = L.TalkCol
 
 RULES = (
     "镇党委负责人必须与每个班子成员谈",

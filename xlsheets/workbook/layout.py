@@ -6,6 +6,7 @@ as in XlsxWriter; ``a1()`` gives the A1 address a clerk sees.
 """
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 from xlsxwriter.utility import quote_sheetname
 
@@ -99,6 +100,38 @@ MEETING_HEADERS = ("会议", "公示日期", "召开日期", "备注")
 ATTENDANCE_HEADERS = ("姓名", "会议", "出席情况", "缺席原因", "事先提交党性分析材料",
                       "代为发言人", "补课日期", "备注")
 CHECKLIST_HEADERS = ("检查内容", "检查结果", "情况及佐证材料")
+
+
+# The registers' columns, 0-based, named once for the writer and the core; each enum
+# follows its header tuple above (checked below), so moving a column is one edit.
+class OpinionCol(IntEnum):
+    DATE, CHANNEL, CATEGORY, TARGET, CONTENT, ATTACK, FEEDBACK, FED_ON = range(8)
+
+
+class TalkCol(IntEnum):
+    DATE, TALKERS, MEMBERS, MASSES, FORM, CONTENT = range(6)
+
+
+class MaterialCol(IntEnum):
+    NAME, KIND, LENGTH, MINIMUM, EXEMPT, RECORDER, REVIEWER, REVIEW, REMARK = range(9)
+
+
+class MeetingCol(IntEnum):
+    MEETING, ANNOUNCED, HELD, REMARK = range(4)
+
+
+class AttendanceCol(IntEnum):
+    NAME, WHICH, STATUS, REASON, HANDED_IN, PRESENTER, MAKEUP, REMARK = range(8)
+
+
+class ChecklistCol(IntEnum):
+    CHECK, RESULT, EVIDENCE = range(3)
+
+
+for _cols, _headers in ((OpinionCol, OPINION_HEADERS), (TalkCol, TALK_HEADERS),
+                        (MaterialCol, MATERIAL_HEADERS), (MeetingCol, MEETING_HEADERS),
+                        (AttendanceCol, ATTENDANCE_HEADERS), (ChecklistCol, CHECKLIST_HEADERS)):
+    assert len(_cols) == len(_headers), _cols
 
 # 征求意见汇总: header in row 2, one row per target (the collective ones, then each
 # member), then 合计; columns: 意见对象 | one per channel | 合计 | 已反馈 | 不反馈.

@@ -3,7 +3,7 @@
 from xlsheets.workbook import layout as L
 from xlsheets.writer.formats import a4, choice, header_row, protect, put, title_row
 
-CHECK, RESULT, EVIDENCE = range(3)
+CHECK, RESULT, EVIDENCE = L.ChecklistCol
 
 
 def write(wb, ctx):

@@ -10,7 +10,7 @@ from xlsheets.writer.formats import a4, choice, header_row, protect, put, title_
 from xlsheets.writer.roster_sheet import leadership
 
 _WIDTHS = (12, 8, 10, 10, 17, 14, 20, 14, 24)  # per MATERIAL_HEADERS
-NAME, KIND, LENGTH, MINIMUM, EXEMPT, RECORDER, REVIEWER, REVIEW, REMARK = range(9)
+NAME, KIND, LENGTH, MINIMUM, EXEMPT, RECORDER, REVIEWER, REVIEW, REMARK = L.MaterialCol
 
 
 def rows(defs, roster):

@@ -11,7 +11,7 @@ from xlsheets.writer.roster_sheet import leadership
 
 _WIDTHS = (20, 20, 14, 24, 20, 12, 14, 20)  # shared by both tables
 NOT_APPLICABLE = "本支部无班子成员,不适用"
-STATUS, REASON, HANDED_IN, PRESENTER, MAKE_UP, REMARK = range(2, 8)  # attendance columns
+_, _, STATUS, REASON, HANDED_IN, PRESENTER, MAKEUP, REMARK = L.AttendanceCol
 
 
 def attendance_rows(defs, roster):
@@ -85,5 +85,5 @@ def _attendance(ws, ctx):
     choice(ws, first, last, PRESENTER, ctx.roster_names_ref, "代为发言人",
            "缺席者委托代为发言的党员,从名册中选择。",
            error="代为发言人应为名册中的党员。")
-    date_column(ws, first, last, MAKE_UP, "补课日期")
+    date_column(ws, first, last, MAKEUP, "补课日期")
     return last

@@ -19,16 +19,16 @@ from xlsheets.writer.formats import (
 )
 
 _WIDTHS = (14, 12, 16, 20, 50, 12, 10, 14)  # per OPINION_HEADERS
-DATE, CHANNEL, CATEGORY, TARGET, TEXT, ATTACK, FEEDBACK, FEEDBACK_DATE = range(8)
+DATE, CHANNEL, CATEGORY, TARGET, CONTENT, ATTACK, FEEDBACK, FED_ON = L.OpinionCol
 
 
 def write_register(wb, ctx):
     """征求意见登记: REGISTER_ROWS entry rows, pre-filled with ``ctx.entries.opinions``."""
     d, f, op = ctx.defs, ctx.fmt, ctx.defs.process.opinions
     ws = log_sheet(wb, f, L.OPINIONS, op["title"], L.OPINION_HEADERS, _WIDTHS,
-                   ctx.entries.opinions, wrapped=(CATEGORY, TEXT))
+                   ctx.entries.opinions, wrapped=(CATEGORY, CONTENT))
     first, end = L.REGISTER_FIRST_ROW, L.REGISTER_LAST_ROW
-    for c, title in ((DATE, "征求日期"), (FEEDBACK_DATE, "反馈日期")):
+    for c, title in ((DATE, "征求日期"), (FED_ON, "反馈日期")):
         date_column(ws, first, end, c, title)
     choice(ws, first, end, CHANNEL, op["channels"], "征求方式", "从下拉列表中选择征求意见的方式。")
     choice(ws, first, end, CATEGORY, d.satisfaction["categories"], "提出人类别",

@@ -18,7 +18,7 @@ from xlsheets.writer.formats import (
 )
 
 _WIDTHS = (14, 16, 22, 20, 10, 48)  # per TALK_HEADERS
-DATE, TALKER, MEMBERS, MASSES, FORM, TEXT = range(6)
+DATE, TALKERS, MEMBERS, MASSES, FORM, CONTENT = L.TalkCol
 NOTE = ("本表由“计算得分”根据谈心活动记录自动生成,请勿手工填写。表中数字为两人之间的谈心次数,"
         "“群众”为与群众谈心的次数,“合计”为本人参加谈心的次数;为 0 的以浅色标出。")
 
@@ -27,11 +27,11 @@ def write_register(wb, ctx):
     """谈心记录: REGISTER_ROWS entry rows, pre-filled with ``ctx.entries.talks``."""
     f, tk = ctx.fmt, ctx.defs.process.talks
     ws = log_sheet(wb, f, L.TALKS, tk["title"], L.TALK_HEADERS, _WIDTHS, ctx.entries.talks,
-                   wrapped=(MEMBERS, MASSES, TEXT))
+                   wrapped=(MEMBERS, MASSES, CONTENT))
     first, end = L.REGISTER_FIRST_ROW, L.REGISTER_LAST_ROW
     date_column(ws, first, end, DATE, "谈心日期")
     several = "可从名册中选择;几人同谈时直接输入姓名,用“、”分隔。"
-    choice(ws, first, end, TALKER, ctx.roster_names_ref, "谈心人", several,
+    choice(ws, first, end, TALKERS, ctx.roster_names_ref, "谈心人", several,
            error="姓名不在名册中。几人同谈时用“、”分隔,请核对。", strict=False)
     choice(ws, first, end, MEMBERS, ctx.roster_names_ref, "谈心对象(党员)",
            several + "群众请填在“谈心对象(群众)”栏。",
