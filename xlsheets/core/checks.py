@@ -239,10 +239,8 @@ def _listed(items, most=3):
 
 
 def _sheets(defs, unit, grids, out):
-    required = [L.INTRO, L.ROSTER, L.schedule_sheet(unit), L.OPINIONS, L.OPINION_SUMMARY,
-                L.TALKS, L.TALK_MATRIX, L.MATERIALS, L.MEETINGS, L.BALLOT_FORM,
-                *(L.entry_sheet(g) for g in defs.groups), L.SUMMARY, L.OPINION,
-                L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION, L.CHECKLIST]
+    # 评定等次 absent is a warning of its own (grading-absent), not a missing sheet
+    required = L.sheet_names(defs.groups, unit, graded=False)
     missing = [s for s in required if s not in grids.sheets]
     for s in missing:
         out.append(finding("sheet-missing", s, "", name=s))

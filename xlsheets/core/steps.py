@@ -70,8 +70,6 @@ SUMMARY_COLUMNS = (
     ("缺席未补课(人)", ("absence-no-makeup",)),
     ("四查四看", None),
 )
-STEP_SHEETS = (L.OPINIONS, L.OPINION_SUMMARY, L.TALKS, L.TALK_MATRIX, L.MATERIALS,
-               L.MEETINGS, L.CHECKLIST, L.ROSTER)
 
 
 def summary(defs, unit, findings, steps):
@@ -107,7 +105,7 @@ def summary(defs, unit, findings, steps):
         else:
             sheets = {_sheet_of(c) for c in what}
             row.append("未填写" if sheets & blank else sum(codes.count(c) for c in what))
-    steps = [f for f in findings if f["sheet"] in STEP_SHEETS or f["sheet"] == schedule_sheet]
+    steps = [f for f in findings if f["sheet"] in L.STEP_SHEETS or f["sheet"] == schedule_sheet]
     errors = sum(f["severity"] == "error" for f in steps)
     return row + [errors, len(steps) - errors]
 

@@ -301,3 +301,17 @@ def account_cell(items, k):
 # 附件4: the committee's grade (“评定等次:优秀”, a formula) in the 备注 row, right of
 # the clerk's remark box (columns B-D); no field is added to the seed's form.
 OPINION_GRADE = (8, 4)
+
+
+# The steps' sheets: the registers of steps 2-5 and 9, and 名册 whose roles they read.
+STEP_SHEETS = (OPINIONS, OPINION_SUMMARY, TALKS, TALK_MATRIX, MATERIALS, MEETINGS, CHECKLIST,
+               ROSTER)
+
+
+def sheet_names(groups, unit, graded):
+    """Every sheet of a branch workbook, in the order the writer writes them: the one list
+    the writer is held to and validate looks for."""
+    return [INTRO, ROSTER, schedule_sheet(unit), OPINIONS, OPINION_SUMMARY, TALKS, TALK_MATRIX,
+            MATERIALS, MEETINGS, BALLOT_FORM, *(entry_sheet(g) for g in groups), SUMMARY,
+            *([GRADES] if graded else []), OPINION, LOOKBACK_ENTRY, LOOKBACK_FORM, SATISFACTION,
+            CHECKLIST]

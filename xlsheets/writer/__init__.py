@@ -142,6 +142,8 @@ def build(defs, unit, roster, path, *, plan=None, entries=None, book_id=None, cr
         lookback_sheet.write_form(wb, ctx, last, ctx.figures.lookback)
         satisfaction_sheet.write(wb, ctx, ctx.figures.satisfaction)
         checklist_sheet.write(wb, ctx)
+        written = [ws.get_name() for ws in wb.worksheets()]
+        assert written == L.sheet_names(defs.groups, unit, defs.grading is not None), written
         wb.close()
         if password is not None:
             Path(tmp).write_bytes(crypto.encrypt_bytes(target.getvalue(), password, path))
