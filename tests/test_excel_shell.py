@@ -17,6 +17,7 @@ import books
 import filling as F
 import remote
 from xlsheets.workbook import layout as L
+from xlsheets.workbook.address import col_name
 from xlsheets.core.stamp import stamp
 from xlsheets.files import report
 from xlsheets.files.compute import compute_file, validate_file
@@ -502,11 +503,7 @@ def test_typed_over_formulas_found_by_reading_formulas(tmp_path, monkeypatch):
 
 
 def _col(n):
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    return col_name(n)
 
 
 @pytest.mark.libreoffice

@@ -7,16 +7,8 @@ cached value (``opinions.summary``), so both agree before anyone recalculates.
 
 from xlsheets.workbook import layout as L
 from xlsheets.core import opinions
-from xlsheets.writer.formats import (
-    a4,
-    choice,
-    date_column,
-    header_row,
-    log_lines,
-    log_sheet,
-    protect,
-    title_row,
-)
+from xlsheets.writer.formats import (a4, choice, date_column, header_row, log_lines, log_sheet,
+                                     protect, title_row)
 
 _WIDTHS = (14, 12, 16, 20, 50, 12, 10, 14)  # per OPINION_HEADERS
 DATE, CHANNEL, CATEGORY, TARGET, CONTENT, ATTACK, FEEDBACK, FED_ON = L.OpinionCol

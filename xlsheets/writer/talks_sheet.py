@@ -6,16 +6,8 @@ count over the whole log would be n² array formulas, so 校验/计算 rewrites 
 
 from xlsheets.workbook import layout as L
 from xlsheets.core import talks
-from xlsheets.writer.formats import (
-    a4,
-    choice,
-    date_column,
-    header_row,
-    log_lines,
-    log_sheet,
-    protect,
-    title_row,
-)
+from xlsheets.writer.formats import (a4, choice, date_column, header_row, log_lines, log_sheet,
+                                     protect, title_row)
 
 _WIDTHS = (14, 16, 22, 20, 10, 48)  # per TALK_HEADERS
 DATE, TALKERS, MEMBERS, MASSES, FORM, CONTENT = L.TalkCol
