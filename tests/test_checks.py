@@ -33,7 +33,7 @@ from xlsheets.core.findings import CATALOGUE, ERROR, WARNING, Finding, finding
 from xlsheets.core.values import BAD, BLANK, NUMBER, TEXT_NUMBER, read_number
 
 PEER, MASS, COMMITTEE = "党员互评", "群众参评", "支委会考评"
-SUMMARY, OPINION, INTRO, ROSTER = L.SUMMARY, L.OPINION, L.INTRO, L.ROSTER
+SUMMARY, OPINION_FORM, INTRO, ROSTER = L.SUMMARY, L.OPINION_FORM, L.INTRO, L.ROSTER
 LB, LB_FORM, SAT = L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION
 CJK = re.compile(r"[\u4e00-\u9fff]")
 COVERED = set()  # codes the cases below produce; checked against the catalogue at the end
@@ -407,7 +407,7 @@ def test_sheet_missing_in_the_file(tmp_path):
 
 
 REQUIRED = [INTRO, ROSTER, "附件1 工作日程表", L.BALLOT_FORM, PEER, MASS, COMMITTEE, SUMMARY,
-            OPINION, LB, LB_FORM, SAT]
+            OPINION_FORM, LB, LB_FORM, SAT]
 
 
 @pytest.fixture(scope="module")
@@ -450,14 +450,14 @@ def test_roster_mismatch_in_summary():
 
 
 def test_roster_mismatch_in_opinion():
-    expect(S.worked(cells={OPINION: {"B13": "李斯"}}),
-           [("roster-mismatch", OPINION, "B13")])
+    expect(S.worked(cells={OPINION_FORM: {"B13": "李斯"}}),
+           [("roster-mismatch", OPINION_FORM, "B13")])
 
 
 def test_roster_renamed():
     outcome = findings_of(S.worked(cells={ROSTER: {"A4": "王武"}}))
     found = codes_cells(outcome.findings)
-    assert {("roster-mismatch", SUMMARY, "B5"), ("roster-mismatch", OPINION, "B23")} <= found
+    assert {("roster-mismatch", SUMMARY, "B5"), ("roster-mismatch", OPINION_FORM, "B23")} <= found
     assert ("ballot-unknown-name", PEER, "B4") in found  # 王五 is no longer on the roster
     assert not outcome.ok
 
@@ -510,7 +510,7 @@ def test_roster_mismatch_from_grids(clean_grids):
 
 @pytest.mark.parametrize("sheet, addr, value", [
     (SUMMARY, "J3", 88), (SUMMARY, "E4", 80), (SUMMARY, "K5", 2), (SUMMARY, "L3", "-"),
-    (OPINION, "F3", 88.17), (LB_FORM, "C4", 9), (LB_FORM, "C14", 93), (SAT, "B5", 35),
+    (OPINION_FORM, "F3", 88.17), (LB_FORM, "C4", 9), (LB_FORM, "C14", 93), (SAT, "B5", 35),
     (SAT, "C8", "80%"), (SAT, "I7", 0.9714),
 ])
 def test_formula_overwritten(sheet, addr, value):

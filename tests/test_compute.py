@@ -298,7 +298,7 @@ def test_summary_shows_rounded_figures_and_keeps_exact_ones(computed):
     assert all(d.hidden for d in ws.column_dimensions.values() if d.min <= 16 <= d.max)
     assert any(d.min <= 13 and 16 <= d.max for d in ws.column_dimensions.values())
     assert [ws[f"K{r}"].value for r in (3, 4, 5)] == [1, 3, 2]
-    opinion = openpyxl.load_workbook(path, data_only=True)[L.OPINION]
+    opinion = openpyxl.load_workbook(path, data_only=True)[L.OPINION_FORM]
     assert opinion["F3"].value == 88.17
 
 

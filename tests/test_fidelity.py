@@ -240,7 +240,7 @@ def computed(tmp_path_factory):
 
 
 def touched_sheets():
-    return {*(L.entry_sheet(g) for g in DEFS.groups), L.SUMMARY, L.GRADES, L.OPINION,
+    return {*(L.entry_sheet(g) for g in DEFS.groups), L.SUMMARY, L.GRADES, L.OPINION_FORM,
             L.LOOKBACK_FORM, L.SATISFACTION}
 
 

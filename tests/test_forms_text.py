@@ -208,7 +208,7 @@ def test_ballot_form_matches_seed(unit_book):
 
 def test_opinion_form_texts(unit_book):
     _, wb = unit_book
-    ws = wb[L.OPINION]
+    ws = wb[L.OPINION_FORM]
     title = "关坝镇先进性教育活动分析评议阶段党员评议意见表"
     all_texts = texts(ws)
     assert all_texts.count(title) == len(NAMES)  # one form per member
@@ -221,7 +221,7 @@ def test_opinion_form_texts(unit_book):
 
 def test_opinion_form_matches_seed(unit_book):
     _, wb = unit_book
-    first = texts(wb[L.OPINION])[1:16]  # after the 附件4 label
+    first = texts(wb[L.OPINION_FORM])[1:16]  # after the 附件4 label
     labels = [re.sub(r"\s", "", t) for i, t in enumerate(first) if i not in (2, 4)]  # no name, duty
     seed4 = seed_section("附件4")
     # The seed splits the title and 努力方向 / (建议) over two lines and lost the
@@ -299,11 +299,11 @@ def test_formula_like_names_stay_text(tmp_path):
         return [c for c in (ws.cell(r, col) for r in range(1, ws.max_row + 1)) if c.value in TRICKY]
 
     places = {L.ROSTER: 1, "党员互评": 2, "群众参评": 2, "支委会考评": 2, L.BALLOT_FORM: 1,
-              L.SUMMARY: 2, L.OPINION: 2}
+              L.SUMMARY: 2, L.OPINION_FORM: 2}
     for sheet, col in places.items():
         found = cells_holding(sheet, col)
         assert {c.value for c in found} == set(TRICKY), sheet
         assert all(c.data_type == "s" for c in found), [(sheet, c.coordinate, c.data_type)
                                                          for c in found]
     # Entry sheets list every name once per planned ballot, 附件4 once per form.
-    assert len(cells_holding(L.OPINION, 2)) == len(TRICKY)
+    assert len(cells_holding(L.OPINION_FORM, 2)) == len(TRICKY)

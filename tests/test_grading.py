@@ -31,7 +31,7 @@ from xlsheets.files.compute import compute_file, validate_file
 from xlsheets.errors import DefinitionError
 from xlsheets.ooxml import BookFile
 
-GRADES, PEER, MASS, INTRO, OPINION = L.GRADES, "党员互评", "群众参评", L.INTRO, L.OPINION
+GRADES, PEER, MASS, INTRO, OPINION_FORM = L.GRADES, "党员互评", "群众参评", L.INTRO, L.OPINION_FORM
 NINE = ("赵一", "钱二", "孙三", "李四", "周五", "吴六", "郑七", "王八", "冯九")
 ONE_EACH = L.BallotPlan((("peer", 1), ("mass", 1), ("committee", 1)), spare=1, lookback=5)
 APPROVED = {"F": 38600, "G": "镇党委"}  # 2005-09-05 as Excel's day number, and by whom
@@ -381,8 +381,8 @@ def test_grade_counts_recalculated_by_libreoffice_equal_pythons(tmp_path):
     assert at(GRADES, "B11") == 50 and at(GRADES, "C11") == 9
     assert at(MASS, "R1") == 1 == gf.typed["mass"]
     # 附件4's 备注 row carries the grade (赵一's form rows 1-10, 钱二's 11-20, ...)
-    assert at(OPINION, "E9") == "评定等次:优秀" and at(OPINION, "E19") == "评定等次:优秀"
-    assert at(OPINION, "E79") == "评定等次:基本合格" and at(OPINION, "E89") == "评定等次:合格"
+    assert at(OPINION_FORM, "E9") == "评定等次:优秀" and at(OPINION_FORM, "E19") == "评定等次:优秀"
+    assert at(OPINION_FORM, "E79") == "评定等次:基本合格" and at(OPINION_FORM, "E89") == "评定等次:合格"
     # compute writes the same figures as cached values
     assert compute_file(path, DEFS).written
     cached = lo.read_values(path)

@@ -40,7 +40,7 @@ def printed(soffice, tmp_path_factory):
 
 def pages_per_sheet(sheets):
     """Every sheet prints on one page except 附件4: one form, one page, per member."""
-    return {s: len(MEMBERS) if s == L.OPINION else 1 for s in sheets}
+    return {s: len(MEMBERS) if s == L.OPINION_FORM else 1 for s in sheets}
 
 
 def first_page(sheets, sheet):
@@ -117,7 +117,7 @@ def test_ballot_form_note_printed_whole(printed):
 
 def test_one_opinion_form_per_member(printed):
     sheets, _, pdf = printed
-    start = first_page(sheets, L.OPINION)
+    start = first_page(sheets, L.OPINION_FORM)
     for k, (name, score) in enumerate(zip(MEMBERS, ("88.17", "79.25", "86.00"))):
         text = page_text(pdf, start + k)
         assert text.count(DEFS.opinion["title"]) == 1, (name, text)
@@ -128,6 +128,6 @@ def test_one_opinion_form_per_member(printed):
 
 def test_opinion_form_note_printed_whole(printed):
     sheets, _, pdf = printed
-    start = first_page(sheets, L.OPINION)
+    start = first_page(sheets, L.OPINION_FORM)
     for k, name in enumerate(MEMBERS):
         assert DEFS.opinion["note"] in page_text(pdf, start + k), name  # 注:若不够书写,可另附页。

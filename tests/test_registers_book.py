@@ -81,9 +81,9 @@ def test_sheet_order(filled):
     *_, wb = filled
     groups = [L.entry_sheet(g) for g in DEFS.groups]
     assert wb.sheetnames == [
-        L.INTRO, L.ROSTER, "附件1 工作日程表", L.OPINIONS, L.OPINION_SUMMARY, L.TALKS,
+        L.INTRO, L.ROSTER, "附件1 工作日程表", L.OPINIONS, L.OPINION_COUNTS, L.TALKS,
         L.TALK_MATRIX, L.MATERIALS, L.MEETINGS, L.BALLOT_FORM, *groups, L.SUMMARY, L.GRADES,
-        L.OPINION, L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION, L.CHECKLIST]
+        L.OPINION_FORM, L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION, L.CHECKLIST]
 
 
 @pytest.mark.parametrize("sheet, headers, title", [
@@ -106,11 +106,11 @@ def test_title_and_header(filled, sheet, headers, title):
 
 def test_summary_and_matrix_headers(filled):
     _, roster, _, wb = filled
-    assert header(wb[L.OPINION_SUMMARY], L.REGISTER_HEADER_ROW) == [
+    assert header(wb[L.OPINION_COUNTS], L.REGISTER_HEADER_ROW) == [
         "意见对象", *OP["channels"], "合计", OP["feedback_done"], OP["feedback_withheld"]]
     assert header(wb[L.TALK_MATRIX], L.REGISTER_HEADER_ROW) == [
         "姓名", *roster.names(), TK["masses_label"], "合计"]
-    assert wb[L.OPINION_SUMMARY]["A1"].value == OP["summary_title"]
+    assert wb[L.OPINION_COUNTS]["A1"].value == OP["summary_title"]
     assert wb[L.TALK_MATRIX]["A1"].value == TK["matrix_title"]
 
 
@@ -167,7 +167,7 @@ def test_opinion_register_cells(filled):
     assert listed(ws, f"B{last}") == list(OP["channels"])
     assert listed(ws, "C3") == list(DEFS.satisfaction["categories"])
     n = len(opinions.targets(DEFS, roster.names()))
-    assert listed(ws, "D3") == L.ref(L.OPINION_SUMMARY, (2, 0), (1 + n, 0))
+    assert listed(ws, "D3") == L.ref(L.OPINION_COUNTS, (2, 0), (1 + n, 0))
     assert listed(ws, "F3") == [OP["attack_value"], "否"]
     assert listed(ws, "G3") == list(OP["feedback"])
     for c in ("A3", f"H{last}"):
@@ -179,11 +179,11 @@ def test_opinion_register_cells(filled):
 
 def test_opinion_summary_formulas_and_cached_values(filled):
     path, roster, entries, wb = filled
-    ws = wb[L.OPINION_SUMMARY]
+    ws = wb[L.OPINION_COUNTS]
     names = roster.names()
     targets = opinions.targets(DEFS, names)
     expected = opinions.summary(DEFS, names, log_lines(entries.opinions))
-    first = L.OPINION_SUMMARY_FIRST_ROW + 1
+    first = L.OPINION_COUNTS_FIRST_ROW + 1
     assert [ws.cell(first + k, 1).value for k in range(len(targets) + 1)] == [*targets, "合计"]
     D = L.ref(L.OPINIONS, (2, 3), (L.REGISTER_LAST_ROW, 3))
     B = L.ref(L.OPINIONS, (2, 1), (L.REGISTER_LAST_ROW, 1))
@@ -195,7 +195,7 @@ def test_opinion_summary_formulas_and_cached_values(filled):
     assert ws.cell(3, k + 2).value.endswith(f',"{OP["attack_value"]}")')
     total = first + len(targets)
     assert ws.cell(total, 2).value == f"=SUM(B3:B{total - 1})"
-    cached = lo.read_values(path)[L.OPINION_SUMMARY]
+    cached = lo.read_values(path)[L.OPINION_COUNTS]
     got = [[int(v) for v in cached[first - 1 + r][1:k + 2]] for r in range(len(targets) + 1)]
     assert got == expected
     assert expected[-1][k - 2] == len(entries.opinions) and expected[-1][-1] == 1
@@ -340,7 +340,7 @@ def test_blank_registers_print_one_page_each(soffice, tmp_path):
     """500 blank entry rows do not print as pages of empty boxes."""
     path = books.make_book(tmp_path)
     wb = openpyxl.load_workbook(path)
-    keep = {L.OPINIONS, L.OPINION_SUMMARY, L.TALKS, L.TALK_MATRIX, L.MATERIALS, L.MEETINGS,
+    keep = {L.OPINIONS, L.OPINION_COUNTS, L.TALKS, L.TALK_MATRIX, L.MATERIALS, L.MEETINGS,
             L.CHECKLIST}
     for ws in [ws for ws in wb if ws.title not in keep]:
         wb.remove(ws)
@@ -355,14 +355,14 @@ def test_opinion_summary_recalculates_to_its_cached_values(soffice, filled, tmp_
     path, *_ = filled
     copy = tmp_path / "机关.xlsx"
     copy.write_bytes(path.read_bytes())
-    before = lo.read_values(copy)[L.OPINION_SUMMARY]
+    before = lo.read_values(copy)[L.OPINION_COUNTS]
     free = f"{L.col(len(OP['channels']) + 6)}1"
-    lo.plant_sentinel(copy, L.OPINION_SUMMARY, free)
-    after = lo.read_values(lo.recalc(copy, tmp_path / "out"))[L.OPINION_SUMMARY]
+    lo.plant_sentinel(copy, L.OPINION_COUNTS, free)
+    after = lo.read_values(lo.recalc(copy, tmp_path / "out"))[L.OPINION_COUNTS]
     assert lo.cell({"s": after}, "s", free) == lo.SENTINEL_VALUE, "recalculated"
-    n = len(before) - L.OPINION_SUMMARY_FIRST_ROW
+    n = len(before) - L.OPINION_COUNTS_FIRST_ROW
     width = len(OP["channels"]) + 4
-    block = lambda rows: [[rows[L.OPINION_SUMMARY_FIRST_ROW + r][c] for c in range(1, width)]
+    block = lambda rows: [[rows[L.OPINION_COUNTS_FIRST_ROW + r][c] for c in range(1, width)]
                           for r in range(n)]
     assert block(after) == block(before)
     assert sum(block(after)[-1]) > 0

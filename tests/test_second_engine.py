@@ -94,9 +94,9 @@ def test_gnumeric_shows_the_rules_rounding(ssconvert, books, which):
             assert row[mc] == r8(mean(HALVES[name][g.key])), (name, header[mc])
         assert row[comp] == r8(composite(name)), name
     assert [rows[L.SUMMARY_FIRST_ROW + i][rank] for i in range(3)] == ["1", "3", "2"]
-    opinion = gn.displayed(path, L.OPINION)
+    opinion = gn.displayed(path, L.OPINION_FORM)
     for i, name in enumerate(HALVES):
-        r, c = i * L.OPINION_ROWS + L.OPINION_SCORE[0], L.OPINION_SCORE[1]
+        r, c = i * L.OPINION_FORM_ROWS + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1]
         assert opinion[r][c] == r8(composite(name))
     form = gn.displayed(path, L.LOOKBACK_FORM)
     first = L.LOOKBACK_FORM_FIRST_ROW

@@ -27,7 +27,7 @@ from xlsheets.ooxml import BookFile
 DEFS = S.DEFS
 SCHEDULE = "附件1 工作日程表"
 STEP_SHEETS = {L.ROSTER, SCHEDULE, "工作日程表", "附件2 工作日程表", L.OPINIONS,
-               L.OPINION_SUMMARY, L.TALKS, L.TALK_MATRIX, L.MATERIALS, L.MEETINGS, L.CHECKLIST}
+               L.OPINION_COUNTS, L.TALKS, L.TALK_MATRIX, L.MATERIALS, L.MEETINGS, L.CHECKLIST}
 
 
 PRODUCED = set()  # codes the cases below produced; checked against the catalogue at the end
@@ -345,9 +345,9 @@ def test_the_opinion_summary_counts_by_target_and_channel(tmp_path):
     outcome = compute_file(path, DEFS)
     assert outcome.written
     with BookFile.open(path) as b:
-        cells = b.cells(L.OPINION_SUMMARY)
+        cells = b.cells(L.OPINION_COUNTS)
     channels = list(DEFS.process.opinions["channels"])
-    row = L.OPINION_SUMMARY_FIRST_ROW + len(DEFS.process.opinions["targets"]) + NAMES.index(HEAD)
+    row = L.OPINION_COUNTS_FIRST_ROW + len(DEFS.process.opinions["targets"]) + NAMES.index(HEAD)
     got = lambda c: cells[L.a1(row, c)].value  # noqa: E731
     assert got(1 + channels.index("座谈会")) == 2
     n = len(channels)

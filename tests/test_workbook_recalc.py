@@ -194,7 +194,7 @@ def test_lookback_means(clerk_book):
 
 
 def test_opinion_form_links_composite(clerk_book):
-    grid = clerk_book[0][L.OPINION]
+    grid = clerk_book[0][L.OPINION_FORM]
     label = DEFS.opinion["fields"][2]  # 测评综合得分
     for name, expected in (("张三", 88.17), ("李四", 79.25), ("王五", 86.00), (F.ZHAO, MISSING)):
         line = grid[F.find_in_col(grid, 1, name)]
@@ -288,9 +288,9 @@ def test_cached_values_match_recalculation(soffice, tmp_path, variant):
     cached_wb = openpyxl.load_workbook(path, data_only=True)
     cached = {(s, r, c): cached_wb[s].cell(r, c).value for s, r, c in cells}
     formula_sheets = {s for s, _, _ in cells}
-    assert formula_sheets == {*(g.name for g in DEFS.groups), L.SUMMARY, L.OPINION,
+    assert formula_sheets == {*(g.name for g in DEFS.groups), L.SUMMARY, L.OPINION_FORM,
                               L.LOOKBACK_ENTRY, L.LOOKBACK_FORM, L.SATISFACTION,
-                              L.OPINION_SUMMARY, L.GRADES}
+                              L.OPINION_COUNTS, L.GRADES}
     numbers = [v for v in cached.values() if isinstance(v, (int, float))]
     texts = [v for v in cached.values() if isinstance(v, str) and v]
     assert len(numbers) >= 50 and texts  # not a vacuous check: figures and 缺票/有误 are cached

@@ -143,7 +143,7 @@ def _print_scores(defs, unit, outcome, echo):
     echo(f"  “回头看”合计 {_shown(outcome.checked.figures.lookback.total)};"
          f"满意率 {_shown(sat.rate)}%(参加测评 {sat.total} 人)")
     row = steps.summary(defs, unit, [f.as_dict() for f in outcome.findings],
-                          outcome.checked.process)
+                          outcome.checked.registers)
     labels = [label for label, _ in steps.SUMMARY_COLUMNS]
     echo("  各环节:" + ";".join(f"{label} {value}" for label, value in zip(labels, row)))
 

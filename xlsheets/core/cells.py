@@ -37,7 +37,7 @@ def formula_cells(defs, members, entry_rows, graded=False):
     cols = [c for pair in pairs for c in pair] + [comp, rank, remark, *exact_means, exact_comp]
     out[L.SUMMARY] = [_a1(L.SUMMARY_FIRST_ROW + i, c) for i in range(members) for c in cols] + [
         _a1(summary_note_row(members), 0)]
-    out[L.OPINION] = [_a1(i * L.OPINION_ROWS + L.OPINION_SCORE[0], L.OPINION_SCORE[1])
+    out[L.OPINION_FORM] = [_a1(i * L.OPINION_FORM_ROWS + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1])
                       for i in range(members)]
     first, n = L.LOOKBACK_FORM_FIRST_ROW, len(defs.lookback_items)
     x = L.LOOKBACK_EXACT_COL
@@ -49,7 +49,7 @@ def formula_cells(defs, members, entry_rows, graded=False):
         _a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k) for k in range(len(levels))] + [
         _a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * len(levels))]
     rows = len(defs.process.opinions["targets"]) + members + 1  # the targets, then 合计
-    out[L.OPINION_SUMMARY] = [_a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c) for r in range(rows)
+    out[L.OPINION_COUNTS] = [_a1(L.OPINION_COUNTS_FIRST_ROW + r, 1 + c) for r in range(rows)
                               for c in range(summary_width(defs))]
     if graded and defs.grading is not None:
         for sheet, cells in grading_cells(defs, members).items():
@@ -65,7 +65,7 @@ def grading_cells(defs, members):
     head, per, graded, total, limit = L.grade_count_rows(defs.grading.grades, members)
     rows += [_a1(r, c) for r in (*per, graded) for c in (1, 2)] + [_a1(total, 1), _a1(limit, 1)]
     out[L.GRADES] = rows
-    out[L.OPINION] = [_a1(i * L.OPINION_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1])
+    out[L.OPINION_FORM] = [_a1(i * L.OPINION_FORM_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1])
                       for i in range(members)]
     return out
 
@@ -88,7 +88,7 @@ def grading_values(defs, figures):
     grades[_a1(total, 1)] = gf.members
     grades[_a1(limit, 1)] = gf.limit
     out[L.GRADES] = grades
-    out[L.OPINION] = {_a1(i * L.OPINION_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1]):
+    out[L.OPINION_FORM] = {_a1(i * L.OPINION_FORM_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1]):
                       opinion_grade_text(grade) for i, grade in enumerate(gf.grades)}
     return out
 
@@ -111,7 +111,7 @@ def register_values(defs, names, opinion_lines, talk_lines):
         return {f"{letters[c]}{first_row + r + 1}": v for r, row in enumerate(rows)
                 for c, v in enumerate(row) if v is not None}
 
-    return {L.OPINION_SUMMARY: cells(L.OPINION_SUMMARY_FIRST_ROW,
+    return {L.OPINION_COUNTS: cells(L.OPINION_COUNTS_FIRST_ROW,
                                      opinions.summary(defs, names, opinion_lines)),
             L.TALK_MATRIX: cells(L.MATRIX_FIRST_ROW, talks.matrix(defs, names, talk_lines))}
 
@@ -142,10 +142,10 @@ def figure_values(defs, figures, entry_rows):
         summary[_a1(r, comp)] = cached(shown(m.composite))
         summary[_a1(r, rank)] = cached(m.rank)
         summary[_a1(r, remark)] = m.remark
-        opinion[_a1(i * L.OPINION_ROWS + L.OPINION_SCORE[0], L.OPINION_SCORE[1])] = cached(
+        opinion[_a1(i * L.OPINION_FORM_ROWS + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1])] = cached(
             shown(m.composite))
     summary[_a1(summary_note_row(len(figures.members)), 0)] = ""
-    out[L.SUMMARY], out[L.OPINION] = summary, opinion
+    out[L.SUMMARY], out[L.OPINION_FORM] = summary, opinion
     first, lb, x = L.LOOKBACK_FORM_FIRST_ROW, figures.lookback, L.LOOKBACK_EXACT_COL
     form = {}
     for k, v in enumerate(lb.means):
@@ -238,7 +238,7 @@ def formula_chain(defs, members, entry_rows):
             means += [count, mean]
         composite = (L.SUMMARY, _a1(row, comp))
         out += [(*composite, tuple(means)), (L.SUMMARY, _a1(row, remark), tuple(means)),
-                (L.OPINION, _a1(i * L.OPINION_ROWS + L.OPINION_SCORE[0], L.OPINION_SCORE[1]),
+                (L.OPINION_FORM, _a1(i * L.OPINION_FORM_ROWS + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1]),
                  (composite,))]
         composites.append(composite)
     composites = tuple(composites)
@@ -254,9 +254,9 @@ def formula_chain(defs, members, entry_rows):
     out.append((L.SATISFACTION, _a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * levels), (total,)))
     width = summary_width(defs)
     targets = len(defs.process.opinions["targets"]) + members
-    counts = tuple((L.OPINION_SUMMARY, _a1(L.OPINION_SUMMARY_FIRST_ROW + r, 1 + c))
+    counts = tuple((L.OPINION_COUNTS, _a1(L.OPINION_COUNTS_FIRST_ROW + r, 1 + c))
                    for r in range(targets) for c in range(width))
     out += [(*count, ()) for count in counts]
-    out += [(L.OPINION_SUMMARY, _a1(L.OPINION_SUMMARY_FIRST_ROW + targets, 1 + c), counts)
+    out += [(L.OPINION_COUNTS, _a1(L.OPINION_COUNTS_FIRST_ROW + targets, 1 + c), counts)
             for c in range(width)]
     return out

@@ -30,7 +30,7 @@ class Checked:
     levels: list
     fixes: dict = field(default_factory=dict)  # {sheet: {A1: number or None}} text made number
     figures: object = None  # figures.Figures
-    process: object = None  # steps.Process: the steps' registers
+    registers: object = None  # steps.Registers: the steps' registers
     repair: object = None  # Repair: names and formulas compute restores
 
 
@@ -255,10 +255,10 @@ def _roster(grids, names, out, missing):
             if name != want:
                 out.append(finding("roster-mismatch", L.SUMMARY, L.a1(row, 1),
                                    actual=name or "", expected=want, row=names.index(want) + 2))
-    if L.OPINION not in missing:
+    if L.OPINION_FORM not in missing:
         for (row, name), (_, want) in zip(grids.opinion, grids.roster):
             if name != want:
-                out.append(finding("roster-mismatch", L.OPINION, L.a1(row, L.OPINION_NAME[1]),
+                out.append(finding("roster-mismatch", L.OPINION_FORM, L.a1(row, L.OPINION_FORM_NAME[1]),
                                    actual=name or "", expected=want, row=names.index(want) + 2))
     if L.SUMMARY not in missing and len(grids.summary) != len(grids.roster):
         longer = len(grids.roster) > len(grids.summary)

@@ -58,7 +58,7 @@ def formula_results(defs, unit, grids, checked):
     registers = dict(checked.figures.registers or {})
     registers.pop(L.TALK_MATRIX, None)  # counts, not formulas
     if fixes.get(L.OPINIONS):  # the summary's COUNTIFS see the cells as typed
-        registers[L.OPINION_SUMMARY] = None
+        registers[L.OPINION_COUNTS] = None
     shown = figure_values(defs, dataclasses.replace(figs, registers=registers),
                           checked.entry_rows)
     if fixes.get(L.SATISFACTION):

@@ -15,7 +15,7 @@ from xlsheets.core.registers import header
 
 
 @dataclass
-class Process:
+class Registers:
     """What the step checks hand on: how many rows the counted registers hold."""
 
     rows: dict = field(default_factory=dict)  # register sheet -> rows typed (opinions, talks)
@@ -38,7 +38,7 @@ def check(defs, unit, grids, out, fixes, counted=None):
     checklist.check(defs, grids, out, fixes)
     if talked or written:  # the rules that name roles are in use
         _roles_named(defs, people, out)
-    return Process(rows={L.OPINIONS: len(grids.opinions), L.TALKS: len(grids.talks)})
+    return Registers(rows={L.OPINIONS: len(grids.opinions), L.TALKS: len(grids.talks)})
 
 
 def _roles_named(defs, people, out):
@@ -75,7 +75,7 @@ SUMMARY_COLUMNS = (
 def summary(defs, unit, findings, steps):
     """One branch's row of 各环节情况: [value per ``SUMMARY_COLUMNS``, 错误, 提醒].
 
-    ``steps`` is the ``Process`` that ``check`` returned (``Checked.process``).
+    ``steps`` is the ``Registers`` that ``check`` returned (``Checked.registers``).
 
     ``findings`` are dicts (as ``Finding.as_dict``); a register not started
     shows 未填写 instead of counts that would read as “nothing missing”.

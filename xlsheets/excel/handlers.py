@@ -505,8 +505,8 @@ def export_opinions_book(book, defs):
     names = xb.sheet_names()
     if _identity(xb, names) is None:
         raise not_ours(xb.name)
-    if L.OPINION not in names:
-        raise UsageError(f"工作簿中没有“{L.OPINION}”工作表(可能被删除或改名),无法导出。")
+    if L.OPINION_FORM not in names:
+        raise UsageError(f"工作簿中没有“{L.OPINION_FORM}”工作表(可能被删除或改名),无法导出。")
     folder = os.path.dirname(book.fullname or "")
     if not folder or not os.path.isdir(folder):
         message = ("请先把工作簿保存到电脑上的文件夹中,再按“导出评议意见表”;"
@@ -518,13 +518,13 @@ def export_opinions_book(book, defs):
         if xb.remote:  # Office.js has no PDF export (and xlwings would hide sheets first)
             raise NotImplementedError
         xb.writes += 1
-        xb.sheet(L.OPINION).to_pdf(path)
+        xb.sheet(L.OPINION_FORM).to_pdf(path)
     except NotImplementedError:
-        message = (f"当前的 Excel 环境不能由程序导出 PDF。请打开“{L.OPINION}”工作表,"
+        message = (f"当前的 Excel 环境不能由程序导出 PDF。请打开“{L.OPINION_FORM}”工作表,"
                    "用“文件 → 另存为(或导出)→ PDF”保存,并选择“仅当前工作表”。")
         xb.alert(message, TITLE)
         return Result([], message=message)
-    message = f"已把“{L.OPINION}”导出为:\n{path}"
+    message = f"已把“{L.OPINION_FORM}”导出为:\n{path}"
     xb.alert(message, TITLE)
     return Result([], message=message)
 

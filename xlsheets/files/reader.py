@@ -214,10 +214,10 @@ def grids_from(source, names, sheet, defs, identity):
     _registers(g, present, sheet)
     if L.SUMMARY in present:
         g.summary = _column(sheet(L.SUMMARY), 1, L.SUMMARY_FIRST_ROW)
-    if L.OPINION in present:
-        s = sheet(L.OPINION)
-        r0, c = L.OPINION_NAME
-        g.opinion = [(i * L.OPINION_ROWS + r0, _text(s.value(i * L.OPINION_ROWS + r0, c)))
+    if L.OPINION_FORM in present:
+        s = sheet(L.OPINION_FORM)
+        r0, c = L.OPINION_FORM_NAME
+        g.opinion = [(i * L.OPINION_FORM_ROWS + r0, _text(s.value(i * L.OPINION_FORM_ROWS + r0, c)))
                      for i in range(len(g.summary))]
     total_col = L.entry_total_col(defs.items)
     for grp in defs.groups:

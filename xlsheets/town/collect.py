@@ -235,7 +235,7 @@ def _branch_figures(defs, outcome, grids):
                          "shares": [num(s) for s in sat.shares], "rate": num(sat.rate)},
         "schedule": f"{dates[0]}至{dates[-1]}" if dates else "(未填写)",
         "steps": steps.summary(defs, unit, [f.as_dict() for f in outcome.findings],
-                                 outcome.checked.process),
+                                 outcome.checked.registers),
         # 评定等次 (None: the definitions do not grade, or an older workbook without it)
         "grading": None if gf is None else {
             "counts": dict(gf.counts), "graded": gf.graded, "members": gf.members,

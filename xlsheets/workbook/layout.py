@@ -16,7 +16,7 @@ INTRO = "说明"
 ROSTER = "名册"
 BALLOT_FORM = "附件3 测评表"
 SUMMARY = "汇总"
-OPINION = "附件4 评议意见表"
+OPINION_FORM = "附件4 评议意见表"
 LOOKBACK_ENTRY = "回头看录入"
 LOOKBACK_FORM = "附件5 回头看测评表"
 SATISFACTION = "附件6 满意度测评表"
@@ -48,10 +48,10 @@ SUMMARY_FIRST_ROW = 2
 LOOKBACK_FIRST_ROW = 1
 LOOKBACK_LAST_ROW = 1000
 
-# 附件4: one form every OPINION_ROWS rows; the name and the score cell within it.
-OPINION_ROWS = 10  # label, title, fields, 3 sections, 2 signatures, remark, note
-OPINION_NAME = (2, 1)
-OPINION_SCORE = (2, 5)
+# 附件4: one form every OPINION_FORM_ROWS rows; the name and the score cell within it.
+OPINION_FORM_ROWS = 10  # label, title, fields, 3 sections, 2 signatures, remark, note
+OPINION_FORM_NAME = (2, 1)
+OPINION_FORM_SCORE = (2, 5)
 
 # 附件5: label, title, header, then one row per item and the 合计 row; the
 # shown 测评分 round the exact means in a hidden column (R8, R9).
@@ -80,7 +80,7 @@ ROSTER_ROLE_COL = 2  # 角色; 分管领导 and 群众反映问题较多 follow
 # in row 2; a clerk's rows start in row 3 (0-based 2). The registers clerks add
 # rows to have REGISTER_ROWS rows, which the summary formulas cover.
 OPINIONS = "征求意见登记"
-OPINION_SUMMARY = "征求意见汇总"
+OPINION_COUNTS = "征求意见汇总"
 TALKS = "谈心记录"
 TALK_MATRIX = "谈心情况表"
 MATERIALS = "党性分析材料"
@@ -140,7 +140,7 @@ MEETING_FIRST_ROW = 2
 MEETING_ROWS = 2  # 支部专题组织生活会, 班子专题民主生活会
 ATTENDANCE_HEADER_ROW = MEETING_FIRST_ROW + MEETING_ROWS + 1
 ATTENDANCE_FIRST_ROW = ATTENDANCE_HEADER_ROW + 1
-OPINION_SUMMARY_FIRST_ROW = 2
+OPINION_COUNTS_FIRST_ROW = 2
 # 谈心情况表: header in row 2 (姓名, then the names across, 群众, 合计), one row
 # per member from row 3; the counts are written by the core, not formulas (a live
 # member-by-member count would be n² array formulas over the whole log).
@@ -304,14 +304,14 @@ OPINION_GRADE = (8, 4)
 
 
 # The steps' sheets: the registers of steps 2-5 and 9, and 名册 whose roles they read.
-STEP_SHEETS = (OPINIONS, OPINION_SUMMARY, TALKS, TALK_MATRIX, MATERIALS, MEETINGS, CHECKLIST,
+STEP_SHEETS = (OPINIONS, OPINION_COUNTS, TALKS, TALK_MATRIX, MATERIALS, MEETINGS, CHECKLIST,
                ROSTER)
 
 
 def sheet_names(groups, unit, graded):
     """Every sheet of a branch workbook, in the order the writer writes them: the one list
     the writer is held to and validate looks for."""
-    return [INTRO, ROSTER, schedule_sheet(unit), OPINIONS, OPINION_SUMMARY, TALKS, TALK_MATRIX,
+    return [INTRO, ROSTER, schedule_sheet(unit), OPINIONS, OPINION_COUNTS, TALKS, TALK_MATRIX,
             MATERIALS, MEETINGS, BALLOT_FORM, *(entry_sheet(g) for g in groups), SUMMARY,
-            *([GRADES] if graded else []), OPINION, LOOKBACK_ENTRY, LOOKBACK_FORM, SATISFACTION,
+            *([GRADES] if graded else []), OPINION_FORM, LOOKBACK_ENTRY, LOOKBACK_FORM, SATISFACTION,
             CHECKLIST]

@@ -14,7 +14,7 @@ from xlsheets.writer.formats import a4, protect
 def write(wb, ctx):
     d, f = ctx.defs, ctx.fmt
     op = d.opinion
-    ws = wb.add_worksheet(L.OPINION)
+    ws = wb.add_worksheet(L.OPINION_FORM)
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 14)
     ws.set_column(2, 2, 12)
@@ -24,7 +24,7 @@ def write(wb, ctx):
     breaks = []
     summary_comp = L.summary_columns(d.groups)[1]
     for i, m in enumerate(ctx.members):
-        r = i * L.OPINION_ROWS
+        r = i * L.OPINION_FORM_ROWS
         if i:
             breaks.append(r)
         ws.write_string(r, 0, "附件4", f.subtitle)
@@ -33,12 +33,12 @@ def write(wb, ctx):
         ws.set_row(r + 2, 32)
         name_l, duty_l, score_l = op["fields"]
         ws.write_string(r + 2, 0, name_l, f.label)
-        ws.write_string(r + L.OPINION_NAME[0], L.OPINION_NAME[1], m.name, f.text_center)
+        ws.write_string(r + L.OPINION_FORM_NAME[0], L.OPINION_FORM_NAME[1], m.name, f.text_center)
         ws.write_string(r + 2, 2, duty_l, f.label)
         ws.write_string(r + 2, 3, m.duty, f.text_center)
         ws.write_string(r + 2, 4, score_l, f.label)
         link = L.ref(L.SUMMARY, (ctx.summary_rows[m.name], summary_comp))
-        ws.write_formula(r + L.OPINION_SCORE[0], L.OPINION_SCORE[1], f"={link}", f.score,
+        ws.write_formula(r + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1], f"={link}", f.score,
                          cached(shown(ctx.figures.members[i].composite)))
         for k, section in enumerate(op["sections"]):
             row = r + 3 + k
@@ -62,7 +62,7 @@ def write(wb, ctx):
             ws.write_formula(r + gr, gc, opinion_grade_formula(i), f.text_center,
                              opinion_grade_text(ctx.figures.grading.grades[i]))
         ws.merge_range(r + 9, 0, r + 9, 5, op["note"], f.note)
-    last = len(ctx.members) * L.OPINION_ROWS - 1
+    last = len(ctx.members) * L.OPINION_FORM_ROWS - 1
     ws.set_h_pagebreaks(breaks)
     a4(ws, area=(0, 0, last, 5), footer=False)  # each form is handed out alone
     protect(ws)

@@ -27,8 +27,8 @@ def write_register(wb, ctx):
            "从下拉列表中选择提出意见者的类别。")
     targets = opinions.targets(d, ctx.roster.names())
     choice(ws, first, end, TARGET, "=" + L.ref(
-        L.OPINION_SUMMARY, (L.OPINION_SUMMARY_FIRST_ROW, 0),
-        (L.OPINION_SUMMARY_FIRST_ROW + len(targets) - 1, 0)),
+        L.OPINION_COUNTS, (L.OPINION_COUNTS_FIRST_ROW, 0),
+        (L.OPINION_COUNTS_FIRST_ROW + len(targets) - 1, 0)),
         "意见对象", "选择意见针对的对象:领导班子、党组织,或名册中的某位党员。",
         error="意见对象应从下拉列表中选择(党员须在名册中)。")
     choice(ws, first, end, ATTACK, [op["attack_value"], "否"], "是否属人身攻击、发泄私愤",
@@ -41,7 +41,7 @@ def write_register(wb, ctx):
 def write_summary(wb, ctx):
     """征求意见汇总: per target, the opinions per channel, 合计, 已反馈 and 不反馈."""
     d, f, op = ctx.defs, ctx.fmt, ctx.defs.process.opinions
-    ws = wb.add_worksheet(L.OPINION_SUMMARY)
+    ws = wb.add_worksheet(L.OPINION_COUNTS)
     names = ctx.roster.names()
     targets = opinions.targets(d, names)
     figures = opinions.summary(d, names, log_lines(ctx.entries.opinions))
@@ -59,7 +59,7 @@ def write_summary(wb, ctx):
 
     target, channel = column(TARGET), column(CHANNEL)
     hr = L.REGISTER_HEADER_ROW + 1  # 1-based header row, for B$2
-    first = L.OPINION_SUMMARY_FIRST_ROW
+    first = L.OPINION_COUNTS_FIRST_ROW
     for k, (name, row) in enumerate(zip(targets, figures)):
         r = first + k
         a = f"$A{r + 1}"
