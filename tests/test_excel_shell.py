@@ -643,10 +643,15 @@ def test_new_book_core_builds_the_workbook(tmp_path):
     assert [n for _, n in grids.roster] == ["甲一", "乙二"]
     from xlsheets.errors import UsageError
 
-    with pytest.raises(UsageError, match="已经存在"):
+    with pytest.raises(UsageError) as refused:
         h.make_book(DEFS, "机关", roster, None)
-    with pytest.raises(UsageError, match="可选的单位有"):
+    assert refused.value.code == "output-exists"
+    with pytest.raises(UsageError) as refused:
         h.make_book(DEFS, "没有这个单位", roster, tmp_path / "x.xlsx")
+    assert refused.value.code == "unit-unknown" and "机关" in str(refused.value)
+    with pytest.raises(UsageError) as refused:
+        h.make_book(DEFS, "机关", roster, tmp_path / "x.xls")
+    assert refused.value.code == "output-not-xlsx"
     # no dialogs on this engine: one message that says how to do it instead
     book = remote.open_book(remote.payload(out))
     result = h.run(lambda b: h.new_book_app(b.app, DEFS), book)

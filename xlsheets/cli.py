@@ -23,7 +23,7 @@ from xlsheets import __version__, writer as book, definitions, demo
 from xlsheets.disk import crypto
 from xlsheets.workbook import layout as L
 from xlsheets.errors import UsageError, XlsheetsError
-from xlsheets.disk.fileio import refuse_if_open
+from xlsheets.files.new_book import new_book, output_path, unit_named
 from xlsheets.files.roster import read_roster
 from xlsheets.disk.terminal import visible
 
@@ -230,19 +230,13 @@ def _demo(args):
 
 def _new(args):
     defs = _defs(args)
-    unit = defs.unit(args.unit)
-    if unit is None:
-        known = "、".join(u.name for u in defs.units)
-        raise UsageError(f"没有单位“{args.unit}”;定义集 {defs.id} 中的单位有:{known}")
-    out = Path(args.out)
-    if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"输出文件 {out} 应以 .xlsx 结尾")
+    # what is wrong with the request is told before a password is asked for
+    output_path(unit_named(defs, args.unit), args.roster, args.out)
     password = _password(args, confirm=True)
-    roster = read_roster(args.roster)
-    plan = _plan(defs, roster, args.ballots, args.lookback_ballots)
-    refuse_if_open(out)
-    identity = book.build(defs, unit, roster, out, plan=plan, book_id=args.id,
-                          created=_created(args.created), password=password)
+    out, unit, roster, identity = new_book(
+        defs, args.unit, args.roster, args.out, book_id=args.id, created=_created(args.created),
+        password=password, plan=lambda roster: _plan(defs, roster, args.ballots,
+                                                     args.lookback_ballots))
     print(f"已生成 {out}:{unit.name},{len(roster.members)} 名党员,"
           f"工作簿编号 {identity['workbook_id']}" + ("(已加密,打开时需输入密码)" if password else ""))
 

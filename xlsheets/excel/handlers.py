@@ -36,6 +36,7 @@ from xlsheets.errors import UsageError, XlsheetsError
 from xlsheets.core.findings import has_errors
 from xlsheets.core.numbers import display
 from xlsheets.core.shown import UNREAD, formula_results, typed_over
+from xlsheets.files.new_book import new_book as build_new_book
 from xlsheets.files.reader import grids_from, identity_from, not_ours, unit_of
 from xlsheets.excel import marks as M
 from xlsheets.excel.sheets import ArraySheet, Workbook
@@ -593,25 +594,9 @@ def import_online_book(book, defs, download=None, group=None):
 
 
 def make_book(defs, unit_name, roster_path, out_path):
-    """The core of 新建工作簿: build a branch workbook; returns its path."""
-    from xlsheets import writer
-    from xlsheets.disk.fileio import refuse_if_open
-    from xlsheets.files.roster import read_roster
-
-    unit = defs.unit((unit_name or "").strip())
-    if unit is None:
-        known = "、".join(u.name for u in defs.units)
-        raise UsageError(f"没有单位“{unit_name}”。可选的单位有:{known}")
-    roster = read_roster(roster_path)
-    out = Path(out_path) if out_path else Path(roster_path).with_name(
-        f"{unit.name}_民主评议工作簿.xlsx")
-    if out.suffix.lower() != ".xlsx":
-        raise UsageError(f"要生成的文件 {out} 应以 .xlsx 结尾。")
-    if out.exists():
-        raise UsageError(f"文件 {out} 已经存在。为免覆盖已填写的内容,请先把它改名或移走,再新建。")
-    refuse_if_open(out)
-    writer.build(defs, unit, roster, out, plan=L.default_plan(defs.groups, len(roster.members)))
-    return out
+    """The core of 新建工作簿: build a branch workbook, never over an existing file;
+    returns its path."""
+    return build_new_book(defs, unit_name, roster_path, out_path, overwrite=False)[0]
 
 
 def new_book_app(app, defs, unit=None, roster=None, out=None):
