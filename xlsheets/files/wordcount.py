@@ -144,23 +144,25 @@ def count_file(path):
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in _OLD_FORMAT:
-        raise WordCountError(path, _OLD_FORMAT[suffix])
+        raise WordCountError(path, _OLD_FORMAT[suffix], code="material-old-format")
     if suffix not in TEXT_SUFFIXES:
         raise WordCountError(path, f"不支持的文件类型“{suffix or '无扩展名'}”,"
-                                   "只能统计 .docx 或 .txt 文件。")
+                                   "只能统计 .docx 或 .txt 文件。", code="material-format-unsupported")
     if path.is_dir():
-        raise WordCountError(path, "这是一个文件夹,不是文档。")
+        raise WordCountError(path, "这是一个文件夹,不是文档。", code="material-is-folder")
     try:
         with open(path, "rb") as f:
             return _count_docx(path, f) if suffix == ".docx" else _count_txt(path, f)
     except OSError as e:
-        raise WordCountError(path, read_error(path, e).problem) from None
+        error = read_error(path, e)
+        raise WordCountError(path, error.problem, code=error.code) from None
 
 
 def _count_txt(path, f):
     """Characters of a text file, decoded chunk by chunk."""
     if os.fstat(f.fileno()).st_size > MAX_TEXT:
-        raise WordCountError(path, f"文本文件超过 {MAX_TEXT >> 20} MB,不像是一份党性分析材料,已拒绝读取。")
+        raise WordCountError(path, f"文本文件超过 {MAX_TEXT >> 20} MB,不像是一份党性分析材料,已拒绝读取。",
+                             code="material-too-large")
     head = f.read(2)
     utf16 = head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
     for encoding in ("utf-16",) if utf16 else ENCODINGS:
@@ -174,43 +176,48 @@ def _count_txt(path, f):
         except UnicodeDecodeError:
             continue
     raise WordCountError(path, "无法识别文本文件的编码(应为 UTF-8 或 GBK/GB18030)。"
-                               "请用记事本打开,“另存为”时选择 UTF-8 编码后再试。")
+                               "请用记事本打开,“另存为”时选择 UTF-8 编码后再试。",
+                         code="material-encoding")
 
 
 def _count_docx(path, f):
     """Characters of the body of a .docx, from an open binary file."""
     magic = f.read(len(CFB_MAGIC))
     if not magic:
-        raise WordCountError(path, "文件是空的(0 字节)。")
+        raise WordCountError(path, "文件是空的(0 字节)。", code="material-file-empty")
     if magic == CFB_MAGIC:
         raise WordCountError(path, "文件已加密(设置了打开密码),或其实是旧版 .doc 格式。"
-                                   "请在 Word 或 WPS 中取消密码,并“另存为” .docx 格式后再试。")
+                                   "请在 Word 或 WPS 中取消密码,并“另存为” .docx 格式后再试。",
+                             code="material-encrypted")
     if not magic.startswith(b"PK"):
-        raise WordCountError(path, _NOT_DOCX)
+        raise WordCountError(path, _NOT_DOCX, code="material-not-docx")
     try:
         check_zip_directory(path, f)
         zf = zipfile.ZipFile(f)
     except BookError as e:
-        raise WordCountError(path, e.problem) from None
+        raise WordCountError(path, e.problem, code=e.code) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
-        raise WordCountError(path, _NOT_DOCX) from None
+        raise WordCountError(path, _NOT_DOCX, code="material-not-docx") from None
     with zf:
         try:
             members = guard_members(path, zf.infolist())
         except BookError as e:
-            raise WordCountError(path, e.problem) from None
+            raise WordCountError(path, e.problem, code=e.code) from None
         lower = {name.lower(): info for name, info in members.items()}
         body = lower.get(_main_part(path, zf, lower) or _DEFAULT_BODY)
         if body is None:
-            raise WordCountError(path, f"其中没有 Word 正文({_DEFAULT_BODY}),{_NOT_DOCX}")
+            raise WordCountError(path, f"其中没有 Word 正文({_DEFAULT_BODY}),{_NOT_DOCX}",
+                                 code="material-no-body")
         if body.file_size > MAX_BODY:
             raise WordCountError(path, f"其中的 {body.filename} 解压后超过 {MAX_BODY >> 20} MB,"
-                                       "疑似损坏或恶意构造的文件,已拒绝读取。")
+                                       "疑似损坏或恶意构造的文件,已拒绝读取。",
+                                 code="material-body-too-large")
         reader = _BodyReader()
         _stream(path, zf, body, reader.parser)
         if not reader.is_word:
             raise WordCountError(path, "其中的正文不是 Word 文档的格式(可能是改了扩展名的其他文件)。"
-                                       "请在 Word 或 WPS 中“另存为” .docx 格式后再试。")
+                                       "请在 Word 或 WPS 中“另存为” .docx 格式后再试。",
+                                 code="material-not-word")
         return reader.count
 
 
@@ -220,7 +227,8 @@ def _main_part(path, zf, lower):
     if rels is None:
         return None
     if rels.file_size > MAX_RELS:
-        raise WordCountError(path, f"其中的 {rels.filename} 异常庞大,疑似损坏或恶意构造的文件,已拒绝读取。")
+        raise WordCountError(path, f"其中的 {rels.filename} 异常庞大,疑似损坏或恶意构造的文件,已拒绝读取。",
+                             code="material-part-too-large")
     targets = []
 
     def start(name, attrs):
@@ -246,17 +254,22 @@ def _stream(path, zf, info, p):
                 p.Parse(chunk, False)
         p.Parse(b"", True)
     except Forbidden:
-        raise WordCountError(path, f"其中的 {part} 含有 DTD 或实体声明,出于安全原因拒绝读取。") from None
+        raise WordCountError(path, f"其中的 {part} 含有 DTD 或实体声明,出于安全原因拒绝读取。",
+                             code="material-dtd") from None
     except _TooDeep:
         raise WordCountError(path, f"其中的 {part} 嵌套超过 {MAX_DEPTH:,} 层,"
-                                   "疑似损坏或恶意构造的文件,已拒绝读取。") from None
+                                   "疑似损坏或恶意构造的文件,已拒绝读取。",
+                             code="material-too-deep") from None
     except expat.ExpatError as e:
         raise WordCountError(path, f"其中的 {part} 不是有效的 XML(第 {e.lineno} 行第 {e.offset + 1} 列出错),"
-                                   "文件可能已损坏,请用 Word 或 WPS 打开后另存一次再试。") from None
+                                   "文件可能已损坏,请用 Word 或 WPS 打开后另存一次再试。",
+                             code="material-xml-bad") from None
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError, OSError):
-        raise WordCountError(path, f"其中的 {part} 无法解压(文件已损坏或使用了不支持的压缩方式)。") from None
+        raise WordCountError(path, f"其中的 {part} 无法解压(文件已损坏或使用了不支持的压缩方式)。",
+                             code="material-part-unreadable") from None
     except (LookupError, ValueError, UnicodeError):
-        raise WordCountError(path, f"其中的 {part} 编码无法识别,文件可能已损坏。") from None
+        raise WordCountError(path, f"其中的 {part} 编码无法识别,文件可能已损坏。",
+                             code="material-part-encoding") from None
 
 
 class _TooDeep(Exception):
@@ -394,13 +407,17 @@ def _files(folder):
             entries = [e for e in it if e.is_file() and not _skipped(e)
                        and Path(e.name).suffix.lower() in SUFFIXES]
     except FileNotFoundError:
-        raise WordCountError(folder, "找不到该文件夹,请检查路径。", "文件夹") from None
+        raise WordCountError(folder, "找不到该文件夹,请检查路径。", "文件夹",
+                             code="materials-folder-missing") from None
     except NotADirectoryError:
-        raise WordCountError(folder, "这是一个文件,不是文件夹。", "文件夹") from None
+        raise WordCountError(folder, "这是一个文件,不是文件夹。", "文件夹",
+                             code="materials-not-folder") from None
     except PermissionError:
-        raise WordCountError(folder, "没有读取该文件夹的权限。", "文件夹") from None
+        raise WordCountError(folder, "没有读取该文件夹的权限。", "文件夹",
+                             code="materials-folder-no-permission") from None
     except OSError as e:
-        raise WordCountError(folder, f"无法读取该文件夹:{e.strerror or e}", "文件夹") from None
+        raise WordCountError(folder, f"无法读取该文件夹:{e.strerror or e}", "文件夹",
+                             code="materials-folder-unreadable") from None
     return sorted(e.name for e in entries)
 
 
@@ -417,9 +434,11 @@ def count_folder(folder, names, leadership_label):
     """
     folder = Path(folder)
     if not folder.exists():
-        raise WordCountError(folder, "找不到该文件夹,请检查路径。", "文件夹")
+        raise WordCountError(folder, "找不到该文件夹,请检查路径。", "文件夹",
+                             code="materials-folder-missing")
     if not folder.is_dir():
-        raise WordCountError(folder, "这是一个文件,不是文件夹。", "文件夹")
+        raise WordCountError(folder, "这是一个文件,不是文件夹。", "文件夹",
+                             code="materials-not-folder")
     owners = {}  # key -> [names as given]
     for name in [*names, *([leadership_label] if leadership_label else [])]:
         key = _key(name)

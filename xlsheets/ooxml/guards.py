@@ -44,12 +44,12 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 def read_error(path, error):
     """The BookError for an OSError met while opening ``path``, in the clerk's words."""
     if isinstance(error, FileNotFoundError):
-        return BookError(path, "找不到该文件。")
+        return BookError(path, "找不到该文件。", code="file-missing")
     if isinstance(error, IsADirectoryError):
-        return BookError(path, "这是一个文件夹,不是工作簿文件。")
+        return BookError(path, "这是一个文件夹,不是工作簿文件。", code="file-is-folder")
     if isinstance(error, PermissionError):
-        return BookError(path, "没有读取该文件的权限。")
-    return BookError(path, "无法读取该文件(可能正被其他程序占用)。")
+        return BookError(path, "没有读取该文件的权限。", code="file-no-permission")
+    return BookError(path, "无法读取该文件(可能正被其他程序占用)。", code="file-unreadable")
 
 
 class BookError(XlsheetsError):
@@ -258,9 +258,11 @@ def check_zip_directory(path, f, max_entries=MAX_ENTRIES):
     if end is None:
         return
     if end[zipfile._ECD_ENTRIES_TOTAL] > max_entries:
-        raise BookError(path, f"内含条目超过 {max_entries:,} 个,疑似损坏或恶意构造的文件,已拒绝打开。")
+        raise BookError(path, f"内含条目超过 {max_entries:,} 个,疑似损坏或恶意构造的文件,已拒绝打开。",
+                        code="package-too-many-entries")
     if end[zipfile._ECD_SIZE] > MAX_CENTRAL_DIR:
-        raise BookError(path, "目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。")
+        raise BookError(path, "目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。",
+                        code="package-directory-too-large")
 
 
 def _guard_central_directory(path, f):
@@ -272,9 +274,11 @@ def _guard_central_directory(path, f):
     if end is None:
         raise zipfile.BadZipFile
     if end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ENTRIES:
-        raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。")
+        raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。",
+                        code="package-too-many-entries")
     if end[zipfile._ECD_SIZE] > MAX_CENTRAL_DIR:
-        raise BookError(path, "压缩包目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。")
+        raise BookError(path, "压缩包目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。",
+                        code="package-directory-too-large")
 
 
 def part_key(name):
@@ -290,7 +294,8 @@ def guard_members(path, infos):
     ``XL/A.XML``) are refused: a reader would take one, another program the other.
     """
     if len(infos) > MAX_ENTRIES:
-        raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。")
+        raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。",
+                        code="package-too-many-entries")
     total = 0
     members = {}
     keys = {}
@@ -298,21 +303,25 @@ def guard_members(path, infos):
         total += info.file_size
         if info.file_size > RATIO_MIN_SIZE and info.file_size > MAX_RATIO * info.compress_size:
             raise BookError(path, f"其中的 {info.filename} 压缩比异常(超过 {MAX_RATIO} 倍),"
-                                  "疑似恶意构造的文件,已拒绝打开。")
+                                  "疑似恶意构造的文件,已拒绝打开。", code="package-ratio")
         if info.flag_bits & 0x1:
-            raise BookError(path, f"其中的 {info.filename} 被加密,无法读取。")
+            raise BookError(path, f"其中的 {info.filename} 被加密,无法读取。",
+                            code="package-entry-encrypted")
         if info.filename in members:
-            raise BookError(path, f"其中的 {_printable(info.filename)} 重复出现,文件已损坏。")
+            raise BookError(path, f"其中的 {_printable(info.filename)} 重复出现,文件已损坏。",
+                            code="package-entry-twice")
         key = part_key(info.filename)
         if key in keys and not key.endswith("/"):
             raise BookError(path, f"其中的 {_printable(keys[key])} 与 {_printable(info.filename)} "
                                   "是同一部件(名称只差大小写或编码),各程序读到的内容会不同,"
-                                  "疑似损坏或恶意构造的文件,已拒绝打开。")
+                                  "疑似损坏或恶意构造的文件,已拒绝打开。", code="package-entry-twice")
         keys[key] = info.filename
         members[info.filename] = info
     if total > MAX_TOTAL_SIZE:
-        raise BookError(path, "解压后总大小超过 1 GiB,疑似恶意构造的文件,已拒绝打开。")
+        raise BookError(path, "解压后总大小超过 1 GiB,疑似恶意构造的文件,已拒绝打开。",
+                        code="package-too-large")
     offsets = [i.header_offset for i in infos]
     if len(set(offsets)) < len(offsets):  # two entries sharing one data: an overlap bomb
-        raise BookError(path, "其中有互相重叠的条目(多个条目指向同一份数据),疑似恶意构造的文件,已拒绝打开。")
+        raise BookError(path, "其中有互相重叠的条目(多个条目指向同一份数据),疑似恶意构造的文件,已拒绝打开。",
+                        code="package-entries-overlap")
     return members
