@@ -462,6 +462,18 @@ def test_roster_renamed():
     assert not outcome.ok
 
 
+@pytest.mark.parametrize("typed", [None, "张三"], ids=["cleared", "twice"])
+def test_a_broken_roster_with_a_cleared_formula_is_reported_not_rebuilt(typed):
+    """A roster name cleared or typed twice, and a formula cleared: the builder is not
+    asked for a workbook of that list (it would fail); both are findings."""
+    book = S.worked(cells={ROSTER: {"A3": typed}}, typed_over={SUMMARY: {"J3": None}})
+    outcome = findings_of(book)
+    found = codes_cells(outcome.findings)
+    assert ("roster-mismatch", SUMMARY, "B4") in found
+    assert ("formula-cleared", SUMMARY, "J3") in found
+    assert not outcome.ok
+
+
 def test_roster_grew():
     outcome = findings_of(S.worked(cells={ROSTER: {"A5": "赵六"}}))
     assert ("roster-count-mismatch", ROSTER, "A5") in codes_cells(outcome.findings)

@@ -158,10 +158,19 @@ def check(defs, unit, grids, expected_unit=None, counted=None, formulas=None):
 
 
 def _known(defs, unit, formulas):
-    """``(names, sheet) -> {A1: (text, array)}``: the formulas ``formulas`` knows, or none."""
+    """``(names, sheet) -> {A1: (text, array)}``: the formulas ``formulas`` knows, or none.
+
+    None are known while the roster itself is broken (a name cleared, typed twice or
+    not text): its rows are findings of their own, and the builder cannot lay out a
+    workbook for such a list."""
     if formulas is None:
         return lambda names, sheet: {}
-    return lambda names, sheet: formulas(defs, unit, names, [sheet])[sheet]
+
+    def known(names, sheet):
+        if not all(isinstance(n, str) and n for n in names) or len(set(names)) < len(names):
+            return {}
+        return formulas(defs, unit, names, [sheet])[sheet]
+    return known
 
 
 @dataclass
