@@ -48,6 +48,7 @@ import filling as F
 from xlsheets.core.cells import category_cells, level_cells
 from xlsheets.core.checks import check
 from xlsheets.core.findings import sort_key
+from xlsheets.files import canonical
 from xlsheets.files.compute import Outcome
 from xlsheets.files.reader import FileSheet, grids_from, open_book, rc, read_grids
 from xlsheets.workbook import layout as L
@@ -177,8 +178,10 @@ class Book:
         return g
 
     def check(self, defs=DEFS, unit=None, expected_unit=None, counted=None):
-        """What ``validate_file`` reports for this book (no stamp: it was never computed)."""
-        checked = check(defs, unit or self.unit, self.grids(defs), expected_unit, counted)
+        """What ``validate_file`` reports for this book (no stamp: it was never computed),
+        with the builder's formulas known as validate knows them."""
+        checked = check(defs, unit or self.unit, self.grids(defs), expected_unit, counted,
+                        formulas=canonical.formulas)
         return Outcome(self.source, unit or self.unit, sorted(checked.findings, key=sort_key),
                        checked)
 
