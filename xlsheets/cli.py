@@ -1,7 +1,8 @@
 """The ``xlsheets`` command: the same engine the Excel add-in calls.
 
 Each command parses its arguments, calls one function of the package and
-prints the result. Anything the clerk gave that cannot be used becomes one
+prints the result. Each imports what it uses when it runs (the writer, the demo,
+the town layer...), so ``xlsheets compute`` does not pay for the builder. Anything the clerk gave that cannot be used becomes one
 Chinese message and exit status 2; never a traceback (set XLSHEETS_DEBUG=1
 to see one when reporting a bug).
 
@@ -19,12 +20,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from xlsheets import __version__, writer as book, definitions, demo
+from xlsheets import __version__, definitions
 from xlsheets.disk import crypto
 from xlsheets.workbook import layout as L
 from xlsheets.errors import UsageError, XlsheetsError
-from xlsheets.files.new_book import new_book, output_path, unit_named
-from xlsheets.files.roster import read_roster
 from xlsheets.disk.terminal import visible
 
 
@@ -225,10 +224,14 @@ def _defs(args):
 
 
 def _demo(args):
+    from xlsheets import demo
+
     demo.run(_defs(args), args.out)
 
 
 def _new(args):
+    from xlsheets.files.new_book import new_book, output_path, unit_named
+
     defs = _defs(args)
     # what is wrong with the request is told before a password is asked for
     output_path(unit_named(defs, args.unit), args.roster, args.out)
@@ -427,6 +430,9 @@ def _addin_install(args):
 
 def write_templates(defs, folder):
     """Blank workbooks of the sample rosters, one per unit: the shipped templates."""
+    from xlsheets import demo, writer as book
+    from xlsheets.files.roster import read_roster
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for unit in defs.units:

@@ -10,11 +10,10 @@ formula text is read back cell by cell, so builder and healer cannot drift.
 import re
 import tempfile
 from pathlib import Path
-from xml.sax.saxutils import unescape
 
-from xlsheets import writer as book
 from xlsheets.workbook import layout as L
 from xlsheets.ooxml import BookFile
+from xlsheets.ooxml.markup import unescape
 from xlsheets.files.roster import Member, Roster
 
 _CELL_F = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*><f((?: t="array" ref="[^"]+")?)>([^<]*)</f>')
@@ -37,6 +36,8 @@ def formulas(defs, unit, names, sheets):
 def _built(defs, unit, names):
     roster = Roster("", ("姓名",), tuple(Member(n, "", (), i + 2) for i, n in enumerate(names)))
     plan = L.BallotPlan(tuple((g.key, 1) for g in defs.groups), spare=0, lookback=1, room=0)
+    from xlsheets import writer as book  # the builder, imported only when a formula is sought
+
     out = {}
     with tempfile.TemporaryDirectory(prefix="xlsheets-canonical-") as tmp:
         path = Path(tmp) / "canonical.xlsx"
@@ -44,7 +45,7 @@ def _built(defs, unit, names):
         with BookFile.open(path) as b:
             for sheet in b.sheet_names:
                 text = b.part(b.sheet_part(sheet)).decode("utf-8")
-                out[sheet] = {m[1]: (unescape(m[3], {"&quot;": '"'}),
+                out[sheet] = {m[1]: (unescape(m[3]),
                                      m[2].split('ref="')[1][:-1] if m[2] else None)
                               for m in _CELL_F.finditer(text)}
     return out

@@ -31,7 +31,7 @@ def _entity(m):
     return chr(int(m[1], 16) if m[1] else int(m[2]))
 
 
-def _unescape(s):
+def unescape(s):
     """XML text as a parser would give it: newlines normalised, references resolved."""
     if "\r" in s:
         s = s.replace("\r\n", "\n").replace("\r", "\n")
@@ -187,7 +187,7 @@ def _rich_text(inner, pats):
         return ""
     if "rPh" in inner:
         inner = _strip_rph(inner, pats)
-    return _unxstring(_unescape("".join(pats["t"].findall(inner))))
+    return _unxstring(unescape("".join(pats["t"].findall(inner))))
 
 
 def _rst_text(el):

@@ -52,7 +52,7 @@ from xlsheets.ooxml.markup import (
     _root,
     _root_prefix,
     _rst_text,
-    _unescape,
+    unescape,
     _unxstring,
 )
 from xlsheets.workbook.address import _A1, col_name, col_number
@@ -423,7 +423,7 @@ class BookFile:
             v = _ERROR_VALUE.match(data, m.end())
             if r and _CELL_REF.fullmatch(r) and v and m[0][-2:] != b"/>" \
                     and _attr(m[0], "t") == b"e":
-                out[r.decode("ascii")] = _printable(_unescape(v[1].decode("utf-8", "replace")), 40)
+                out[r.decode("ascii")] = _printable(unescape(v[1].decode("utf-8", "replace")), 40)
         return out
 
     def custom_properties(self):
@@ -510,7 +510,7 @@ class BookFile:
         out = []
         for inner in pats["si"].findall(text, start):
             m = simple.fullmatch(inner)
-            out.append(_unxstring(_unescape(m[1])) if m else _rich_text(inner, pats))
+            out.append(_unxstring(unescape(m[1])) if m else _rich_text(inner, pats))
         return out
 
     def _read_sst_slow(self, data):
@@ -565,7 +565,7 @@ class BookFile:
             except ValueError:
                 raise bad(v) from None
             if f:
-                formula = _unescape(f[lf:-lf - 1])
+                formula = unescape(f[lf:-lf - 1])
                 return Cell(value, formula, "n" if v else "blank")
             cell = numbers[v] = Cell(value, None, "n") if v else _BLANK
             return cell
@@ -583,11 +583,11 @@ class BookFile:
             if f_open in inner:
                 m = f_search(inner)
                 if m:
-                    formula = _unescape(m[1] or "")
+                    formula = unescape(m[1] or "")
             m = v_search(inner)
             v = m[1] if m else None
             if v and t not in (None, "n", "s", "b"):
-                v = _unescape(v)
+                v = unescape(v)
             if is_search(inner):
                 is_text = _rich_text(inner, pats)
             try:

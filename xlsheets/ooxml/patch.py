@@ -34,7 +34,7 @@ from xlsheets.ooxml.markup import (
     _pats,
     _root,
     _root_prefix,
-    _unescape,
+    unescape,
     _xstring,
 )
 from xlsheets.ooxml.package import BookFile
@@ -530,7 +530,7 @@ def _set_names(book, text, names):
         found = None
         for m in re.finditer(rf"<{P}definedName(\s[^>]*)>([^<]*)</{P}definedName\s*>", text):
             attrs = dict((k, v[1:-1]) for k, v in _ATTR.findall(m[1]))
-            if "localSheetId" not in attrs and _unescape(attrs.get("name", "")).casefold() \
+            if "localSheetId" not in attrs and unescape(attrs.get("name", "")).casefold() \
                     == name.casefold():
                 found = m
                 break
