@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from xlsheets.core.dates import parse_range
 from xlsheets.errors import DefinitionError
+from xlsheets.workbook.layout import LookbackFormCol
 
 DEFAULT_SET = "guanba2005"
 AVERAGING = ("mean", "trimmed")
@@ -273,7 +274,8 @@ def _parse(path, data):
     lookback = r.get(tree, "lookback", dict, "")
     for k in ("title", "total_label", "note"):
         r.get(lookback, k, str, "lookback")
-    _strings(r, r.get(lookback, "headers", list, "lookback"), "lookback.headers", 4)
+    _strings(r, r.get(lookback, "headers", list, "lookback"), "lookback.headers",
+             len(LookbackFormCol))  # one per column of 附件5
     lb_items = _items(r, r.get(lookback, "items", list, "lookback"), "lookback.items")
 
     sat = r.get(tree, "satisfaction", dict, "")

@@ -252,7 +252,7 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
             else:
                 grids.levels = new
         checked = check(defs, outcome.unit, grids, formulas=canonical.formulas)
-        where = {L.a1(L.SAT_CATEGORY_ROW, 1)} | set(category_cells(defs)) | set(level_cells(defs))
+        where = {L.a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL)} | set(category_cells(defs)) | set(level_cells(defs))
         errors = [f for f in checked.findings if f.is_error and f.sheet == L.SATISFACTION
                   and f.cell in where]
         if errors and not keep_errors:
@@ -418,10 +418,11 @@ def _place_ballots(defs, grids, group, members, respondents, placement):
                 er = by_row[row] = EntryRow(row, None, None, [None] * len(items), None, False)
                 entries.append(er)
             er.ballot, er.name, er.scores = no, member, list(scores)
-            cells[L.a1(row, 0)], cells[L.a1(row, 1)] = no, member
-            cells_from[(sheet, L.a1(row, 0))] = cells_from[(sheet, L.a1(row, 1))] = (r.row, "")
+            at_ballot, at_name = L.a1(row, L.EntryCol.BALLOT), L.a1(row, L.EntryCol.NAME)
+            cells[at_ballot], cells[at_name] = no, member
+            cells_from[(sheet, at_ballot)] = cells_from[(sheet, at_name)] = (r.row, "")
             for c, v in enumerate(scores):
-                a = L.a1(row, 2 + c)
+                a = L.a1(row, L.EntryCol.FIRST_SCORE + c)
                 cells_from[(sheet, a)] = (r.row, r.sources.get((member, c), ""))
                 if v is not None:
                     cells[a] = v
@@ -429,12 +430,12 @@ def _place_ballots(defs, grids, group, members, respondents, placement):
         rated = [m for m in members if any(v is not None for v in r.scores[m])]
         if len(given) == 1 and len(rated) > 1 and all(
                 all(v is not None for v in r.scores[m]) for m in rated):
-            own.append(finding("import-uniform", sheet, L.a1(start + i * n, 0), ballot=no,
-                               score=show(next(iter(given)))))
+            own.append(finding("import-uniform", sheet, L.a1(start + i * n, L.EntryCol.BALLOT),
+                               ballot=no, score=show(next(iter(given)))))
     entries.sort(key=lambda er: er.row)
     for m in placement.absent:
         row = next(r for r, name in grids.roster if name == m)
-        own.append(finding("import-member-absent", L.ROSTER, L.a1(row, 0), name=m,
+        own.append(finding("import-member-absent", L.ROSTER, L.a1(row, L.RosterCol.NAME), name=m,
                            group=group.name, count=k))
     return own, updates, cells_from, numbers
 
@@ -470,10 +471,11 @@ def _place_lookback(defs, grids, group, members, respondents, placement):
             lr = by_row[row] = LookbackRow(row, None, [None] * n)
             rows.append(lr)
         lr.ballot, lr.values = no, list(values)
-        cells[L.a1(row, 0)] = no
-        cells_from[(sheet, L.a1(row, 0))] = (r.row, "")
+        at_ballot = L.a1(row, L.LookbackEntryCol.BALLOT)
+        cells[at_ballot] = no
+        cells_from[(sheet, at_ballot)] = (r.row, "")
         for c, v in enumerate(values):
-            a = L.a1(row, 1 + c)
+            a = L.a1(row, L.LookbackEntryCol.FIRST_SCORE + c)
             cells_from[(sheet, a)] = (r.row, r.sources.get((None, c), ""))
             if v is not None:
                 cells[a] = v
