@@ -90,10 +90,10 @@ def test_bad_toml_and_missing_file(tmp_path):
     bad.write_text("[set\n", encoding="utf-8")
     with pytest.raises(DefinitionError) as e:
         definitions.load(bad)
-    assert "TOML" in str(e.value) and "bad.toml" in str(e.value)
+    assert e.value.code == "definitions-not-toml" and "bad.toml" in str(e.value)
     with pytest.raises(DefinitionError) as e:
         definitions.load(tmp_path / "absent.toml")
-    assert "absent.toml" in str(e.value)
+    assert e.value.code == "definitions-unreadable" and "absent.toml" in str(e.value)
 
 
 def test_per_unit_options(tmp_path):

@@ -180,7 +180,7 @@ def load(name_or_path=DEFAULT_SET):
 def _load_builtin(name):
     ref = resources.files("xlsheets") / "data" / f"{name}.toml"
     if not ref.is_file():
-        raise DefinitionError(name, "文件", "没有这个内置定义集")
+        raise DefinitionError(name, "文件", "没有这个内置定义集", code="definitions-unknown")
     return _parse(Path(str(ref)), ref.read_bytes())
 
 
@@ -188,7 +188,8 @@ def _read(path):
     try:
         return path.read_bytes()
     except OSError as e:
-        raise DefinitionError(path, "文件", f"无法读取({e.strerror})") from None
+        raise DefinitionError(path, "文件", f"无法读取({e.strerror})",
+                              code="definitions-unreadable") from None
 
 
 class _Reader:
@@ -197,8 +198,8 @@ class _Reader:
     def __init__(self, path):
         self.path = path
 
-    def fail(self, key, problem):
-        raise DefinitionError(self.path, key, problem)
+    def fail(self, key, problem, code=None):
+        raise DefinitionError(self.path, key, problem, code=code)
 
     def get(self, table, key, kind, where):
         full = f"{where}.{key}" if where else key
@@ -229,7 +230,7 @@ def _parse(path, data):
     except UnicodeDecodeError:
         r.fail("文件", "不是 UTF-8 编码")
     except tomllib.TOMLDecodeError as e:
-        r.fail("文件", f"TOML 格式错误({e})")
+        r.fail("文件", f"TOML 格式错误({e})", code="definitions-not-toml")
 
     head = r.get(tree, "set", dict, "")
     issued = head.get("issued")
