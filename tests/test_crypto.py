@@ -158,7 +158,11 @@ def test_without_password_the_file_is_said_to_be_encrypted(locked_book, capsys, 
     code, out, err = run(capsys, command, locked)
     assert code == 2
     one_line_error(err)
-    assert "机关.xlsx" in err and "已加密" in err and "--password" in err
+    assert "机关.xlsx" in err
+    with pytest.raises(BookError) as e:
+        (validate_file if command == "validate" else compute_file)(locked, DEFS)
+    assert e.value.code == "password-needed" and e.value.path == str(locked)
+    assert str(e.value) in err
     assert locked.read_bytes() == before
     assert sorted(p.name for p in locked.parent.iterdir()) == ["plain", "机关.xlsx"]
 
@@ -169,7 +173,11 @@ def test_a_wrong_password_is_refused(locked_book, capsys, command):
     before = locked.read_bytes()
     code, out, err = run(capsys, command, locked, "--password", WRONG)
     assert code == 2
-    assert "密码不正确" in one_line_error(err) and "机关.xlsx" in err
+    assert "机关.xlsx" in one_line_error(err)
+    with pytest.raises(crypto.PasswordError) as e:
+        (validate_file if command == "validate" else compute_file)(locked, DEFS, password=WRONG)
+    assert e.value.code == "password-wrong" and e.value.path == str(locked)
+    assert str(e.value) in err
     assert locked.read_bytes() == before
 
 
@@ -330,12 +338,14 @@ def test_plain_copy_is_removed_and_private(locked_book):
         if os.name == "posix":
             assert os.stat(copy.parent).st_mode & 0o077 == 0
     assert not copy.exists() and not copy.parent.exists()
-    with pytest.raises(BookError, match="已加密"):
+    with pytest.raises(BookError) as e:
         with crypto.plain_copy(locked):
             pass
-    with pytest.raises(crypto.PasswordError, match="密码不正确"):
+    assert e.value.code == "password-needed" and e.value.path == str(locked)
+    with pytest.raises(crypto.PasswordError) as e:
         with crypto.plain_copy(locked, WRONG):
             pass
+    assert e.value.code == "password-wrong" and e.value.path == str(locked)
 
 
 # --- collect -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 
 from xlsheets import definitions
 from xlsheets.errors import DefinitionError
+from xlsheets.workbook import layout as L
 
 SEED_SET = Path(definitions.__file__).parent / "data" / "guanba2005.toml"
 
@@ -89,10 +90,10 @@ def test_bad_toml_and_missing_file(tmp_path):
     bad.write_text("[set\n", encoding="utf-8")
     with pytest.raises(DefinitionError) as e:
         definitions.load(bad)
-    assert "TOML" in str(e.value) and "bad.toml" in str(e.value)
+    assert e.value.code == "definitions-not-toml" and "bad.toml" in str(e.value)
     with pytest.raises(DefinitionError) as e:
         definitions.load(tmp_path / "absent.toml")
-    assert "absent.toml" in str(e.value)
+    assert e.value.code == "definitions-unreadable" and "absent.toml" in str(e.value)
 
 
 def test_per_unit_options(tmp_path):
@@ -102,3 +103,15 @@ def test_per_unit_options(tmp_path):
     path.write_text(text, encoding="utf-8")
     unit = definitions.load(path).unit("机关")
     assert unit.averaging == "trimmed" and unit.reweight_missing is True
+
+
+def test_column_enums_follow_the_seed_headers():
+    """The entry sheets', 回头看录入's and 附件5's column names point at the headers they name."""
+    d = definitions.load()
+    entry = L.entry_headers(d.items, d.ballot["total_header"])
+    assert entry[L.EntryCol.BALLOT] == "票号" and entry[L.EntryCol.NAME] == "党员姓名"
+    assert entry[L.EntryCol.FIRST_SCORE] == d.items[0].name
+    assert L.entry_total_col(d.items) == len(entry) - 1
+    assert L.LOOKBACK_FIXED_HEADERS[L.LookbackEntryCol.BALLOT] == "票号"
+    assert [d.lookback["headers"][c] for c in L.LookbackFormCol] == ["项目", "标准分", "测评分", "备注"]
+    assert [L.ROSTER_HEADERS[c] for c in (L.RosterCol.NAME, L.RosterCol.ROLE)] == ["姓名", "角色"]

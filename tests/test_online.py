@@ -242,8 +242,11 @@ def test_out_of_range_and_non_numeric_answers_are_refused(tmp_path):
     download, header, body = write_download(tmp_path, "plain", "item", "score", "xlsx", bad)
     with pytest.raises(ImportRefused) as e:
         import_file(book, download, DEFS, "群众参评")
+    assert e.value.code == "import-errors"
+    assert [(f.code, f.sheet) for f in e.value.findings] == [("score-out-of-range", "群众参评")]
+    assert e.value.findings[0].cell.startswith("C")
     assert "下载文件第 2 行" in str(e.value) and "请为李四的“理想信念”打分" in str(e.value)
-    assert "群众参评!C" in str(e.value) and "超出 0 到 10" in str(e.value)
+    assert f"群众参评!{e.value.findings[0].cell}" in str(e.value)
     assert book.read_bytes() == before
     kept = import_file(book, download, DEFS, "群众参评", keep_errors=True)
     assert kept.written
@@ -258,7 +261,9 @@ def test_text_answer_refused_at_its_cell(tmp_path):
     download = S.write_xlsx(tmp_path / "d.xlsx", header, body)
     with pytest.raises(ImportRefused) as e:
         import_file(book, download, DEFS, "群众参评")
-    assert "“很好”不是数字" in str(e.value)
+    assert e.value.code == "import-errors"
+    assert [f.code for f in e.value.findings] == ["score-not-number"]
+    assert e.value.findings[0].sheet == "群众参评" and "“很好”" in str(e.value)
 
 
 def test_skipped_answers_and_partial_respondents(tmp_path):
@@ -276,7 +281,9 @@ def test_skipped_answers_and_partial_respondents(tmp_path):
     download2, _, _ = write_download(tmp_path, "plain", "item", "code", "xlsx", half, first=7, name="半")
     with pytest.raises(ImportRefused) as e:
         import_file(book, download2, DEFS, "群众参评")
-    assert "宗旨意识" in str(e.value) and "只录入了部分项目" in str(e.value)
+    assert e.value.code == "import-errors"
+    assert [f.code for f in e.value.findings] == ["ballot-half-filled"]
+    assert "宗旨意识" in str(e.value)
 
 
 def test_uniform_ballot_is_a_warning(tmp_path):
@@ -296,7 +303,7 @@ def test_member_not_on_roster_refused_and_roster_member_absent_warned(tmp_path):
     download = S.write_xlsx(tmp_path / "d.xlsx", header, body)
     with pytest.raises(MappingError) as e:
         import_file(book, download, DEFS, "群众参评")
-    assert "赵六" in str(e.value) and "--mapping" in str(e.value)
+    assert e.value.code == "mapping-unsure" and "赵六" in str(e.value)
     assert book.read_bytes() == before
     two = [{"张三": b["张三"], "李四": b["李四"]} for b in MASS]
     header, body = S.rows(("张三", "李四"), two, "dash", "item", "text")
@@ -313,6 +320,7 @@ def test_unplaceable_headers_refused_then_mapped_by_file(tmp_path):
     download = S.write_xlsx(tmp_path / "d.xlsx", header, body)
     with pytest.raises(MappingError) as e:
         import_file(book, download, DEFS, "群众参评")
+    assert e.value.code == "mapping-unsure"
     assert "第 G 列“第1题(理想信念)”:只有行标题“理想信念”,没有题干" in str(e.value)
     lines = ["表头,党员姓名,测评项目"]
     for h, m, k in S.columns(NAMES, "ti", "member"):
@@ -469,8 +477,9 @@ def test_a_held_lock_stops_the_import_and_an_encrypted_book_stays_encrypted(tmp_
     assert book.read_bytes() == before
     secret = tmp_path / "加密.xlsx"
     secret.write_bytes(crypto.encrypt_bytes(before, "口令123", secret))
-    with pytest.raises(Exception, match="--password"):
+    with pytest.raises(Exception) as e:
         import_file(secret, download, DEFS, "群众参评")
+    assert e.value.code == "password-needed" and "加密.xlsx" in str(e.value)
     assert import_file(secret, download, DEFS, "群众参评", password="口令123").ballots == [1, 2, 3]
     assert crypto.is_encrypted(secret)
     outcome = compute_file(secret, DEFS, password="口令123")
@@ -522,8 +531,10 @@ def test_lookback_survey_imports_into_its_sheet(tmp_path, capsys):
         assert again.ballots == [] and again.duplicates == 3
     bad = [[11] + [8] * 9]
     download, _, _ = lookback_download(tmp_path, bad, name="坏")
-    with pytest.raises(ImportRefused, match="超出 0 到 10"):
+    with pytest.raises(ImportRefused) as e:
         import_file(book, download, DEFS, "回头看")
+    assert e.value.code == "import-errors"
+    assert [(f.code, f.sheet) for f in e.value.findings] == [("lookback-out-of-range", "回头看录入")]
 
 
 def test_xlsx_with_date_cells_and_csv_of_the_same_download_agree(tmp_path):
@@ -607,8 +618,9 @@ def test_option_number_downloads_are_refused(tmp_path):
     book = fresh_book(tmp_path)
     header, body = S.rows(NAMES, MASS, "ti", "item", "score")
     coded = S.write_xlsx(tmp_path / "123456_2_All_Data_Original.xlsx", header, body)
-    with pytest.raises(Exception, match="按选项文本"):
+    with pytest.raises(Exception) as e:
         import_file(book, coded, DEFS, "群众参评")
+    assert e.value.code == "download-option-numbers" and "All_Data_Original" in str(e.value)
     scored, _, _ = write_download(tmp_path, "plain", "item", "score", "xlsx")  # with 总分
     assert any("按分数" in n for n in import_file(book, scored, DEFS, "群众参评").notes)
 
@@ -649,13 +661,16 @@ def test_satisfaction_columns_must_be_certain(tmp_path):
     header = list(S.WJX_META) + ["1、总体评价", "2、对班子的评价"]  # two columns of levels, no category
     body = [S._wjx_meta(1) + ["满意", "满意"]]
     download = S.write_xlsx(tmp_path / "d.xlsx", header, body)
-    with pytest.raises(MappingError, match="参加测评人员类别"):
+    with pytest.raises(MappingError) as e:
         import_file(book, download, DEFS, "附件6")
+    assert e.value.code == "mapping-choice-none" and "参加测评人员类别" in str(e.value)
     header = list(S.WJX_META) + ["1、身份", "2、总体评价"]
     body = [S._wjx_meta(1) + [sat["categories"][0], "满意"], S._wjx_meta(2) + ["(跳过)", "不满意"]]
     download = S.write_xlsx(tmp_path / "d2.xlsx", header, body)
-    with pytest.raises(ImportRefused, match="超过参加测评群众合计"):
+    with pytest.raises(ImportRefused) as e:
         import_file(book, download, DEFS, "附件6")
+    assert e.value.code == "import-satisfaction-errors"
+    assert [(f.code, f.sheet) for f in e.value.findings] == [("satisfaction-over-total", "附件6 满意度测评表")]
     assert import_file(book, download, DEFS, "附件6", keep_errors=True).written
 
 

@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from xlsheets.core.dates import parse_range
 from xlsheets.errors import DefinitionError
+from xlsheets.workbook.layout import LookbackFormCol
 
 DEFAULT_SET = "guanba2005"
 AVERAGING = ("mean", "trimmed")
@@ -179,7 +180,7 @@ def load(name_or_path=DEFAULT_SET):
 def _load_builtin(name):
     ref = resources.files("xlsheets") / "data" / f"{name}.toml"
     if not ref.is_file():
-        raise DefinitionError(name, "文件", "没有这个内置定义集")
+        raise DefinitionError(name, "文件", "没有这个内置定义集", code="definitions-unknown")
     return _parse(Path(str(ref)), ref.read_bytes())
 
 
@@ -187,7 +188,8 @@ def _read(path):
     try:
         return path.read_bytes()
     except OSError as e:
-        raise DefinitionError(path, "文件", f"无法读取({e.strerror})") from None
+        raise DefinitionError(path, "文件", f"无法读取({e.strerror})",
+                              code="definitions-unreadable") from None
 
 
 class _Reader:
@@ -196,8 +198,8 @@ class _Reader:
     def __init__(self, path):
         self.path = path
 
-    def fail(self, key, problem):
-        raise DefinitionError(self.path, key, problem)
+    def fail(self, key, problem, code=None):
+        raise DefinitionError(self.path, key, problem, code=code)
 
     def get(self, table, key, kind, where):
         full = f"{where}.{key}" if where else key
@@ -228,7 +230,7 @@ def _parse(path, data):
     except UnicodeDecodeError:
         r.fail("文件", "不是 UTF-8 编码")
     except tomllib.TOMLDecodeError as e:
-        r.fail("文件", f"TOML 格式错误({e})")
+        r.fail("文件", f"TOML 格式错误({e})", code="definitions-not-toml")
 
     head = r.get(tree, "set", dict, "")
     issued = head.get("issued")
@@ -273,7 +275,8 @@ def _parse(path, data):
     lookback = r.get(tree, "lookback", dict, "")
     for k in ("title", "total_label", "note"):
         r.get(lookback, k, str, "lookback")
-    _strings(r, r.get(lookback, "headers", list, "lookback"), "lookback.headers", 4)
+    _strings(r, r.get(lookback, "headers", list, "lookback"), "lookback.headers",
+             len(LookbackFormCol))  # one per column of 附件5
     lb_items = _items(r, r.get(lookback, "items", list, "lookback"), "lookback.items")
 
     sat = r.get(tree, "satisfaction", dict, "")

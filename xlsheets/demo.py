@@ -48,7 +48,7 @@ def write_roster(unit, path):
     """Write a unit's sample roster as UTF-8 CSV with BOM, as Excel saves it."""
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["姓名", "职务", *L.ROSTER_ROLE_HEADERS, "所在党支部"])
+        w.writerow([*L.ROSTER_HEADERS, "所在党支部"])
         roles = ROLES.get(unit, {})
         for name, duty in ROSTERS[unit]:
             w.writerow([name, duty, *roles.get(name, ("", "", "")), f"{unit}党支部"])

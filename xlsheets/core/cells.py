@@ -41,13 +41,15 @@ def formula_cells(defs, members, entry_rows, graded=False):
                       for i in range(members)]
     first, n = L.LOOKBACK_FORM_FIRST_ROW, len(defs.lookback_items)
     x = L.LOOKBACK_EXACT_COL
-    out[L.LOOKBACK_FORM] = [_a1(first + k, c) for k in range(n) for c in (2, x)] + [
-        _a1(first + n, 1), _a1(first + n, 2), _a1(first + n, x), _a1(first + n + 2, 0)]
-    out[L.LOOKBACK_ENTRY] = [_a1(0, n + 1)]
+    score, most = L.LookbackFormCol.SCORE, L.LookbackFormCol.MAX
+    out[L.LOOKBACK_FORM] = [_a1(first + k, c) for k in range(n) for c in (score, x)] + [
+        _a1(first + n, most), _a1(first + n, score), _a1(first + n, x),
+        _a1(first + n + 2, L.LookbackFormCol.ITEM)]
+    out[L.LOOKBACK_ENTRY] = [_a1(0, L.LookbackEntryCol.FIRST_SCORE + n)]
     levels = defs.satisfaction["levels"]
-    out[L.SATISFACTION] = [_a1(L.SAT_CATEGORY_ROW, 1)] + [
-        _a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k) for k in range(len(levels))] + [
-        _a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * len(levels))]
+    out[L.SATISFACTION] = [_a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL)] + [
+        _a1(L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k) for k in range(len(levels))] + [
+        _a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * len(levels))]
     rows = len(defs.process.opinions["targets"]) + members + 1  # the targets, then 合计
     out[L.OPINION_COUNTS] = [_a1(L.OPINION_COUNTS_FIRST_ROW + r, 1 + c) for r in range(rows)
                               for c in range(summary_width(defs))]
@@ -150,19 +152,19 @@ def figure_values(defs, figures, entry_rows):
     form = {}
     for k, v in enumerate(lb.means):
         form[_a1(first + k, x)] = cached(v)
-        form[_a1(first + k, 2)] = cached(shown(v))
+        form[_a1(first + k, L.LookbackFormCol.SCORE)] = cached(shown(v))
     n = len(defs.lookback_items)
-    form[_a1(first + n, 1)] = sum(i.max for i in defs.lookback_items)
+    form[_a1(first + n, L.LookbackFormCol.MAX)] = sum(i.max for i in defs.lookback_items)
     form[_a1(first + n, x)] = cached(lb.total)
-    form[_a1(first + n, 2)] = cached(shown(lb.total))
-    form[_a1(first + n + 2, 0)] = ""
+    form[_a1(first + n, L.LookbackFormCol.SCORE)] = cached(shown(lb.total))
+    form[_a1(first + n + 2, L.LookbackFormCol.ITEM)] = ""
     out[L.LOOKBACK_FORM] = form
-    out[L.LOOKBACK_ENTRY] = {_a1(0, n + 1): ""}
+    out[L.LOOKBACK_ENTRY] = {_a1(0, L.LookbackEntryCol.FIRST_SCORE + n): ""}
     sat, levels = figures.satisfaction, defs.satisfaction["levels"]
-    six = {_a1(L.SAT_CATEGORY_ROW, 1): sat.total}
+    six = {_a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL): sat.total}
     for k, share in enumerate(sat.shares):
-        six[_a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k)] = cached(share_shown(share))
-    six[_a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * len(levels))] = cached(
+        six[_a1(L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k)] = cached(share_shown(share))
+    six[_a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * len(levels))] = cached(
         share_shown(sat.rate))
     out[L.SATISFACTION] = six
     out.update(getattr(figures, "registers", None) or {})
@@ -174,18 +176,20 @@ def figure_values(defs, figures, entry_rows):
 
 def category_cells(defs):
     """附件6 entry cells of the participant categories, in order."""
-    return [_a1(L.SAT_CATEGORY_ROW, 2 + k) for k in range(len(defs.satisfaction["categories"]))]
+    return [_a1(L.SAT_CATEGORY_ROW, L.SatCol.FIRST + k)
+            for k in range(len(defs.satisfaction["categories"]))]
 
 
 def level_cells(defs):
     """附件6 entry cells of the satisfaction levels, in order."""
-    return [_a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * k)
+    return [_a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k)
             for k in range(len(defs.satisfaction["levels"]))]
 
 
 def total_formula(row, items):
     """The 合计 formula of entry row ``row`` (0-based)."""
-    first, last = 2, 1 + len(items)
+    first = L.EntryCol.FIRST_SCORE
+    last = first + len(items) - 1
     span = f"{L.a1(row, first)}:{L.a1(row, last)}"
     checks = [f"MIN({span})<0"]
     # One MAX per run of neighbouring items that share a maximum.
@@ -244,14 +248,18 @@ def formula_chain(defs, members, entry_rows):
     composites = tuple(composites)
     out += [(L.SUMMARY, _a1(L.SUMMARY_FIRST_ROW + i, rank), composites) for i in range(members)]
     first, n = L.LOOKBACK_FORM_FIRST_ROW, len(defs.lookback_items)
-    items = tuple((L.LOOKBACK_FORM, _a1(first + k, 2)) for k in range(n))
+    score, most = L.LookbackFormCol.SCORE, L.LookbackFormCol.MAX
+    items = tuple((L.LOOKBACK_FORM, _a1(first + k, score)) for k in range(n))
     out += [(*item, ()) for item in items]
-    out += [(L.LOOKBACK_FORM, _a1(first + n, 1), ()), (L.LOOKBACK_FORM, _a1(first + n, 2), items)]
+    out += [(L.LOOKBACK_FORM, _a1(first + n, most), ()),
+            (L.LOOKBACK_FORM, _a1(first + n, score), items)]
     levels = len(defs.satisfaction["levels"])
-    total = (L.SATISFACTION, _a1(L.SAT_CATEGORY_ROW, 1))
-    out += [(*total, ())] + [(L.SATISFACTION, _a1(L.SAT_SHARE_ROW, 2 + L.SAT_LEVEL_SPAN * k),
+    total = (L.SATISFACTION, _a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL))
+    out += [(*total, ())] + [(L.SATISFACTION,
+                              _a1(L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k),
                               (total,)) for k in range(levels)]
-    out.append((L.SATISFACTION, _a1(L.SAT_LEVEL_ROW, 2 + L.SAT_LEVEL_SPAN * levels), (total,)))
+    out.append((L.SATISFACTION, _a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * levels),
+                (total,)))
     width = summary_width(defs)
     targets = len(defs.process.opinions["targets"]) + members
     counts = tuple((L.OPINION_COUNTS, _a1(L.OPINION_COUNTS_FIRST_ROW + r, 1 + c))

@@ -70,7 +70,7 @@ def check(defs, unit, grids, expected_unit=None, counted=None, formulas=None):
                 if er.row > end:  # below the table the 汇总 formulas cover
                     outside.add((sheet, er.row))
                     if _has_content(er.ballot, er.name, *er.scores):
-                        out.append(finding("row-outside-table", sheet, L.a1(er.row, 0)))
+                        out.append(finding("row-outside-table", sheet, L.a1(er.row, L.EntryCol.BALLOT)))
             typed = [er for er in typed if er.row <= end]
         else:
             roles = [L.entry_name(g, role) for role in L.ENTRY_NAME_ROLES]
@@ -97,14 +97,15 @@ def check(defs, unit, grids, expected_unit=None, counted=None, formulas=None):
     lookback = []
     if L.LOOKBACK_ENTRY not in missing:
         header(L.LOOKBACK_ENTRY, grids.lookback_header,
-               ["票号", *(i.name for i in defs.lookback_items)], out, row=0)
+               [*L.LOOKBACK_FIXED_HEADERS, *(i.name for i in defs.lookback_items)], out, row=0)
         if grids.names is None:
             inside = []
             for lr in grids.lookback:
                 if lr.row <= L.LOOKBACK_LAST_ROW:
                     inside.append(lr)
                 elif _has_content(lr.ballot, *lr.values):
-                    out.append(finding("row-outside-table", L.LOOKBACK_ENTRY, L.a1(lr.row, 0)))
+                    out.append(finding("row-outside-table", L.LOOKBACK_ENTRY,
+                                       L.a1(lr.row, L.LookbackEntryCol.BALLOT)))
         else:
             n = len(defs.lookback_items)
             first, last, rewrite = ranges.span(
@@ -217,7 +218,7 @@ def _has_content(*values):
 
 
 def _entry_header(defs):
-    return [*L.ENTRY_FIXED_HEADERS, *(i.name for i in defs.items), defs.ballot["total_header"]]
+    return L.entry_headers(defs.items, defs.ballot["total_header"])
 
 
 def _identity(defs, grids, expected_unit, out):
@@ -263,15 +264,17 @@ def _roster(grids, names, out, missing):
         for (row, name), (_, want) in zip(grids.summary, grids.roster):
             if name != want:
                 out.append(finding("roster-mismatch", L.SUMMARY, L.a1(row, 1),
-                                   actual=name or "", expected=want, row=names.index(want) + 2))
+                                   actual=name or "", expected=want,
+                                   row=names.index(want) + L.ROSTER_FIRST_ROW + 1))
     if L.OPINION_FORM not in missing:
         for (row, name), (_, want) in zip(grids.opinion, grids.roster):
             if name != want:
                 out.append(finding("roster-mismatch", L.OPINION_FORM, L.a1(row, L.OPINION_FORM_NAME[1]),
-                                   actual=name or "", expected=want, row=names.index(want) + 2))
+                                   actual=name or "", expected=want,
+                                   row=names.index(want) + L.ROSTER_FIRST_ROW + 1))
     if L.SUMMARY not in missing and len(grids.summary) != len(grids.roster):
         longer = len(grids.roster) > len(grids.summary)
-        sheet, col = (L.ROSTER, 0) if longer else (L.SUMMARY, 1)
+        sheet, col = (L.ROSTER, L.RosterCol.NAME) if longer else (L.SUMMARY, 1)
         row, name = (grids.roster[len(grids.summary)] if longer
                      else grids.summary[len(grids.roster)])
         out.append(finding("roster-count-mismatch", sheet, L.a1(row, col), name=name or "",
@@ -300,15 +303,15 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
         name = _name(er.name)
         if isinstance(er.name, str) and name and name != er.name:
             # The 汇总 formulas match names exactly: write the trimmed name back.
-            out.append(finding("ballot-name-spaces", sheet, L.a1(er.row, 1), raw=er.name,
+            out.append(finding("ballot-name-spaces", sheet, L.a1(er.row, L.EntryCol.NAME), raw=er.name,
                                name=name))
-            fixes.setdefault(sheet, {})[L.a1(er.row, 1)] = name
+            fixes.setdefault(sheet, {})[L.a1(er.row, L.EntryCol.NAME)] = name
         numbers, blank, bad = [], [], False
         for k, (raw, item) in enumerate(zip(er.scores, items)):
             if type(raw) in (int, float) and 0 <= raw <= item.max:  # the usual case, fast
                 numbers.append(int(raw) if raw == int(raw) else raw)
                 continue
-            cell = L.a1(er.row, 2 + k)
+            cell = L.a1(er.row, L.EntryCol.FIRST_SCORE + k)
             kind, value = _read(raw)
             if kind == BLANK:
                 blank.append(item.name)
@@ -337,21 +340,23 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
         if ballot is not None:
             by_ballot.setdefault(show(ballot), []).append((er, filled))
         if filled and name is None:
-            out.append(finding("ballot-no-name", sheet, L.a1(er.row, 1)))
+            out.append(finding("ballot-no-name", sheet, L.a1(er.row, L.EntryCol.NAME)))
         elif filled and name not in roster:
-            out.append(finding("ballot-unknown-name", sheet, L.a1(er.row, 1), name=name))
+            out.append(finding("ballot-unknown-name", sheet, L.a1(er.row, L.EntryCol.NAME),
+                               name=name))
         if filled and blank:
             first_blank = next(k for k, v in enumerate(er.scores) if _read(v)[0] == BLANK)
-            out.append(finding("ballot-half-filled", sheet, L.a1(er.row, 2 + first_blank),
+            out.append(finding("ballot-half-filled", sheet,
+                               L.a1(er.row, L.EntryCol.FIRST_SCORE + first_blank),
                                ballot=show(ballot) if ballot is not None else "(无)",
                                name=name or "", missing="、".join(blank)))
         if filled and name is not None and ballot is not None:
             key = (show(ballot), name)
             if key in seen:
-                out.append(finding("ballot-duplicate-name", sheet, L.a1(er.row, 1),
+                out.append(finding("ballot-duplicate-name", sheet, L.a1(er.row, L.EntryCol.NAME),
                                    ballot=show(ballot), name=name, other=seen[key]))
             else:
-                seen[key] = f"B{er.row + 1}"
+                seen[key] = L.a1(er.row, L.EntryCol.NAME)
         if not er.total_is_formula and filled == len(items) and not bad:
             kind, typed = _read(er.total)
             if kind != BLANK and typed != sum(numbers):  # R3
@@ -360,11 +365,12 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
     for ballot, members in by_ballot.items():
         if not any(filled for _, filled in members):
             er = members[0][0]
-            out.append(finding("ballot-empty", sheet, L.a1(er.row, 0), ballot=ballot))
+            out.append(finding("ballot-empty", sheet, L.a1(er.row, L.EntryCol.BALLOT),
+                               ballot=ballot))
         else:
             for er, filled in members:
                 if not filled and _name(er.name):
-                    out.append(finding("ballot-row-empty", sheet, L.a1(er.row, 2),
+                    out.append(finding("ballot-row-empty", sheet, L.a1(er.row, L.EntryCol.FIRST_SCORE),
                                        ballot=ballot, name=_name(er.name)))
     return kept
 
@@ -374,7 +380,7 @@ def _lookback(defs, rows, out, fixes):
     for lr in rows:
         numbers, blank = [], []
         for k, (raw, item) in enumerate(zip(lr.values, items)):
-            cell = L.a1(lr.row, 1 + k)
+            cell = L.a1(lr.row, L.LookbackEntryCol.FIRST_SCORE + k)
             kind, value = _read(raw)
             if kind == BAD:
                 out.append(finding("lookback-not-number", sheet, cell, item=item.name,
@@ -395,11 +401,12 @@ def _lookback(defs, rows, out, fixes):
         if len(blank) == len(items):
             continue
         if blank:
-            out.append(finding("lookback-partial", sheet, L.a1(lr.row, 0),
+            out.append(finding("lookback-partial", sheet, L.a1(lr.row, L.LookbackEntryCol.BALLOT),
                                ballot=show(lr.ballot), missing="、".join(blank)))
         kept.append(numbers)
     if not kept:
-        out.append(finding("lookback-empty", L.LOOKBACK_FORM, L.a1(L.LOOKBACK_FORM_FIRST_ROW, 2)))
+        out.append(finding("lookback-empty", L.LOOKBACK_FORM,
+                           L.a1(L.LOOKBACK_FORM_FIRST_ROW, L.LookbackFormCol.SCORE)))
     return kept
 
 
@@ -427,7 +434,7 @@ def _satisfaction(defs, grids, out, fixes):
         out.append(finding("satisfaction-empty", sheet, category_cells(defs)[0]))
         return cats, levels
     total, answered = sum(v or 0 for v in cats), sum(v or 0 for v in levels)
-    where = L.a1(L.SAT_CATEGORY_ROW, 1)
+    where = L.a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL)
     if answered > total:
         out.append(finding("satisfaction-over-total", sheet, where, answered=answered,
                            total=total))

@@ -54,9 +54,11 @@ def entry_names(defs, group, first, last):
 def lookback_names(defs, first, last):
     """{defined name: range text} of 回头看录入's rows: the input block, each item."""
     n = len(defs.lookback_items)
-    out = {L.lookback_name(None): range_text(L.LOOKBACK_ENTRY, first, last, 0, n)}
+    c0 = L.LookbackEntryCol.FIRST_SCORE
+    out = {L.lookback_name(None): range_text(L.LOOKBACK_ENTRY, first, last,
+                                              L.LookbackEntryCol.BALLOT, c0 + n - 1)}
     for k in range(n):
-        out[L.lookback_name(k)] = range_text(L.LOOKBACK_ENTRY, first, last, k + 1, k + 1)
+        out[L.lookback_name(k)] = range_text(L.LOOKBACK_ENTRY, first, last, c0 + k, c0 + k)
     return out
 
 

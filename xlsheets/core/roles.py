@@ -90,7 +90,7 @@ def people(defs, lines, out):
         if flag == p.flag_value:
             result.flagged.append(name)
         elif flag not in ("", "否"):
-            out.append(finding("role-flag-bad", L.ROSTER, L.a1(line.row, L.ROSTER_ROLE_COL + 2),
+            out.append(finding("role-flag-bad", L.ROSTER, L.a1(line.row, L.RosterCol.FLAG),
                                value=flag, flag=p.flag_value))
         boss = text(boss_cell)
         if boss:
@@ -99,7 +99,7 @@ def people(defs, lines, out):
     for name, boss in result.supervisor.items():
         if boss not in leaders:
             out.append(finding("role-supervisor-unknown", L.ROSTER,
-                               L.a1(result.rows[name], L.ROSTER_ROLE_COL + 1), value=boss))
+                               L.a1(result.rows[name], L.RosterCol.BOSS), value=boss))
     return result
 
 

@@ -39,9 +39,9 @@ def formula_results(defs, unit, grids, checked):
                                      checked.rows_by_group.get(g.key, [])):
             er = typed.get(r)
             if er is not None and fixed:
-                scores = [er.scores[k] if L.a1(r, 2 + k) in fixed else v
+                scores = [er.scores[k] if L.a1(r, L.EntryCol.FIRST_SCORE + k) in fixed else v
                           for k, v in enumerate(scores)]
-                if L.a1(r, 1) in fixed:
+                if L.a1(r, L.EntryCol.NAME) in fixed:
                     name = er.name
             out.append((name, scores))
         rows[g.key] = out

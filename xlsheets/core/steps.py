@@ -30,7 +30,7 @@ def check(defs, unit, grids, out, fixes, counted=None):
     people = roles.people(defs, grids.roles, out) if grids.roles else roles.People([])
     if grids.roles and L.ROSTER in grids.sheets:
         header(L.ROSTER, grids.registers.get("roles", []),
-               ["姓名", "职务", *L.ROSTER_ROLE_HEADERS], out, row=0)
+               L.ROSTER_HEADERS, out, row=0)
     opinions.check(defs, grids, people, ranges, out, fixes)
     talked = talks.check(defs, grids, people, out, fixes)
     written = materials.check(defs, unit, grids, people, out, fixes, counted)

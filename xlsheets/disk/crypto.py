@@ -80,7 +80,8 @@ def _has_encryption_info(source):
 def needs_password(path):
     """The BookError for an encrypted file opened without ``--password``."""
     return BookError(path, "文件已加密(设置了打开密码)。请在命令后加上 --password 密码 再试"
-                           "(密码区分大小写),或在 Excel/WPS 中取消密码后另存。")
+                           "(密码区分大小写),或在 Excel/WPS 中取消密码后另存。",
+                     code="password-needed")
 
 
 def decrypt(path, password):
@@ -92,7 +93,8 @@ def decrypt(path, password):
     try:
         size = os.path.getsize(path)
         if size > MAX_ENCRYPTED:
-            raise BookError(path, f"加密文件超过 {MAX_ENCRYPTED >> 20} MB,疑似损坏或恶意构造,已拒绝打开。")
+            raise BookError(path, f"加密文件超过 {MAX_ENCRYPTED >> 20} MB,疑似损坏或恶意构造,已拒绝打开。",
+                            code="encrypted-too-large")
         data = Path(path).read_bytes()
     except OSError as e:
         raise read_error(path, e) from None
@@ -105,26 +107,31 @@ def decrypt_bytes(data, password, name="工作簿"):
     from msoffcrypto import exceptions as mx
 
     if not data.startswith(CFB_MAGIC) or not _has_encryption_info(io.BytesIO(data)):
-        raise BookError(name, "不是加密的 .xlsx 工作簿(没有加密信息)。")
+        raise BookError(name, "不是加密的 .xlsx 工作簿(没有加密信息)。", code="not-encrypted")
     try:
         # msoffcrypto-tool refuses a spinCount above [MS-OFFCRYPTO]'s 10,000,000 here,
         # so a hostile file cannot stall the key derivation
         office = msoffcrypto.OfficeFile(io.BytesIO(data))
         office.load_key(password=password, verify_password=True)
     except mx.InvalidKeyError:
-        raise PasswordError(name, "密码不正确,无法打开。请核对密码(区分大小写)后重试。") from None
+        raise PasswordError(name, "密码不正确,无法打开。请核对密码(区分大小写)后重试。",
+                            code="password-wrong") from None
     except Exception:  # unsupported or damaged encryption header
-        raise BookError(name, "无法解密:加密信息已损坏,或加密方式不受支持。") from None
+        raise BookError(name, "无法解密:加密信息已损坏,或加密方式不受支持。",
+                        code="encryption-info-bad") from None
     out = io.BytesIO()
     try:
         office.decrypt(out, verify_integrity=True)
     except mx.InvalidKeyError:
-        raise BookError(name, "解密后的内容校验失败:文件已损坏或被改动过。") from None
+        raise BookError(name, "解密后的内容校验失败:文件已损坏或被改动过。",
+                        code="decrypt-integrity") from None
     except Exception:
-        raise BookError(name, "无法解密:文件已损坏,或加密方式不受支持。") from None
+        raise BookError(name, "无法解密:文件已损坏,或加密方式不受支持。",
+                        code="decrypt-failed") from None
     plain = out.getvalue()
     if not zipfile.is_zipfile(io.BytesIO(plain)):
-        raise BookError(name, "解密后不是有效的 .xlsx 工作簿,文件可能已损坏。")
+        raise BookError(name, "解密后不是有效的 .xlsx 工作簿,文件可能已损坏。",
+                        code="decrypted-not-xlsx")
     return plain
 
 
@@ -138,20 +145,22 @@ def encrypt_bytes(plain, password, name="工作簿"):
 
     check_password(password)
     if not zipfile.is_zipfile(io.BytesIO(plain)):
-        raise BookError(name, "要加密的内容不是有效的 .xlsx 工作簿。")
+        raise BookError(name, "要加密的内容不是有效的 .xlsx 工作簿。", code="encrypt-not-xlsx")
     plain = _padded(plain)
     out = io.BytesIO()
     try:
         OOXMLFile(io.BytesIO(plain)).encrypt(password, out)
     except Exception:  # msoffcrypto-tool could not build the container
-        raise BookError(name, "无法加密该工作簿,未写入任何文件,原文件保持不变。") from None
+        raise BookError(name, "无法加密该工作簿,未写入任何文件,原文件保持不变。",
+                        code="encrypt-failed") from None
     encrypted = out.getvalue()
     try:
         again = decrypt_bytes(encrypted, password, name)
     except BookError:
         again = None
     if again != plain:
-        raise BookError(name, "加密后的文件未能按原密码正确解密,已放弃写入,原文件保持不变。")
+        raise BookError(name, "加密后的文件未能按原密码正确解密,已放弃写入,原文件保持不变。",
+                        code="encrypt-verify-failed")
     return encrypted
 
 
@@ -200,7 +209,7 @@ def plain_copy(path, password=None):
             yield copy
         except BookError as e:
             if getattr(e, "path", None) == str(copy):
-                raise BookError(path, e.problem) from None
+                raise BookError(path, e.problem, code=e.code) from None
             raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -82,7 +82,7 @@ def private_copy(path):
             yield copy, snap
         except BookError as e:
             if e.path == str(copy):
-                raise type(e)(path, e.problem) from None
+                raise type(e)(path, e.problem, code=e.code) from None
             raise
         except XlsheetsError as e:
             if str(copy) in str(e):

@@ -391,7 +391,7 @@ def _fix_writes(defs, read):
             if r < L.ENTRY_FIRST_ROW:  # the header row's ballot accounting: never in a band
                 singles.setdefault(sheet, {})[addr] = value  # (a band would span formulas)
                 continue
-            name_col = sheet != L.LOOKBACK_ENTRY and c == 1
+            name_col = sheet != L.LOOKBACK_ENTRY and c == L.EntryCol.NAME
             bands.setdefault(name_col, {})[(r, c)] = value
         for names, at in bands.items():
             r0, r1 = min(r for r, _ in at), max(r for r, _ in at)

@@ -195,7 +195,7 @@ def grids_from(source, names, sheet, defs, identity):
     g = Grids(source=source, identity=identity, sheets=list(names))
     present = set(names)
     if L.ROSTER in present:
-        g.roster = _column(sheet(L.ROSTER), 0, 1)
+        g.roster = _column(sheet(L.ROSTER), L.RosterCol.NAME, L.ROSTER_FIRST_ROW)
         count = sum(1 for _, name in g.roster if name)
         if count > MAX_MEMBERS:  # before anything members x members is built
             raise BookError(source, f"工作表“{L.ROSTER}”:" + too_many(count))
@@ -208,8 +208,8 @@ def grids_from(source, names, sheet, defs, identity):
                             for k in range(len(defs.steps))]
     if L.ROSTER in present:
         s = sheet(L.ROSTER)
-        g.registers["roles"] = _row(s, 0, L.ROSTER_ROLE_COL + len(L.ROSTER_ROLE_HEADERS))
-        g.roles = [Line(r, [name, *_row(s, r, L.ROSTER_ROLE_COL + 3)[L.ROSTER_ROLE_COL:]])
+        g.registers["roles"] = _row(s, 0, len(L.RosterCol))
+        g.roles = [Line(r, [name, *_row(s, r, len(L.RosterCol))[L.ROSTER_ROLE_COL:]])
                    for r, name in g.roster]
     _registers(g, present, sheet)
     if L.SUMMARY in present:
@@ -229,8 +229,10 @@ def grids_from(source, names, sheet, defs, identity):
         entries = []
         for r in range(L.ENTRY_FIRST_ROW, s.last_row(total_col) + 1):
             line = _row(s, r, total_col + 1)
-            entries.append(EntryRow(row=r, ballot=line[0], name=line[1],
-                                    scores=line[2:total_col], total=line[total_col],
+            entries.append(EntryRow(row=r, ballot=line[L.EntryCol.BALLOT],
+                                    name=line[L.EntryCol.NAME],
+                                    scores=line[L.EntryCol.FIRST_SCORE:total_col],
+                                    total=line[total_col],
                                     total_is_formula=s.is_formula(r, total_col)))
         g.entries[grp.key] = entries
         g.ballot_accounts[grp.key] = tuple(
@@ -244,9 +246,11 @@ def grids_from(source, names, sheet, defs, identity):
     if L.LOOKBACK_ENTRY in present:
         s = sheet(L.LOOKBACK_ENTRY)
         n = len(defs.lookback_items)
-        g.lookback_header = [s.value(0, c) for c in range(n + 1)]
-        g.lookback = [LookbackRow(r, s.value(r, 0), [s.value(r, c) for c in range(1, n + 1)])
-                      for r in range(L.LOOKBACK_FIRST_ROW, s.last_row(n) + 1)]
+        first = L.LookbackEntryCol.FIRST_SCORE
+        g.lookback_header = [s.value(0, c) for c in range(first + n)]
+        g.lookback = [LookbackRow(r, s.value(r, L.LookbackEntryCol.BALLOT),
+                                  [s.value(r, c) for c in range(first, first + n)])
+                      for r in range(L.LOOKBACK_FIRST_ROW, s.last_row(first + n - 1) + 1)]
     if L.SATISFACTION in present:
         s = sheet(L.SATISFACTION)
         g.categories = [s.value(*rc(a)) for a in C.category_cells(defs)]

@@ -22,9 +22,9 @@ MAX_ROWS = 100_000
 class DownloadError(XlsheetsError):
     """A download that cannot be read or mapped; names the file."""
 
-    def __init__(self, path, problem):
+    def __init__(self, path, problem, code=None):
         self.path, self.problem = str(path), problem
-        super().__init__(f"下载文件 {self.path}:{problem}")
+        super().__init__(f"下载文件 {self.path}:{problem}", code=code)
 
 
 @dataclass
@@ -66,7 +66,7 @@ def _book_tables(path):
                 with zipfile.ZipFile(f) as zf:
                     guard_members(path, zf.infolist())
             except BookError as e:
-                raise DownloadError(path, e.problem) from None
+                raise DownloadError(path, e.problem, code=e.code) from None
             except zipfile.BadZipFile:
                 raise DownloadError(path, "文件已损坏,无法打开。请重新下载。") from None
     try:
@@ -104,7 +104,7 @@ def _zip_tables(path):
                     data = zf.read(info)
                     tables.append(_csv_table(f"{path}!{_member_name(info)}", data, path))
     except BookError as e:
-        raise DownloadError(path, e.problem) from None
+        raise DownloadError(path, e.problem, code=e.code) from None
     except zipfile.BadZipFile:
         raise DownloadError(path, "压缩包已损坏,无法打开。请重新下载。") from None
     if not tables:

@@ -173,16 +173,18 @@ def place(table, members, items, mapping=None):
         else:
             unsure += [(c, [m], []) for q in questions for c, m in stemless[q]]
     if unsure:
-        raise MappingError(table.source, _unsure_message(unsure, items))
+        raise MappingError(table.source, _unsure_message(unsure, items), code="mapping-unsure")
     if not answers:
         raise MappingError(table.source, "找不到任何测评分数的列:没有一个列标题同时含有名册中的党员姓名和"
-                                         f"测评项目({'、'.join(items)})。" + HOW_TO_NAME)
+                                         f"测评项目({'、'.join(items)})。" + HOW_TO_NAME,
+                           code="mapping-no-scores")
     seen = {}
     for index, key in answers.items():
         if key in seen:
             raise MappingError(table.source, f"第 {col_name(seen[key] + 1)} 列和第 {col_name(index + 1)} 列"
                                              f"都是“{key[0]}”的“{items[key[1]]}”,无法确定用哪一列。"
-                                             "请删除多余的题目列,或用映射文件指定。")
+                                             "请删除多余的题目列,或用映射文件指定。",
+                               code="mapping-column-twice")
         seen[key] = index
     rated = {}
     for member, k in answers.values():
@@ -192,7 +194,8 @@ def place(table, members, items, mapping=None):
         if got and len(got) < len(items):
             lack = "、".join(items[k] for k in range(len(items)) if k not in got)
             raise MappingError(table.source, f"问卷中“{member}”的题目不全,缺“{lack}”。"
-                                             "每名党员的八个测评项目都要有一题(或矩阵中的一行)。")
+                                             "每名党员的八个测评项目都要有一题(或矩阵中的一行)。",
+                               code="mapping-member-incomplete")
     absent = [m for m in members if m not in rated]
     return Placement(answers, number, times, absent, ignored)
 
@@ -221,18 +224,22 @@ def place_items(table, items, mapping=None):
             unsure.append(c)
     if unsure:
         raise MappingError(table.source, "以下列无法确定是哪个测评项目,未写入任何内容:" + ";".join(
-            c.where for c in unsure[:12]) + "。每道题(或矩阵的每一行)应写明一个测评项目,如“转段动员部署情况”。")
+            c.where for c in unsure[:12]) + "。每道题(或矩阵的每一行)应写明一个测评项目,如“转段动员部署情况”。",
+            code="mapping-item-unsure")
     got = {}
     for index, (_, k) in answers.items():
         if k in got:
             raise MappingError(table.source, f"第 {col_name(got[k] + 1)} 列和第 {col_name(index + 1)} 列"
-                                             f"都是“{items[k]}”,无法确定用哪一列。")
+                                             f"都是“{items[k]}”,无法确定用哪一列。",
+                               code="mapping-item-column-twice")
         got[k] = index
     lack = [items[k] for k in range(len(items)) if k not in got]
     if lack and answers:
-        raise MappingError(table.source, f"问卷缺少测评项目“{'、'.join(lack)}”。")
+        raise MappingError(table.source, f"问卷缺少测评项目“{'、'.join(lack)}”。",
+                           code="mapping-item-missing")
     if not answers:
-        raise MappingError(table.source, f"找不到任何测评项目的列({'、'.join(items)})。")
+        raise MappingError(table.source, f"找不到任何测评项目的列({'、'.join(items)})。",
+                           code="mapping-no-items")
     return Placement(answers, number, times, [], ignored)
 
 
@@ -260,7 +267,8 @@ def place_choices(table, kinds):
             why = "没有一列" if not hits else "有多列(" + "、".join(c.where for c in hits) + ")"
             raise MappingError(table.source, f"{why}的答案全是“{what}”中的一项,无法确定哪一题是"
                                              f"{kind}。请使用 `xlsheets survey --group 附件6` 生成的问卷,"
-                                             "选项文字不要改动;下载时选择“按选项文本”。")
+                                             "选项文字不要改动;下载时选择“按选项文本”。",
+                               code="mapping-choice-several" if hits else "mapping-choice-none")
         found[kind] = hits[0].index
     return found, number, times
 

@@ -41,7 +41,14 @@ SKIPPED_CODES = (-2, -3)  # 问卷星's option codes: skipped, hidden by the sur
 
 
 class ImportRefused(XlsheetsError):
-    """Answers that would be errors at the imported cells: nothing written."""
+    """Answers that would be errors at the imported cells: nothing written.
+
+    ``findings`` are those errors (each with its finding code and cell), where the
+    refusal comes from them."""
+
+    def __init__(self, message, code=None, findings=()):
+        super().__init__(message, code=code)
+        self.findings = list(findings)
 
 
 @dataclass
@@ -122,7 +129,8 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         outcome, grids = _validate(source, defs, None)
         sheet = L.LOOKBACK_ENTRY if lookback else L.entry_sheet(group)
         if sheet not in grids.sheets:
-            raise XlsheetsError(f"{path}:缺少工作表“{sheet}”,无法导入。请把工作表名称改回“{sheet}”。")
+            raise XlsheetsError(f"{path}:缺少工作表“{sheet}”,无法导入。请把工作表名称改回“{sheet}”。",
+                                code="import-sheet-missing")
         members = [None] if lookback else [n for _, n in grids.roster]
         mapped = read_mapping(mapping, members, items, lookback) if mapping else None
         table, placement = _choose(read_download(download), members, items, mapped, lookback)
@@ -148,7 +156,8 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
         checked = check(defs, outcome.unit, grids, formulas=canonical.formulas)
         errors = [f for f in checked.findings if f.is_error and (f.sheet, f.cell) in cells_from]
         if errors and not keep_errors:
-            raise ImportRefused(_refusal(download, errors, cells_from))
+            raise ImportRefused(_refusal(download, errors, cells_from), code="import-errors",
+                                findings=errors)
         result.ballots = numbers
         if dry_run:  # what the write would fix itself (names widened, 合计 written) is not said
             result.findings = own + [f for f in checked.findings if f.code != "stamp-stale" and not (
@@ -191,11 +200,12 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
     with held(path, password) as (source, encrypted, snapshot):
         outcome, grids = _validate(source, defs, None)
         if L.SATISFACTION not in grids.sheets:
-            raise XlsheetsError(f"{path}:缺少工作表“{L.SATISFACTION}”,无法导入。")
+            raise XlsheetsError(f"{path}:缺少工作表“{L.SATISFACTION}”,无法导入。",
+                                code="import-sheet-missing")
         tables = [t for t in read_download(download) if t.header and t.rows]
         _refuse_coded(tables)
         if not tables:
-            raise DownloadError(download, "没有任何答卷。")
+            raise DownloadError(download, "没有任何答卷。", code="download-empty")
         placed, last_error = None, None
         for t in tables:
             try:
@@ -244,7 +254,8 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
                 kind_, have = read_number(raw)
                 if kind_ == BAD or (have is not None and (have < 0 or have != int(have))):
                     raise ImportRefused(f"{L.SATISFACTION}!{a} 现为“{show(raw)}”,不是人数,无法把网上答卷"
-                                        "加进去。请先改正这个单元格,再导入。")
+                                        "加进去。请先改正这个单元格,再导入。",
+                                        code="import-cell-not-count")
                 new[k] = int(have or 0) + add
                 cells[a] = new[k]
             if kind == "参加测评人员类别":
@@ -252,13 +263,14 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
             else:
                 grids.levels = new
         checked = check(defs, outcome.unit, grids, formulas=canonical.formulas)
-        where = {L.a1(L.SAT_CATEGORY_ROW, 1)} | set(category_cells(defs)) | set(level_cells(defs))
+        where = {L.a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL)} | set(category_cells(defs)) | set(level_cells(defs))
         errors = [f for f in checked.findings if f.is_error and f.sheet == L.SATISFACTION
                   and f.cell in where]
         if errors and not keep_errors:
             raise ImportRefused(f"下载文件 {download}:导入后附件6 会有错误,未写入任何内容:\n  "
                                 + "\n  ".join(f"{f.sheet}!{f.cell}:{f.message}" for f in errors)
-                                + "\n(如有答卷只选了测评档次、没有选人员类别,请核对后加 --keep-errors 导入。)")
+                                + "\n(如有答卷只选了测评档次、没有选人员类别,请核对后加 --keep-errors 导入。)",
+                                code="import-satisfaction-errors", findings=errors)
         result.ballots = list(range(1, len(fresh) + 1))
         if dry_run:
             result.findings = [f for f in checked.findings if f.code != "stamp-stale"]
@@ -293,7 +305,8 @@ def _refuse_coded(tables):
     for t in tables:
         if any(n in t.source.casefold() for n in CODED_NAMES):
             raise DownloadError(t.source, "这是“按序号”下载的答卷(All_Data_Original),其中是选项的序号而不是"
-                                          "分数或选项文字。请在问卷星中选择“按选项文本”下载(All_Data_Readable)后再导入。")
+                                          "分数或选项文字。请在问卷星中选择“按选项文本”下载(All_Data_Readable)后再导入。",
+                                code="download-option-numbers")
 
 
 def _choose(tables, members, items, mapping, lookback=False):
@@ -316,10 +329,11 @@ def _choose(tables, members, items, mapping, lookback=False):
     if len(placed) > 1:
         raise DownloadError(placed[0][0].source.split("!")[0],
                             "含有多个答卷表(" + "、".join(t.source for t, _ in placed)
-                            + "),无法确定导入哪一个。请只保留一个答卷文件再导入。")
+                            + "),无法确定导入哪一个。请只保留一个答卷文件再导入。",
+                            code="download-several-tables")
     if errors:
         raise errors[0]
-    raise DownloadError(tables[0].source if tables else "", "没有任何答卷。")
+    raise DownloadError(tables[0].source if tables else "", "没有任何答卷。", code="download-empty")
 
 
 def score_value(raw):
@@ -418,10 +432,11 @@ def _place_ballots(defs, grids, group, members, respondents, placement):
                 er = by_row[row] = EntryRow(row, None, None, [None] * len(items), None, False)
                 entries.append(er)
             er.ballot, er.name, er.scores = no, member, list(scores)
-            cells[L.a1(row, 0)], cells[L.a1(row, 1)] = no, member
-            cells_from[(sheet, L.a1(row, 0))] = cells_from[(sheet, L.a1(row, 1))] = (r.row, "")
+            at_ballot, at_name = L.a1(row, L.EntryCol.BALLOT), L.a1(row, L.EntryCol.NAME)
+            cells[at_ballot], cells[at_name] = no, member
+            cells_from[(sheet, at_ballot)] = cells_from[(sheet, at_name)] = (r.row, "")
             for c, v in enumerate(scores):
-                a = L.a1(row, 2 + c)
+                a = L.a1(row, L.EntryCol.FIRST_SCORE + c)
                 cells_from[(sheet, a)] = (r.row, r.sources.get((member, c), ""))
                 if v is not None:
                     cells[a] = v
@@ -429,12 +444,12 @@ def _place_ballots(defs, grids, group, members, respondents, placement):
         rated = [m for m in members if any(v is not None for v in r.scores[m])]
         if len(given) == 1 and len(rated) > 1 and all(
                 all(v is not None for v in r.scores[m]) for m in rated):
-            own.append(finding("import-uniform", sheet, L.a1(start + i * n, 0), ballot=no,
-                               score=show(next(iter(given)))))
+            own.append(finding("import-uniform", sheet, L.a1(start + i * n, L.EntryCol.BALLOT),
+                               ballot=no, score=show(next(iter(given)))))
     entries.sort(key=lambda er: er.row)
     for m in placement.absent:
         row = next(r for r, name in grids.roster if name == m)
-        own.append(finding("import-member-absent", L.ROSTER, L.a1(row, 0), name=m,
+        own.append(finding("import-member-absent", L.ROSTER, L.a1(row, L.RosterCol.NAME), name=m,
                            group=group.name, count=k))
     return own, updates, cells_from, numbers
 
@@ -470,10 +485,11 @@ def _place_lookback(defs, grids, group, members, respondents, placement):
             lr = by_row[row] = LookbackRow(row, None, [None] * n)
             rows.append(lr)
         lr.ballot, lr.values = no, list(values)
-        cells[L.a1(row, 0)] = no
-        cells_from[(sheet, L.a1(row, 0))] = (r.row, "")
+        at_ballot = L.a1(row, L.LookbackEntryCol.BALLOT)
+        cells[at_ballot] = no
+        cells_from[(sheet, at_ballot)] = (r.row, "")
         for c, v in enumerate(values):
-            a = L.a1(row, 1 + c)
+            a = L.a1(row, L.LookbackEntryCol.FIRST_SCORE + c)
             cells_from[(sheet, a)] = (r.row, r.sources.get((None, c), ""))
             if v is not None:
                 cells[a] = v

@@ -81,5 +81,6 @@ def survey_for_book(path, defs, group):
         grids = read_grids(book, defs, unit, ident)
     if L.entry_sheet(group) not in grids.sheets:
         from xlsheets.errors import XlsheetsError
-        raise XlsheetsError(f"{path}:缺少工作表“{L.entry_sheet(group)}”。")
+        raise XlsheetsError(f"{path}:缺少工作表“{L.entry_sheet(group)}”。",
+                            code="survey-sheet-missing")
     return unit.name, [n for _, n in grids.roster if n]

@@ -33,9 +33,23 @@ IDENTITY_KEYS = (
 IDENTITY_NAME = "xlsheets_identity"  # defined name over the identity table
 IDENTITY_FIRST_ROW = 2  # 0-based row of the first key, below title and header
 
-# Ballot entry sheets: header in row 1, one row per (ballot, member) below.
+# Ballot entry sheets: header in row 1, one row per (ballot, member) below;
+# 票号 | 党员姓名 | one column per ballot item | 合计 (``entry_headers``).
 ENTRY_FIXED_HEADERS = ("票号", "党员姓名")
 ENTRY_FIRST_ROW = 1
+
+
+class EntryCol(IntEnum):
+    """An entry sheet's columns, 0-based: the items follow from FIRST_SCORE, then 合计."""
+    BALLOT, NAME, FIRST_SCORE = range(3)
+
+
+assert EntryCol.FIRST_SCORE == len(ENTRY_FIXED_HEADERS)
+
+
+def entry_headers(items, total_header):
+    """An entry sheet's header row: the fixed headers, the items' names, 合计."""
+    return [*ENTRY_FIXED_HEADERS, *(i.name for i in items), total_header]
 
 # 汇总: title in row 1, header in row 2, one row per member from row 3.
 SUMMARY_HEADER_ROW = 1
@@ -45,8 +59,17 @@ SUMMARY_FIRST_ROW = 2
 # 附件5's means cover every row down to LOOKBACK_LAST_ROW from the start, all
 # unlocked, so ballots typed below the numbered rows still count; a row below
 # that is shown by the workbook and taken in by compute, never ignored.
+# Its columns: 票号, then one per look-back item from FIRST_SCORE.
 LOOKBACK_FIRST_ROW = 1
 LOOKBACK_LAST_ROW = 1000
+LOOKBACK_FIXED_HEADERS = ("票号",)
+
+
+class LookbackEntryCol(IntEnum):
+    BALLOT, FIRST_SCORE = range(2)
+
+
+assert LookbackEntryCol.FIRST_SCORE == len(LOOKBACK_FIXED_HEADERS)
 
 # 附件4: one form every OPINION_FORM_ROWS rows; the name and the score cell within it.
 OPINION_FORM_ROWS = 10  # label, title, fields, 3 sections, 2 signatures, remark, note
@@ -56,7 +79,15 @@ OPINION_FORM_SCORE = (2, 5)
 # 附件5: label, title, header, then one row per item and the 合计 row; the
 # shown 测评分 round the exact means in a hidden column (R8, R9).
 LOOKBACK_FORM_FIRST_ROW = 3
-LOOKBACK_EXACT_COL = 4
+
+
+class LookbackFormCol(IntEnum):
+    """附件5's columns, one per ``lookback.headers`` of the definitions (which are held to
+    this count): 项目 | 标准分 | 测评分 | 备注."""
+    ITEM, MAX, SCORE, REMARK = range(4)
+
+
+LOOKBACK_EXACT_COL = len(LookbackFormCol)  # hidden, right of 备注
 
 # 附件6: the entry cells sit directly below their labels.
 SAT_TITLE_ROW = 1  # "附件6" above it
@@ -69,12 +100,28 @@ SAT_SHARE_ROW = 7
 SAT_LEVEL_SPAN = 2
 
 
+class SatCol(IntEnum):
+    """附件6's columns: the row labels in A; 合计 (and the levels' and shares' labels) in B;
+    the categories, and the levels every SAT_LEVEL_SPAN columns, from FIRST."""
+    LABEL, TOTAL, FIRST = range(3)
+
+
 # 工作日程表: label, title, header, then one row per step: 工作环节 | 工作时间 | 内容.
 SCHEDULE_FIRST_ROW = 3
 
-# 名册: 姓名 | 职务 | the three role columns | every other column of the roster file.
+# 名册: 姓名 | 职务 | the three role columns | every other column of the roster file;
+# header in row 1, one member per row below.
 ROSTER_ROLE_HEADERS = ("角色", "分管领导", "群众反映问题较多")
-ROSTER_ROLE_COL = 2  # 角色; 分管领导 and 群众反映问题较多 follow
+ROSTER_HEADERS = ("姓名", "职务", *ROSTER_ROLE_HEADERS)
+ROSTER_FIRST_ROW = 1
+
+
+class RosterCol(IntEnum):
+    NAME, DUTY, ROLE, BOSS, FLAG = range(5)
+
+
+assert len(RosterCol) == len(ROSTER_HEADERS)
+ROSTER_ROLE_COL = RosterCol.ROLE  # 角色; 分管领导 and 群众反映问题较多 follow
 
 # The registers of steps 2-5 and 9. Each has its title in row 1 and its header
 # in row 2; a clerk's rows start in row 3 (0-based 2). The registers clerks add
@@ -191,7 +238,8 @@ def entry_name(group, role):
 def entry_name_cols(items, role):
     """(first col, last col) a role's name covers on an entry sheet."""
     total = entry_total_col(items)
-    return {"names": (1, 1), "totals": (total, total), "inputs": (0, total - 1)}[role]
+    return {"names": (EntryCol.NAME, EntryCol.NAME), "totals": (total, total),
+            "inputs": (EntryCol.BALLOT, total - 1)}[role]
 
 
 def lookback_name(k):
@@ -206,7 +254,7 @@ def sentinel_col(items):
 
 def entry_total_col(items):
     """The 合计 column of an entry sheet: after 票号, 党员姓名 and the items."""
-    return 2 + len(items)
+    return EntryCol.FIRST_SCORE + len(items)
 
 
 def schedule_sheet(unit):

@@ -65,29 +65,29 @@ def write_entry(wb, ctx, group):
     items, n = d.items, len(d.items)
     total_col = L.entry_total_col(items)
     ws = wb.add_worksheet(L.entry_sheet(group))
-    headers = [*L.ENTRY_FIXED_HEADERS, *(i.name for i in items), d.ballot["total_header"]]
-    for c, h in enumerate(headers):
+    for c, h in enumerate(L.entry_headers(items, d.ballot["total_header"])):
         ws.write_string(0, c, h, f.header)
     ws.set_row(0, 30)
     # Below the table the cells stay typeable (the columns' format is unlocked): a
     # ballot typed there is shown by the sentinel and taken in by compute, never lost.
-    ws.set_column(0, 0, 6, f.loose)
-    ws.set_column(1, 1, 12, f.loose)
-    ws.set_column(2, total_col - 1, 9, f.loose)
+    ballot, name_col, first = L.EntryCol.BALLOT, L.EntryCol.NAME, L.EntryCol.FIRST_SCORE
+    ws.set_column(ballot, ballot, 6, f.loose)
+    ws.set_column(name_col, name_col, 12, f.loose)
+    ws.set_column(first, total_col - 1, 9, f.loose)
     ws.set_column(total_col, total_col, 9)
-    ws.freeze_panes(1, 2)
+    ws.freeze_panes(1, first)
 
     rows = ctx.rows[group.key]
     totals = ctx.figures.entry_totals[group.key]
-    for i, ((ballot, name, scores), total) in enumerate(zip(rows, totals)):
+    for i, ((number, name, scores), total) in enumerate(zip(rows, totals)):
         row = L.ENTRY_FIRST_ROW + i
-        if ballot is None:
-            ws.write_blank(row, 0, None, f.name_entry)
-            ws.write_blank(row, 1, None, f.name_entry)
+        if number is None:
+            ws.write_blank(row, ballot, None, f.name_entry)
+            ws.write_blank(row, name_col, None, f.name_entry)
         else:
-            ws.write_number(row, 0, ballot, f.name_entry)
-            ws.write_string(row, 1, name, f.name_entry)
-        for c, v in enumerate(scores, start=2):
+            ws.write_number(row, ballot, number, f.name_entry)
+            ws.write_string(row, name_col, name, f.name_entry)
+        for c, v in enumerate(scores, start=first):
             if v is None:
                 ws.write_blank(row, c, None, f.entry)
             elif isinstance(v, str):
@@ -97,15 +97,15 @@ def write_entry(wb, ctx, group):
         ws.write_formula(row, total_col, total_formula(row, items), f.int, cached(total))
     last = L.ENTRY_FIRST_ROW + len(rows) - 1
 
-    for c, item in enumerate(items, start=2):
+    for c, item in enumerate(items, start=first):
         score_column(ws, f, L.ENTRY_FIRST_ROW, last, c, item, "分数", item.name)
     r0 = L.ENTRY_FIRST_ROW + 1
-    ws.conditional_format(L.ENTRY_FIRST_ROW, 0, last, total_col, {
+    ws.conditional_format(L.ENTRY_FIRST_ROW, ballot, last, total_col, {
         "type": "formula", "format": f.half,
-        "criteria": f"=AND(COUNTA($C{r0}:${L.col(total_col - 1)}{r0})>0,"
-                    f"COUNT($C{r0}:${L.col(total_col - 1)}{r0})<{n})",
+        "criteria": f"=AND(COUNTA(${L.col(first)}{r0}:${L.col(total_col - 1)}{r0})>0,"
+                    f"COUNT(${L.col(first)}{r0}:${L.col(total_col - 1)}{r0})<{n})",
     })
-    ws.data_validation(L.ENTRY_FIRST_ROW, 1, last, 1, {
+    ws.data_validation(L.ENTRY_FIRST_ROW, name_col, last, name_col, {
         "validate": "list", "source": ctx.roster_names_ref,
         "input_title": "党员姓名", "input_message": "从名册中选择被测评党员",
         "error_title": "姓名不在名册中", "error_message": "请从下拉列表中选择名册里的党员姓名。",

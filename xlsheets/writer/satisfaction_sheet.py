@@ -16,57 +16,58 @@ def write(wb, ctx, result):
     sat = d.satisfaction
     cats, levels = sat["categories"], sat["levels"]
     span = L.SAT_LEVEL_SPAN
-    last_col = max(1 + len(cats), 1 + span * len(levels) + 1)
+    label_col, total_col, first = L.SatCol
+    last_col = max(first + len(cats) - 1, first + span * len(levels))
     ws = wb.add_worksheet(L.SATISFACTION)
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, last_col, 10.5)
+    ws.set_column(label_col, label_col, 14)
+    ws.set_column(total_col, last_col, 10.5)
     ws.write_string(0, 0, "附件6", f.subtitle)
     ws.set_row(L.SAT_TITLE_ROW, 48)
-    ws.merge_range(L.SAT_TITLE_ROW, 0, L.SAT_TITLE_ROW, last_col, sat["title"], f.title)
+    ws.merge_range(L.SAT_TITLE_ROW, label_col, L.SAT_TITLE_ROW, last_col, sat["title"], f.title)
 
     r = L.SAT_UNIT_ROW
     ws.set_row(r, 30)
-    ws.write_string(r, 0, sat["unit_label"], f.label)
-    ws.merge_range(r, 1, r, last_col, ctx.unit.name, f.text_center)
+    ws.write_string(r, label_col, sat["unit_label"], f.label)
+    ws.merge_range(r, total_col, r, last_col, ctx.unit.name, f.text_center)
 
     lr, cr = L.SAT_CATEGORY_LABEL_ROW, L.SAT_CATEGORY_ROW
-    ws.merge_range(lr, 0, cr, 0, sat["participants_label"], f.label)
+    ws.merge_range(lr, label_col, cr, label_col, sat["participants_label"], f.label)
     ws.set_row(lr, 60)
     ws.set_row(cr, 30)
-    ws.write_string(lr, 1, sat["total_label"], f.header)
-    first_cat, last_cat = L.a1(cr, 2), L.a1(cr, 1 + len(cats))
-    ws.write_formula(cr, 1, f"=SUM({first_cat}:{last_cat})", f.int, result.total)
+    ws.write_string(lr, total_col, sat["total_label"], f.header)
+    first_cat, last_cat = L.a1(cr, first), L.a1(cr, first + len(cats) - 1)
+    ws.write_formula(cr, total_col, f"=SUM({first_cat}:{last_cat})", f.int, result.total)
     counts = ctx.entries.categories or [None] * len(cats)
-    for c, (label, n) in enumerate(zip(cats, counts), start=2):
-        ws.write_string(lr, c, label, f.header)
+    for c, (text, n) in enumerate(zip(cats, counts), start=first):
+        ws.write_string(lr, c, text, f.header)
         _entry(ws, cr, c, n, f.entry)
-    ws.data_validation(cr, 2, cr, 1 + len(cats), _whole(sat["participants_label"]))
-    for c in range(2 + len(cats), last_col + 1):
+    ws.data_validation(cr, first, cr, first + len(cats) - 1, _whole(sat["participants_label"]))
+    for c in range(first + len(cats), last_col + 1):
         ws.write_blank(lr, c, None, f.header)
         ws.write_blank(cr, c, None, f.text)
 
     ll, vr, sr = L.SAT_LEVEL_LABEL_ROW, L.SAT_LEVEL_ROW, L.SAT_SHARE_ROW
-    ws.merge_range(ll, 0, sr, 0, sat["result_label"], f.label)
-    ws.merge_range(ll, 1, vr, 1, sat["levels_label"], f.label)
-    ws.write_string(sr, 1, sat["share_label"], f.label)
+    ws.merge_range(ll, label_col, sr, label_col, sat["result_label"], f.label)
+    ws.merge_range(ll, total_col, vr, total_col, sat["levels_label"], f.label)
+    ws.write_string(sr, total_col, sat["share_label"], f.label)
     ws.set_row(ll, 30)
     ws.set_row(vr, 30)
     ws.set_row(sr, 30)
-    total = L.a1(cr, 1, absolute=True)
+    total = L.a1(cr, total_col, absolute=True)
     values = ctx.entries.levels or [None] * len(levels)
     level_cells = []
-    for k, (label, n) in enumerate(zip(levels, values)):
-        c = 2 + span * k
-        ws.merge_range(ll, c, ll, c + span - 1, label, f.header)
+    for k, (text, n) in enumerate(zip(levels, values)):
+        c = first + span * k
+        ws.merge_range(ll, c, ll, c + span - 1, text, f.header)
         ws.merge_range(vr, c, vr, c + span - 1, None, f.entry)
         _entry(ws, vr, c, n, f.entry)
-        ws.data_validation(vr, c, vr, c, _whole(label))
+        ws.data_validation(vr, c, vr, c, _whole(text))
         share = result.shares[k]
         ws.merge_range(sr, c, sr, c + span - 1, None, f.percent)
         ws.write_formula(sr, c, f'=IF({total}=0,"",ROUND({L.a1(vr, c)}/{total},4))',
                          f.percent, cached(share_shown(share)))
         level_cells.append(L.a1(vr, c))
-    rc = 2 + span * len(levels)
+    rc = first + span * len(levels)
     ws.write_string(ll, rc, sat["rate_label"], f.header)
     ws.merge_range(vr, rc, sr, rc, None, f.percent)
     rated = "+".join(level_cells[:2])
@@ -77,12 +78,12 @@ def write(wb, ctx, result):
             ws.write_blank(row, c, None, f.text)
 
     r = sr + 1
-    for label in (sat["signature_label"], sat["review_label"]):
+    for text in (sat["signature_label"], sat["review_label"]):
         ws.set_row(r, 90)
-        ws.write_string(r, 0, label, f.label)
-        ws.merge_range(r, 1, r, last_col, "", f.entry_box)
+        ws.write_string(r, label_col, text, f.label)
+        ws.merge_range(r, total_col, r, last_col, "", f.entry_box)
         r += 1
-    a4(ws, landscape=True, area=(0, 0, r - 1, last_col))
+    a4(ws, landscape=True, area=(0, label_col, r - 1, last_col))
     protect(ws)
 
 
