@@ -79,3 +79,73 @@ def test_row_patch_fast_path_equals_the_general_scan(row, monkeypatch):
     fast = patched()
     monkeypatch.setattr(patch, "_find_cells", lambda *a: None)
     assert fast == patched()
+
+
+SHEET_ROWS = [
+    '<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
+    '<row r="2" spans="1:11"><c r="A2"><v>1</v></c><c r="K2"><f>SUM(A2)</f><v /></c></row>',
+    '<row r="3"><c r="K3" s="2"><f>SUM(A3)</f></c></row>',
+    '<row r="3"><c r="K3"><v>9</v></c></row>',  # row 3 twice
+    '<row r="4"/>',
+    '<row r="5" x="a>b"><c r="K5"><f>1</f><v>1</v></c></row>',
+    '<row r="6"><c r="K6"><v>1</v></c><c r="K6"><v>2</v></c></row>',
+    '<row><c r="K7"><v>1</v></c></row>',  # no r
+    '<row  r="8"><c r="K8"><v>1</v></c></row>',  # two spaces
+    '<row r="9"><c r="L9"><v>1</v></c></row>',  # K9 missing
+    '<row r="10"><c t="n" r="K10"><v>1</v></c></row>',  # r not first
+    '<row r="11"><!-- a comment --><c r="K11"><v>1</v></c></row>',
+    '<row r="12" customFormat="1" s="3"><c r="K12"><v>1</v></c></row>',
+    '<row r="013"><c r="K13"><v>1</v></c></row>',
+    '<row r="2"><c r="K2"><v>1</v></c></row>',  # out of order after the rows above
+]
+
+
+def _sheet(rows):
+    return ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<dimension ref="A1:K3"/><sheetData>' + "".join(rows) + '</sheetData></worksheet>')
+
+
+def test_sheet_splice_equals_the_general_scan(monkeypatch):
+    """Random sheets of plain and odd rows: the split-apart splice and the row-by-row
+    scan give the same text or the same refusal, and the splice really runs."""
+    import random
+
+    rnd = random.Random(2005)
+    general_path = patch._splice_plain
+    cases = taken = 0
+    for _ in range(600):
+        pool = ["K2", "K3", "K5", "K6", "K7", "K8", "K9", "K10", "K11", "K12", "K13", "A2", "M1"]
+        rows = rnd.sample(SHEET_ROWS, rnd.randint(1, 5))
+        values = [5, "不完整", 2.5, None]
+        if rnd.random() < 0.5:  # the plain case: rows in order, their own cells
+            rows = sorted(rnd.sample([SHEET_ROWS[k] for k in (0, 1, 2, 5, 12)], rnd.randint(1, 5)),
+                          key=SHEET_ROWS.index)
+            pool = [a for a in ("A1", "A2", "K2", "K3", "K5", "K12")
+                    if f'<c r="{a}"' in "".join(rows)]
+            values = [5, "不完整", 2.5, 0, True]
+        text = _sheet(rows)
+        updates = {a: rnd.choice(values) for a in rnd.sample(pool, rnd.randint(1, min(4, len(pool))))}
+
+        def patched():
+            try:
+                return patch._patch_sheet("b.xlsx", "s", text, updates)
+            except BookError as e:
+                return ("refused", str(e))
+
+        monkeypatch.setattr(patch, "_splice_plain", general_path)
+        fast = patched()
+        taken += general_path(text, _targets(updates)) is not None
+        monkeypatch.setattr(patch, "_splice_plain", lambda *a: None)
+        assert fast == patched(), (rows, updates)
+        cases += 1
+    assert taken > 100 and cases == 600
+
+
+def _targets(updates):
+    from xlsheets.workbook.address import parse_a1
+
+    out = {}
+    for address, value in updates.items():
+        row, col = parse_a1(address)
+        out.setdefault(row, {})[col] = value
+    return out

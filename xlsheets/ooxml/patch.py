@@ -261,6 +261,52 @@ def _col_styles(text, p):
     return out
 
 
+_ODD_ROW = re.compile(r'<row(?=[\s/>])(?! r="[1-9][0-9]{0,6}"[\s/>])')
+
+
+def _splice_plain(text, targets):
+    """``_patch_sheet``'s result when the sheet is in the plain spelling Excel, WPS,
+    LibreOffice, openpyxl and XlsxWriter write (no prefix, every row and cell start tag
+    beginning ``<row r="3"`` / ``<c r="K3"``, rows in ascending order) and every target
+    cell is there: the rows are split apart in one call instead of indexed one by one.
+    None in any other case, which the general scan handles (and may refuse)."""
+    i = _find_tag(text, "sheetData")
+    if i < 0 or _root_prefix(text):
+        return None
+    gt = text.index(">", i)
+    end = text.find("</sheetData>", gt)
+    if text[gt - 1] == "/" or end < 0 or text.find("<!", gt, end) >= 0 \
+            or _ODD_ROW.search(text, gt, end) or _odd_cell("").search(text, gt, end):
+        return None
+    pieces = text[gt + 1:end].split("<row ")
+    numbers = [int(piece[3:piece.find('"', 3)]) for piece in pieces[1:]]
+    if any(a >= b for a, b in zip(numbers, numbers[1:])):
+        return None
+    where = dict(zip(numbers, range(1, len(pieces))))
+    for rnum, cols in targets.items():
+        k = where.get(rnum)
+        if k is None:
+            return None
+        piece = pieces[k]
+        tag_end = piece.find(">") + 1
+        if piece[tag_end - 2] == "/":
+            return None
+        stop = piece.find("</row>", tag_end)
+        if stop < 0 or piece.find("</row>", stop + 6) >= 0:
+            return None
+        found = _find_cells(piece, tag_end, stop, rnum, cols, "")
+        if found is None or any(v is None for v in cols.values()):
+            return None
+        out, pos = [], 0
+        for c in sorted(cols):
+            _, start, close = found[c]
+            out += (piece[pos:start], _patch_cell(piece[start:close], cols[c], ""))
+            pos = close
+        out.append(piece[pos:])
+        pieces[k] = "".join(out)
+    return text[:gt + 1] + "<row ".join(pieces) + text[end:]
+
+
 def _patch_sheet(book, name, text, updates):
     """Sheet part text with ``updates`` {A1: value} applied by local string edits."""
     p = _root_prefix(text)
@@ -274,6 +320,9 @@ def _patch_sheet(book, name, text, updates):
         targets.setdefault(row, {})[col] = value
     if not targets:
         return text
+    spliced = _splice_plain(text, targets)
+    if spliced is not None:
+        return spliced
     i = _find_tag(text, f"{p}sheetData")
     if i < 0:
         raise BookError(book, f"工作表“{name}”不是普通工作表,无法写入单元格。")
