@@ -170,7 +170,7 @@ def collect_end_to_end(inbox, workers, out):
     t0 = time.perf_counter()
     results = collect.collect(definitions.DEFAULT_SET, inbox, workers)
     t1 = time.perf_counter()
-    town_book.write(definitions.load(), results, out)
+    town_book.write(definitions.load(), collect.town_rows(results), out)
     t2 = time.perf_counter()
     archive.record(archive.path_for(out), results)
     t3 = time.perf_counter()
