@@ -257,30 +257,40 @@ def _row_texts(wb, ws, fmt, first, rows, kinds, units):
     formats = [fmt["text"], *dict.fromkeys(fmt[k] for k in kinds)]
     token = {id(f): f"\x00{k}\x00" for k, f in enumerate(formats)}
     text_s = token[id(fmt["text"])]
-    style = [token[id(fmt[k])] for k in kinds]
-    cols = [a1(0, c)[:-1] for c in range(len(kinds))]
+    style = {k: token[id(fmt[k])] for k in kinds}
+    cols = [f'<c r="{a1(0, c)[:-1]}' for c in range(len(kinds))]
     spans = f' spans="1:{len(kinds)}"'
-    widths = {}
+    limits = [max(1, int(u) - 1) for u in units]
+    made = {}  # (kind, type, value) -> (the cell's XML after its address, fit_row's units)
+    # (type in the key: 1 and 1.0 are one key, not one text)
+
+    def cell(kind, v):
+        if v is None or v == "":
+            return f' s="{style[kind]}"/>', 0
+        if isinstance(v, str):
+            v = v[:32767]  # what write_string keeps
+            units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v)
+            return f' s="{text_s}" t="s"><v>{sst(v)}</v></c>', units
+        number = rounded(v) if kind == "score" else v
+        return f' s="{style[kind]}"><v>{number:.16G}</v></c>', 0
+
     out = []
     for r, values in enumerate(rows, start=first + 1):
+        rs = f'{r}"'
         cells = []
         lines = 1
         for c, v in enumerate(values):
-            if v is None or v == "":
-                cells.append(f'<c r="{cols[c]}{r}" s="{style[c]}"/>')
-            elif isinstance(v, str):
-                v = v[:32767]  # what write_string keeps
-                cells.append(f'<c r="{cols[c]}{r}" s="{text_s}" t="s"><v>{sst(v)}</v></c>')
-                n = widths.get(v)
-                if n is None:  # fit_row's measure
-                    n = widths[v] = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1
-                                        for ch in v)
-                lines = max(lines, -(-n // max(1, int(units[c]) - 1)))
-            else:
-                number = rounded(v) if kinds[c] == "score" else v
-                cells.append(f'<c r="{cols[c]}{r}" s="{style[c]}"><v>{number:.16G}</v></c>')
+            key = (kinds[c], type(v), v)
+            got = made.get(key)
+            if got is None:  # the first time: a string enters the table here, in order
+                got = made[key] = cell(kinds[c], v)
+            elif isinstance(v, str) and v:
+                sst(v[:32767])  # counted again, as each write_string counts it
+            cells.append(cols[c] + rs + got[0])
+            if got[1]:
+                lines = max(lines, -(-got[1] // limits[c]))
         height = f' ht="{15 * lines:.16g}" customHeight="1"' if lines > 1 else ""
-        out.append(f'<row r="{r}"{spans}{height}>{"".join(cells)}</row>')
+        out.append(f'<row r="{rs}{spans}{height}>{"".join(cells)}</row>')
     return _Rows(ws, out, formats)
 
 
