@@ -56,10 +56,20 @@ def record(db_path, results, now=None, source=None):
                             "如档案库已损坏,请把它移到别处保存后重新运行(会新建档案库)。") from None
 
 
-# One encoder each, made once: json.dumps with options builds a new encoder per call,
-# which costs more than encoding a member's means. The same text as json.dumps gives.
-_TEXT = json.JSONEncoder(ensure_ascii=False).encode
-_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+def _encoder(sort_keys):
+    """``json.dumps(x, ensure_ascii=False, sort_keys=...)`` as one function made once:
+    json.dumps builds a new encoder per call, which costs more than encoding a member's
+    means. CPython's C encoder with the arguments json.dumps gives it (the same text),
+    else the pure-Python encoder."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(ensure_ascii=False, sort_keys=sort_keys).encode
+    encode = make({}, None, json.encoder.encode_basestring, None, ": ", ", ", sort_keys,
+                  False, True)
+    return lambda x: "".join(encode(x, 0))
+
+
+_TEXT, _SORTED = _encoder(False), _encoder(True)
 
 
 def _record(db_path, results, now):

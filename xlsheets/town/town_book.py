@@ -254,7 +254,7 @@ def _row_texts(wb, ws, fmt, first, rows, kinds, units):
     ``%.16G``, a blank with its format, the height ``fit_row`` sets), without its
     per-cell overhead: a tenth of the time for 50,000 members."""
     sst = wb.str_table._get_shared_string_index
-    formats = [fmt["text"], *dict.fromkeys(fmt[k] for k in kinds)]
+    formats = list(dict.fromkeys([fmt["text"], *(fmt[k] for k in kinds)]))
     token = {id(f): f"\x00{k}\x00" for k, f in enumerate(formats)}
     text_s = token[id(fmt["text"])]
     style = {k: token[id(fmt[k])] for k in kinds}
