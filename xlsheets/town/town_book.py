@@ -268,9 +268,9 @@ def _row_texts(wb, ws, fmt, first, rows, kinds, units):
         if v is None or v == "":
             return f' s="{style[kind]}"/>', 0
         if isinstance(v, str):
-            v = v[:32767]  # what write_string keeps
             units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v)
-            return f' s="{text_s}" t="s"><v>{sst(v)}</v></c>', units
+            return f' s="{text_s}" t="s"><v>{sst(v[:32767])}</v></c>', units  # fit_row
+            # measures the whole text; write_string keeps its first 32,767 characters
         number = rounded(v) if kind == "score" else v
         return f' s="{style[kind]}"><v>{number:.16G}</v></c>', 0
 
