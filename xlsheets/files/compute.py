@@ -46,13 +46,15 @@ class Outcome:
     written: bool = False
     current: dict = field(default=None, repr=False)  # sheet name -> reader.FileSheet as read
     encrypted: bool = False  # the file has an opening password
+    inspected: object = field(default=None, repr=False)  # validate_file's ``inspect`` gave it
 
     @property
     def ok(self):
         return not has_errors(self.findings)
 
 
-def validate_file(path, defs, expected_unit=None, password=None, materials=None):
+def validate_file(path, defs, expected_unit=None, password=None, materials=None, *,
+                  talk_matrix=True, inspect=None):
     """Read and check ``path``; raises BookError when it cannot be used at all.
 
     ``materials`` is a folder of the members' self-analysis files (张三.docx,
@@ -61,31 +63,43 @@ def validate_file(path, defs, expected_unit=None, password=None, materials=None)
     An encrypted workbook needs ``password`` (BookError "文件已加密 … --password"
     without it, PasswordError "密码不正确" for a wrong one); it is decrypted to a
     private temporary copy, removed afterwards. A plain workbook ignores it.
+
+    For ``collect``, which opens each file once and uses only what the town summary
+    shows: ``talk_matrix=False`` leaves the talk matrix unread (its counts are what
+    compute compares before writing; no check and no figure reads them; its guards
+    still run, so collect refuses whatever validate refuses), and
+    ``inspect(book, previous)`` is called with the open ``BookFile`` and its previous
+    stamp (``report.read_stamp``) before the book closes; its value is
+    ``Outcome.inspected``.
     """
     with _gc_paused(), crypto.plain_copy(path, password) as source:
-        outcome, grids = _validate(source, defs, expected_unit, materials)
+        outcome, grids = _validate(source, defs, expected_unit, materials,
+                                   also=(L.TALK_MATRIX,) if talk_matrix else (), inspect=inspect)
     if str(source) != str(path):
         outcome.path, outcome.encrypted, grids.source = str(path), True, str(path)
     return outcome, grids
 
 
-def _validate(path, defs, expected_unit, materials=None):
-    """Read and check, reading also what compute compares before writing (the talk
-    matrix's counts, which no check needs): validate refuses whatever compute would."""
+def _validate(path, defs, expected_unit, materials=None, also=(L.TALK_MATRIX,), inspect=None):
+    """Read and check, reading also what compute compares before writing (``also``: the
+    talk matrix's counts, which no check needs): validate refuses whatever compute would."""
     book, unit, ident = open_book(path, defs)
     current = {}
     with book:
-        grids = read_grids(book, defs, unit, ident, current,
-                           also=(L.TALK_MATRIX,))
+        grids = read_grids(book, defs, unit, ident, current, also=also)
+        if L.TALK_MATRIX not in also and L.TALK_MATRIX in book.sheet_names:
+            book.sheet_data(L.TALK_MATRIX)  # unread, but refused as validate refuses it
         counted = None
         if materials is not None:
             counted = count_folder(materials, [n for _, n in grids.roster],
                                    defs.process.materials["leadership"])
         previous = report.read_stamp(book)
+        inspected = inspect(book, previous) if inspect is not None else None
     # canonical.formulas is looked up here, at the call, so a test may replace it
     seen = examine(defs, unit, grids, formulas=canonical.formulas, previous=previous,
                    expected_unit=expected_unit, counted=counted)
-    return Outcome(str(path), unit, seen.findings, seen.checked, current=current), grids
+    return Outcome(str(path), unit, seen.findings, seen.checked, current=current,
+                   inspected=inspected), grids
 
 
 def compute_file(path, defs, expected_unit=None, now=None, password=None, materials=None):

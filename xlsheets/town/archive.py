@@ -56,6 +56,22 @@ def record(db_path, results, now=None, source=None):
                             "如档案库已损坏,请把它移到别处保存后重新运行(会新建档案库)。") from None
 
 
+def _encoder(sort_keys):
+    """``json.dumps(x, ensure_ascii=False, sort_keys=...)`` as one function made once:
+    json.dumps builds a new encoder per call, which costs more than encoding a member's
+    means. CPython's C encoder with the arguments json.dumps gives it (the same text),
+    else the pure-Python encoder."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return json.JSONEncoder(ensure_ascii=False, sort_keys=sort_keys).encode
+    encode = make({}, None, json.encoder.encode_basestring, None, ": ", ", ", sort_keys,
+                  False, True)
+    return lambda x: "".join(encode(x, 0))
+
+
+_TEXT, _SORTED = _encoder(False), _encoder(True)
+
+
 def _record(db_path, results, now):
     con = sqlite3.connect(db_path)
     try:
@@ -83,17 +99,15 @@ def _record(db_path, results, now):
                     unit = r.branch["unit"]
                     con.executemany(
                         "INSERT OR IGNORE INTO members VALUES (?,?,?,?,?,?)",
-                        [(r.hash, unit, m["name"], json.dumps(m["means"], ensure_ascii=False),
-                          json.dumps(m["composite"], ensure_ascii=False), m["rank"])
-                         for m in r.branch["members"]])
+                        [(r.hash, unit, m["name"], _TEXT(m["means"]), _TEXT(m["composite"]),
+                          m["rank"]) for m in r.branch["members"]])
                     if r.branch.get("grading") is not None:  # 评定等次; None: not graded yet
                         con.executemany(
                             "INSERT OR IGNORE INTO grades VALUES (?,?,?,?)",
                             [(r.hash, unit, m["name"], m.get("grade"))
                              for m in r.branch["members"]])
                     con.execute("INSERT OR IGNORE INTO branches VALUES (?,?,?)",
-                                (r.hash, unit, json.dumps(r.branch, ensure_ascii=False,
-                                                          sort_keys=True)))
+                                (r.hash, unit, _SORTED(r.branch)))
         return new
     finally:
         con.close()

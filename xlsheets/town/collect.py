@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsheets.files import report
 from xlsheets.disk import crypto, debris
 from xlsheets import definitions
 from xlsheets.core import steps
@@ -32,7 +31,6 @@ from xlsheets.errors import UsageError, XlsheetsError
 from xlsheets.town import archive, town_book
 from xlsheets.town.inbox import scan, unpack
 from xlsheets.disk.terminal import visible
-from xlsheets.ooxml import BookFile
 
 # Bounds per file: each is examined in a worker process that may map at most
 # MEMORY_LIMIT bytes more than it had on starting (RLIMIT_AS: enforced on Linux; macOS
@@ -122,10 +120,11 @@ def examine_workbook(item, defs_source):
     try:
         # An encrypted return is read from a decrypted private copy, with the password
         # given to ``collect --password`` (None: refused, saying a password is needed).
+        # One open of the file: the town's times are read while validate_file has it open,
+        # and the talk matrix, which nothing in the summary shows, is left unread.
         with crypto.plain_copy(item.path, crypto.inbox_password_now()) as source:
-            outcome, grids = validate_file(source, defs)
-            with BookFile.open(source) as book:
-                result.modified, odd = _modified(book)
+            outcome, grids = validate_file(source, defs, talk_matrix=False, inspect=_modified)
+        result.modified, odd = outcome.inspected
         if odd:  # a time the file gives that cannot be true: when we received it decides
             result.notes.append(f"文件记录的时间“{odd}”不可信(无法识别或晚于现在),"
                                 "按收到时间比较版本")
@@ -162,8 +161,11 @@ def _digest(path):
 SKEW = dt.timedelta(days=1)  # clocks of the branches' PCs may run this far ahead
 
 
-def _modified(book):
+def _modified(book, stamp):
     """(the workbook's own time, an implausible time it gives or "").
+
+    ``book`` is the open ``BookFile``, ``stamp`` its previous stamp as
+    ``report.read_stamp`` gave it (validate_file reads it once for both).
 
     The later of its last save and its last compute, each only when it is a time at
     all and not in the future (beyond ``SKEW``): a forged ``9999-12-31`` must not
@@ -179,7 +181,6 @@ def _modified(book):
         for el in root.iter() if root is not None else ():
             if el.tag.rpartition("}")[2] == "modified" and el.text:
                 given.append(el.text.strip()[:64])
-    stamp = report.read_stamp(book)
     if stamp and stamp.get("computed"):
         given.append(str(stamp["computed"])[:64])
     latest = dt.datetime.now() + SKEW

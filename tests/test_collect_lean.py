@@ -1,0 +1,194 @@
+"""collect's lean path gives what the full path gives.
+
+A collect worker opens each workbook once, leaves the talk matrix unread and reads
+the workbook's times while ``validate_file`` has it open; the town book writes its
+member rows from row templates. Here, on a small inbox with spoiled files (an error,
+a duplicate, a superseded version inside a zip, a stale stamp, a forged time, a
+foreign, a corrupt and a non-workbook file), every result is compared with what the
+full ``validate_file`` (talk matrix read, as validate and compute read it) and a
+second open give for the same workbook, and the town book with what XlsxWriter
+writes cell by cell.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import random
+import shutil
+import struct
+import zipfile
+
+import openpyxl
+import pytest
+
+import books as B
+import inboxes as I
+from xlsheets import definitions
+from xlsheets.core.numbers import round_half_away
+from xlsheets.errors import XlsheetsError
+from xlsheets.files import report
+from xlsheets.files.compute import compute_file, validate_file
+from xlsheets.ooxml import BookFile
+from xlsheets.town import collect as C, town_book
+from xlsheets.workbook import layout as L
+
+DEFS = definitions.load()
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lean")
+    work, inbox = root / "work", root / "收件箱"
+    work.mkdir()
+    inbox.mkdir()
+    new = B.worked_book(work, filename="机关.xlsx")
+    compute_file(new, DEFS)
+    I.patch(new, {"党员互评": {"C3": 7}})  # typed after compute: stamp-stale
+    I.set_modified(new, "2005-09-02T08:00:00Z")
+    old = B.worked_book(work, filename="机关旧.xlsx", cells={"党员互评": {"C3": 5}})
+    I.set_modified(old, "2005-09-01T08:00:00Z")
+    wrong = B.worked_book(work, unit="兴隆街社区", filename="兴隆街社区.xlsx",
+                          cells={"党员互评": {"C3": 11}})  # over its maximum: an error
+    I.set_modified(wrong, "9999-12-31T00:00:00Z")  # a forged time
+    shutil.copy(new, inbox / "机关.xlsx")
+    shutil.copy(new, inbox / "转发_机关.xlsx")
+    shutil.copy(wrong, inbox / "兴隆街社区.xlsx")
+    I.zip_with(inbox / "旧版.zip", {"机关旧.xlsx": old}, extra=[("说明.txt", b"x")])
+    foreign = openpyxl.Workbook()
+    foreign.active.append(["姓名", "得分"])
+    foreign.save(inbox / "统计表.xlsx")
+    (inbox / "损坏.xlsx").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    # its only fault in the talk matrix, which collect does not read: refused all the same
+    far = B.worked_book(work, unit="兴隆街社区", filename="远处单元格.xlsx")
+    _spoil_talk_matrix(far, inbox / "远处单元格.xlsx")
+    (inbox / "说明.txt").write_text("各支部交回的表格", encoding="utf-8")
+    results = C.collect(definitions.DEFAULT_SET, inbox, workers=1)
+    return {"root": root, "inbox": inbox, "results": {r.origin: r for r in results}}
+
+
+def _spoil_talk_matrix(path, out):
+    """A copy of ``path`` whose 谈心情况表 holds a cell beyond Excel's last column."""
+    with BookFile.open(path) as book:
+        part = book.sheet_part(L.TALK_MATRIX)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == part:
+                data = data.replace(b"</sheetData>",
+                                    b'<row r="900"><c r="ZZZZ900"><v>1</v></c></row></sheetData>')
+            dst.writestr(info, data)
+
+
+def test_a_fault_in_the_unread_talk_matrix_is_refused(inbox):
+    r = inbox["results"]["远处单元格.xlsx"]
+    assert r.fate == C.REJECTED and "ZZZZ900" in r.reason and L.TALK_MATRIX in r.reason
+
+
+def full(path):
+    """What the full path says of one workbook: validate_file with the talk matrix, then
+    a second open for the times (as collect did before), or the BookError's reason."""
+    try:
+        outcome, grids = validate_file(path, DEFS)
+        with BookFile.open(path) as book:
+            modified, odd = C._modified(book, report.read_stamp(book))
+    except XlsheetsError as e:
+        return {"reason": getattr(e, "problem", None) or str(e)}
+    return {"identity": dict(grids.identity), "modified": modified, "odd": odd,
+            "findings": [f.as_dict() for f in outcome.findings],
+            "branch": C._branch_figures(DEFS, outcome, grids)}
+
+
+def test_every_fate_is_there(inbox):
+    fates = sorted(r.fate for r in inbox["results"].values())
+    assert fates.count(C.INCLUDED) == 1 and fates.count(C.EXCLUDED) == 1
+    assert fates.count(C.DUPLICATE) == 1 and fates.count(C.SUPERSEDED) == 1
+    assert fates.count(C.REJECTED) == 4  # foreign, corrupt, not a workbook, far cell
+
+
+def test_each_result_equals_the_full_validate_file(inbox, tmp_path):
+    results = inbox["results"]
+    workbooks = I.unpacked(inbox["inbox"], tmp_path)
+    assert {w.origin for w in workbooks} == set(results)
+    compared = 0
+    for w in workbooks:
+        r = results[w.origin]
+        if w.problem:
+            assert r.reason == w.problem and not r.identity
+            continue
+        want = full(w.path)
+        compared += 1
+        if "reason" in want:
+            assert (r.reason, r.identity, r.findings, r.branch) == (want["reason"], {}, [], {})
+            continue
+        assert r.identity == want["identity"]
+        assert r.findings == want["findings"]
+        assert r.branch == want["branch"]
+        if want["odd"]:
+            assert r.notes and want["odd"] in r.notes[0]
+            assert r.modified == max(want["modified"], w.received)
+        else:
+            assert r.modified == want["modified"] and not r.notes
+    read = [w.origin for w in workbooks if results[w.origin].identity]
+    assert len(read) == 4 and compared >= 6  # the branch workbooks; foreign and corrupt
+    codes = {f["code"] for r in results.values() for f in r.findings}
+    assert {"stamp-stale", "score-out-of-range"} <= codes
+
+
+def _members_cell_by_cell(wb, fmt, defs, members):
+    """town_book._members as it was: every cell through XlsxWriter's write calls."""
+    ws = wb.add_worksheet(town_book.MEMBERS)
+    rows = [[unit, m["name"], *(m["means"][g.key] for g in defs.groups), m["composite"],
+             m["rank"], town_rank] for unit, m, town_rank in members]
+    headers = ["支部", "姓名", *(f"{g.name}平均分" for g in defs.groups), "综合得分",
+               "支部内排名", "全镇排名"]
+    kinds = ["text", "text", *("score" for _ in defs.groups), "score", "int", "int"]
+    widths = [14, 10, *(11 for _ in defs.groups), 10, 9, 9]
+    last = town_book._table(ws, fmt, 0, headers, rows, widths, kinds)
+    ws.autofilter(0, 0, max(last, 0), len(headers) - 1)
+    town_book.a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, max(last, 0), len(headers) - 1))
+    return None
+
+
+def _parts(path):
+    with zipfile.ZipFile(path) as z:
+        return [(i.filename, i.date_time, z.read(i)) for i in z.infolist()]
+
+
+def test_town_book_rows_are_what_xlsxwriter_writes(inbox, tmp_path, monkeypatch):
+    """Byte for byte, every part: shared strings in the same order, styles, heights
+    (a name long enough to wrap), blanks, texts in score columns."""
+    results = copy.deepcopy(list(inbox["results"].values()))  # the fixture's stay as they are
+    kept = next(r for r in results if r.fate == C.INCLUDED)
+    members = kept.branch["members"]
+    members[0]["name"] = "欧阳" * 6 + "&<长名>"  # wraps: the row is made taller
+    members[1]["composite"] = "缺票"
+    members[1]["means"] = {k: (None if i == 0 else v) for i, (k, v) in
+                           enumerate(members[1]["means"].items())}
+    town = C.town_rows(results)
+    fast, slow = tmp_path / "fast.xlsx", tmp_path / "slow.xlsx"
+    town_book.write(DEFS, town, fast)
+    monkeypatch.setattr(town_book, "_members", _members_cell_by_cell)
+    monkeypatch.setattr(town_book, "_splice",
+                        lambda buffer, path, rows: path.write_bytes(buffer.getvalue()))
+    town_book.write(DEFS, town, slow)
+    assert _parts(fast) == _parts(slow)
+    rows = openpyxl.load_workbook(io.BytesIO(fast.read_bytes()))[town_book.MEMBERS]
+    assert rows.row_dimensions[2].height and rows.row_dimensions[2].height > 15
+
+
+def test_rounded_is_round_half_away():
+    rnd = random.Random(2005)
+    values = [0.0, -0.0, 0.005, -0.005, 2.675, 1.005, 88.075, 70.825, 99.995, -0.004,
+              1e-5, 1e16, 123456789.125, 5e-324, 3, 7, -2]
+    values += [rnd.randint(0, 10_000) / rnd.choice([3, 6, 7, 12, 40, 200]) for _ in range(3000)]
+    values += [round(rnd.uniform(-100, 100), rnd.randint(0, 5)) for _ in range(3000)]
+    values += [struct.unpack("d", struct.pack("Q", rnd.getrandbits(64)))[0] for _ in range(3000)]
+    for v in values:
+        try:
+            want = float(round_half_away(v))
+        except (ValueError, OverflowError) as e:
+            with pytest.raises(type(e)):
+                town_book.rounded(v)
+            continue
+        got = town_book.rounded(v)
+        assert repr(got) == repr(want), v
