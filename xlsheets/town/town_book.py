@@ -15,6 +15,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from statistics import fmean
 
 import xlsxwriter
@@ -230,13 +231,24 @@ def _members(wb, fmt, defs, members):
                "支部内排名", "全镇排名"]
     kinds = ["text", "text", *("score" for _ in defs.groups), "score", "int", "int"]
     widths = [14, 10, *(11 for _ in defs.groups), 10, 9, 9]
-    _table(ws, fmt, 0, headers, [], widths, kinds)  # the header; the rows as templates
-    last = len(rows)
-    if rows:
-        ws._check_dimensions(last, len(headers) - 1)  # XlsxWriter's <dimension> spans them
+    templates = _templates_usable(wb, ws)
+    # the header only, the rows as templates; or, where this XlsxWriter lacks what the
+    # templates lean on, every cell through its write calls (the same bytes, slower)
+    last = _table(ws, fmt, 0, headers, [] if templates else rows, widths, kinds)
+    if templates:
+        last = len(rows)
+        if rows:
+            ws._check_dimensions(last, len(headers) - 1)  # XlsxWriter's <dimension> spans them
     ws.autofilter(0, 0, max(last, 0), len(headers) - 1)
     a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, max(last, 0), len(headers) - 1))
-    return _row_texts(wb, ws, fmt, 1, rows, kinds, [w - 1 for w in widths])
+    return _row_texts(wb, ws, fmt, 1, rows, kinds, [w - 1 for w in widths]) if templates else None
+
+
+def _templates_usable(wb, ws):
+    """XlsxWriter's private pieces the row templates use are there (checked, not assumed:
+    an update of XlsxWriter on an office PC then costs speed, not the town book)."""
+    return (callable(getattr(getattr(wb, "str_table", None), "_get_shared_string_index", None))
+            and callable(getattr(ws, "_check_dimensions", None)))
 
 
 @dataclass
@@ -298,6 +310,9 @@ def _splice(buffer, path, rows):
     """Write XlsxWriter's package in ``buffer`` to ``path`` with ``rows`` spliced into
     their sheet (the other parts as they are, in the same order and with the same
     entry dates; the sheet compressed at level 1: a third of level 6's time)."""
+    if rows is None:  # written cell by cell: XlsxWriter's package as it is
+        Path(path).write_bytes(buffer.getvalue())
+        return
     part = f"xl/worksheets/sheet{rows.ws.index + 1}.xml"
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as out:
         for info in src.infolist():
