@@ -1,7 +1,12 @@
 """What clerks type into a branch workbook, as plain values.
 
-The demo and the tests fill workbooks from an ``Entries``; later the readers
-return one from a filled workbook. Scores are numbers or None (empty cell).
+The demo, the benchmarks and the tests fill workbooks from an ``Entries``: values
+by meaning (a ballot of a member, a meeting's dates), clean, without positions.
+The readers give ``grids.Grids`` instead: cells by position as a sheet holds them,
+with whatever a clerk typed there (text in a score, a row below the table), which
+is what the checks judge. The two are kept apart on purpose; the tests that build
+from an ``Entries`` and read back (test_cells, test_workbook_recalc) prove they
+describe the same values. Scores are numbers or None (empty cell).
 """
 
 from dataclasses import dataclass, field
