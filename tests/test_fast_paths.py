@@ -149,3 +149,23 @@ def _targets(updates):
         row, col = parse_a1(address)
         out.setdefault(row, {})[col] = value
     return out
+
+
+def test_sheet_quoting_is_xlsxwriters():
+    """address.quote_sheet decides two plain cases itself and gives XlsxWriter's answer
+    for every name: the workbook's own sheet names and names built to trip each rule."""
+    from xlsxwriter.utility import quote_sheetname
+
+    from xlsheets import definitions
+    from xlsheets.workbook import layout as L
+    from xlsheets.workbook.address import quote_sheet
+
+    defs = definitions.load()
+    unit = defs.units[0]
+    names = list(L.sheet_names(defs.groups, unit, graded=True))
+    names += ["A1", "a1", "XFD1048576", "XFE1", "R1C1", "rc", "R", "C", "RC", "C12x", "R0",
+              "1abc", "１号", "٣x", ".x", "x.y", "a b", "a'b", "'已引'", "汇总", "汇总1",
+              "附件4 评议意见表", "名-单", "😀", "x😀", "汇😀", "ı1", "ſ1", "ß1", "ﬀ1", "Ab12",
+              "_x", "é1", "Ω", "表(一)", "表_一", "\tx", "中\x7f"]
+    for name in names:
+        assert quote_sheet(name) == quote_sheetname(name), name

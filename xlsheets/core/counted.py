@@ -10,11 +10,9 @@ says so in the workbook itself while rows lie outside.
 
 import re
 
-from xlsxwriter.utility import quote_sheetname
-
 from xlsheets.workbook import layout as L
 from xlsheets.core.findings import finding
-from xlsheets.workbook.address import col_number
+from xlsheets.workbook.address import col_number, quote_sheet
 
 OUTSIDE = "未计入"  # the sentinel's text starts with this while rows lie outside
 
@@ -26,7 +24,7 @@ def range_text(sheet, first_row, last_row, first_col, last_col):
     """``'党员互评'!$B$2:$B$67`` for 0-based rows and columns."""
     a = f"${L.col(first_col)}${first_row + 1}"
     b = f"${L.col(last_col)}${last_row + 1}"
-    return f"{quote_sheetname(sheet)}!{a}:{b}"
+    return f"{quote_sheet(sheet)}!{a}:{b}"
 
 
 def parse_range(text):
@@ -65,8 +63,8 @@ def lookback_names(defs, first, last):
 def sentinel_formula(sheet, block, last_col, what="汇总"):
     """The formula that names what lies outside ``block`` (a defined name over the input
     columns 0..last_col of ``sheet``): '' while nothing does."""
-    cols = f"{quote_sheetname(sheet)}!$A:${L.col(last_col)}"
-    header = f"{quote_sheetname(sheet)}!$A$1:${L.col(last_col)}$1"
+    cols = f"{quote_sheet(sheet)}!$A:${L.col(last_col)}"
+    header = f"{quote_sheet(sheet)}!$A$1:${L.col(last_col)}$1"
     outside = f"(COUNTA({cols})-COUNTA({header})-COUNTA({block}))"
     rows = f'SUMPRODUCT(MIN(ROW({block})))&"–"&SUMPRODUCT(MAX(ROW({block})))'
     return (f'=IF({outside}>0,"{OUTSIDE}{what}:本表有 "&{outside}&" 个单元格在计算范围'

@@ -57,3 +57,24 @@ def a1(row, c, absolute=False):
     """The A1 address of a 0-based (row, col), ``$A$1`` when ``absolute``."""
     mark = "$" if absolute else ""
     return f"{mark}{col_name(c + 1)}{mark}{row + 1}"
+
+
+_WORD = re.compile(r"\w+")
+_ASCII_PUNCTUATION = re.compile(r"[\x00-\x2d\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
+
+
+def quote_sheet(name):
+    """A sheet name as a formula writes it: XlsxWriter's ``quote_sheetname`` (Excel's
+    rules), decided here without importing XlsxWriter for the two plain cases - a name
+    of word characters that starts with a non-ASCII one (汇总) stays as it is, a name
+    with a space or ASCII punctuation (附件4 评议意见表) is quoted - so that validate and
+    compute need not load the writer. Any other name is XlsxWriter's to decide."""
+    if not name.startswith("'"):
+        first = name[:1]
+        if first.isalpha() and not first.upper()[:1].isascii() and _WORD.fullmatch(name):
+            return name
+        if _ASCII_PUNCTUATION.search(name):
+            return "'" + name.replace("'", "''") + "'"
+    from xlsxwriter.utility import quote_sheetname  # loads XlsxWriter
+
+    return quote_sheetname(name)

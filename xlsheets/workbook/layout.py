@@ -8,9 +8,7 @@ as in XlsxWriter; ``a1()`` gives the A1 address a clerk sees.
 from dataclasses import dataclass
 from enum import IntEnum
 
-from xlsxwriter.utility import quote_sheetname
-
-from xlsheets.workbook.address import a1, col  # noqa: F401 (also read as L.a1, L.col)
+from xlsheets.workbook.address import a1, col, quote_sheet  # noqa: F401 (also read as L.a1, L.col, L.quote_sheet)
 
 INTRO = "说明"
 ROSTER = "名册"
@@ -272,7 +270,7 @@ def ref(sheet, first, last=None):
     cells = a1(*first, absolute=True)
     if last is not None:
         cells += ":" + a1(*last, absolute=True)
-    return f"{quote_sheetname(sheet)}!{cells}"
+    return f"{quote_sheet(sheet)}!{cells}"
 
 
 @dataclass(frozen=True)
