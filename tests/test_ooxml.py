@@ -762,8 +762,6 @@ def test_new_cells_take_the_column_style(plain_book, tmp_path):
 def test_an_empty_last_row_from_a_row_deletion_is_not_a_huge_sheet(tmp_path):
     """LibreOffice writes ``<row r="1048576"/>`` after deleting a row: no cell lies
     there, python-calamine builds no grid for it, so the size guard reads the sheet."""
-    from python_calamine import CalamineWorkbook
-
     from xlsheets.ooxml.guards import _extent_by_parse, _sheet_extent
 
     xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'

@@ -133,7 +133,6 @@ def test_an_archive_of_large_entries_holds_one_at_a_time_in_scratch(tmp_path, go
         z.write(good, "机关.xlsx")
         for i in range(30):
             z.writestr(f"大{i}.xlsx", blob)
-    peaks = []
 
     def measuring(item, defs_source):
         import tempfile
