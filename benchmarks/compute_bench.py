@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import json
 import os
 import platform
 import random
@@ -138,7 +139,7 @@ def console_script():
 def run(cmd):
     """Seconds of one subprocess; stops the benchmark when it fails."""
     start = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     took = time.perf_counter() - start
     if res.returncode != 0:
         print(f"failed (exit {res.returncode}): {' '.join(cmd)}\n{res.stderr}", file=sys.stderr)
@@ -160,6 +161,252 @@ def whole_processes(path, repeat, scratch):
     return {k: min(v) for k, v in times.items()}
 
 
+# --- peak memory, one fresh process per measurement ---------------------------------------
+
+# Run in each memory subprocess before its measurement: VmRSS / VmHWM from /proc, VmHWM
+# reset to the current RSS (Linux >= 4.0; ru_maxrss would keep the parent's peak, which
+# Linux carries across fork+exec); without /proc, ru_maxrss (KB on Linux, bytes on macOS).
+MEMORY_PRELUDE = """\
+import json, resource, sys
+def status(key):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+def reset_peak():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+def meters():
+    if reset_peak() and status("VmRSS") is not None:
+        return (lambda: status("VmRSS")), (lambda: status("VmHWM")), "VmHWM"
+    div = 2**20 if sys.platform == "darwin" else 1024
+    rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / div
+    return rss, rss, "ru_maxrss"
+"""
+MEMORY_RUN = {  # imports, then the measured statement
+    "calamine": ("from python_calamine import CalamineWorkbook",
+                 ("wb = CalamineWorkbook.from_path(sys.argv[1])\n"
+                  "grids = [wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names]")),
+    "compute": (("import datetime as dt\n"
+                 "from xlsheets import definitions\n"
+                 "from xlsheets.files import compute\n"
+                 "defs = definitions.load()"),
+                ("o = compute.compute_file(sys.argv[1], defs, "
+                 f"now=dt.datetime(*{tuple(NOW.timetuple())[:6]}))\n"
+                 "assert o.written, [f.text() for f in o.findings][:5]")),
+    "openpyxl": ("import openpyxl",
+                 "openpyxl.load_workbook(sys.argv[1]).save(sys.argv[2])"),
+}
+
+
+def peak_memory(mode, path, scratch):
+    """{"base", "peak", "meter"} MB of one fresh process running ``mode`` on a copy of
+    ``path``: RSS after its imports, and its peak after the run."""
+    copy = scratch / f"mem-{mode}.xlsx"
+    shutil.copyfile(path, copy)
+    imports, statement = MEMORY_RUN[mode]
+    code = (MEMORY_PRELUDE + imports + "\nbase, peak, meter = meters()\nbefore = base()\n"
+            + statement + "\nprint(json.dumps({'base': before, 'peak': peak(), 'meter': meter}))\n")
+    res = subprocess.run([sys.executable, "-c", code, str(copy), str(scratch / "mem-out.xlsx")],
+                         capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        print(f"memory of {mode} failed (exit {res.returncode}):\n{res.stderr}", file=sys.stderr)
+        raise SystemExit(1)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+# --- compute's phases, in-process --------------------------------------------------------
+
+# (key, module, attribute): the functions wrapped, looked up where compute calls them
+# (compute.py imports open_book, read_grids, examine, figure_values and write_patched
+# by name, so its own names are replaced).
+WRAPS = (
+    ("open_book", "xlsheets.files.compute", "open_book"),
+    ("read_grids", "xlsheets.files.compute", "read_grids"),
+    ("sheet_data", "xlsheets.ooxml.package", "BookFile.sheet_data"),
+    ("formula_addresses", "xlsheets.ooxml.package", "BookFile.formula_addresses"),
+    ("_calamine", "xlsheets.files.reader", "_calamine"),
+    ("grids_from", "xlsheets.files.reader", "grids_from"),
+    ("examine", "xlsheets.files.compute", "examine"),
+    ("figure_values", "xlsheets.files.compute", "figure_values"),
+    ("_changed", "xlsheets.files.compute", "_changed"),
+    ("write_patched", "xlsheets.files.compute", "write_patched"),
+    ("_patch_sheet", "xlsheets.ooxml.patch", "_patch_sheet"),
+    ("zip_add", "xlsheets.ooxml.zipcopy", "_ZipWriter.add"),
+)
+TOP = ("open_book", "read_grids", "examine", "figure_values", "_changed", "write_patched")
+
+
+class Timers:
+    """perf_counter accumulators around wrapped functions. Each call is booked under
+    (its key, the outermost wrapped call it runs in), inclusive and exclusive of the
+    wrapped calls nested in it."""
+
+    def __init__(self):
+        self.wrapped, self.stack, self.acc, self.cells = set(), [], {}, 0
+
+    def wrap(self, key, fn, after=None):
+        clock = time.perf_counter
+
+        def timed(*a, **kw):
+            start = clock()
+            self.stack.append([key, 0.0])
+            try:
+                result = fn(*a, **kw)
+            finally:
+                took = clock() - start
+                _, nested = self.stack.pop()
+                outer = self.stack[0][0] if self.stack else key
+                if self.stack:
+                    self.stack[-1][1] += took
+                inc, exc = self.acc.get((key, outer), (0.0, 0.0))
+                self.acc[(key, outer)] = (inc + took, exc + took - nested)
+            if after is not None:
+                after(result)
+            return result
+
+        timed.__wrapped__ = fn
+        self.wrapped.add(key)
+        return timed
+
+    def inc(self, key, outer=None):
+        return self.acc.get((key, outer or key), (0.0, 0.0))[0] if key in self.wrapped else None
+
+    def exc(self, key, outer=None):
+        return self.acc.get((key, outer or key), (0.0, 0.0))[1] if key in self.wrapped else None
+
+
+def install(timers):
+    """Wrap what ``WRAPS`` names (a missing one is skipped: its lines print n/a) and
+    python-calamine's sheet reads in ``reader``, through a proxy of ``CalamineWorkbook``."""
+    import importlib
+
+    for key, module, attr in WRAPS:
+        try:
+            owner = importlib.import_module(module)
+            *path, name = attr.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            fn = getattr(owner, name)
+        except (ImportError, AttributeError):
+            continue
+        after = None
+        if key == "_changed":
+            def after(result):
+                timers.cells += sum(len(c) for c in result.values())
+        setattr(owner, name, timers.wrap(key, fn, after))
+    try:
+        from xlsheets.files import reader
+        real = reader.CalamineWorkbook
+    except (ImportError, AttributeError):
+        return
+
+    class Sheet:
+        def __init__(self, sheet):
+            self._sheet = sheet
+            self.to_python = timers.wrap("to_python", sheet.to_python)
+
+        def __getattr__(self, name):
+            return getattr(self._sheet, name)
+
+    class Workbook:
+        def __init__(self, wb):
+            self._wb = wb
+            get = timers.wrap("get_sheet_by_name", wb.get_sheet_by_name)
+            self.get_sheet_by_name = lambda name: Sheet(get(name))
+
+        def __getattr__(self, name):
+            return getattr(self._wb, name)
+
+        @staticmethod
+        def from_path(*a, **kw):
+            return Workbook(real.from_path(*a, **kw))
+
+    reader.CalamineWorkbook = Workbook
+
+
+def _sum(*values):
+    return None if any(v is None for v in values) else sum(values)
+
+
+PHASES = (  # label, figure from (timers, total seconds)
+    ("compute_file, in-process", lambda t, total: total),
+    ("open_book (zip directory, workbook, identity)", lambda t, _: t.inc("open_book")),
+    ("read_grids", lambda t, _: t.inc("read_grids")),
+    ("  BookFile.sheet_data (zip + XML guard)", lambda t, _: t.inc("sheet_data", "read_grids")),
+    ("  formula scan (formula_addresses - sheet_data)",
+     lambda t, _: t.exc("formula_addresses", "read_grids")),
+    ("  _calamine (sst/styles guard, from_path)", lambda t, _: t.inc("_calamine", "read_grids")),
+    ("  calamine sheet reads (get_sheet_by_name, to_python)",
+     lambda t, _: _sum(t.inc("get_sheet_by_name", "read_grids"), t.inc("to_python", "read_grids"))),
+    ("  grids_from's own work (rows, registers, formula check)",
+     lambda t, _: t.exc("grids_from", "read_grids")),
+    ("  rest of read_grids (error cells, links, names)", lambda t, _: t.exc("read_grids")),
+    ("examine (checks and figures)", lambda t, _: t.inc("examine")),
+    ("figure_values", lambda t, _: t.inc("figure_values")),
+    ("_changed (compare with cached values)", lambda t, _: t.inc("_changed")),
+    ("write_patched", lambda t, _: t.inc("write_patched")),
+    ("  _patch_sheet (splice the cells)", lambda t, _: t.inc("_patch_sheet", "write_patched")),
+    ("  _ZipWriter.add (zlib of changed parts)", lambda t, _: t.inc("zip_add", "write_patched")),
+    ("  rest of write_patched (open, read + decode parts, copy)", lambda t, _: t.exc("write_patched")),
+    ("rest of compute_file (lock, copy, stamp, rename)",
+     lambda t, total: None if (s := _sum(*(t.inc(k) for k in TOP))) is None else total - s),
+)
+
+
+def phases_child(path, repeat):
+    """Print, as JSON, the best of ``repeat`` of each phase of compute_file on fresh
+    copies of ``path`` (this process: the parent runs one per case)."""
+    from xlsheets import definitions
+    from xlsheets.files import compute
+
+    defs = definitions.load()
+    timers = Timers()
+    install(timers)
+    copy = Path(tempfile.mkdtemp()) / Path(path).name
+    runs, cells = [], 0
+    for _ in range(repeat):
+        shutil.copyfile(path, copy)
+        timers.acc, timers.cells = {}, 0
+        start = time.perf_counter()
+        outcome = compute.compute_file(copy, defs, now=NOW)
+        total = time.perf_counter() - start
+        assert outcome.written, [f.text() for f in outcome.findings][:5]
+        runs.append([fig(timers, total) for _, fig in PHASES])
+        cells = timers.cells if "_changed" in timers.wrapped else None
+    shutil.rmtree(copy.parent, ignore_errors=True)
+    best = [None if any(r[i] is None for r in runs) else min(r[i] for r in runs)
+            for i in range(len(PHASES))]
+    print(json.dumps({"phases": best, "cells": cells, "findings": len(outcome.findings)}))
+
+
+def phases(path, repeat):
+    res = subprocess.run([sys.executable, __file__, "--phases", str(path), "--repeat", str(repeat)],
+                         capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        print(f"phases failed (exit {res.returncode}):\n{res.stderr}", file=sys.stderr)
+        raise SystemExit(1)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def import_times(repeat):
+    """Best of ``repeat`` seconds of ``python -c "import X"`` minus ``python -c pass``."""
+    def best(code):
+        return min(run([sys.executable, "-c", code]) for _ in range(repeat))
+
+    empty = best("pass")
+    return {"xlsheets.cli": best("import xlsheets.cli") - empty,
+            "xlsheets.cli + files.compute":
+                best("import xlsheets.cli, xlsheets.files.compute") - empty}
+
+
 # --- the report ----------------------------------------------------------------------------
 
 def versions():
@@ -176,9 +423,9 @@ def versions():
     where = Path(xlsheets.__file__).resolve().parent.parent
     try:
         head = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True).stdout.strip()
+                              capture_output=True, text=True, check=False).stdout.strip()
         dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "xlsheets"],
-                               capture_output=True, text=True).stdout.strip()
+                               capture_output=True, text=True, check=False).stdout.strip()
         commit = f" at {head}{' + local changes' if dirty else ''}" if head else ""
     except OSError:
         commit = ""
@@ -204,7 +451,10 @@ def main():
                     help="build the two workbooks in DIR (reused when present)")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--quick", action="store_true", help="one run of each (a smoke run)")
+    ap.add_argument("--phases", metavar="PATH", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.phases:
+        return phases_child(args.phases, args.repeat)
     repeat = 1 if args.quick else args.repeat
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -221,16 +471,45 @@ def main():
             r_cal, r_opx = t["compute"] / t["calamine"], t["openpyxl"] / t["compute"]
             g_cal = GOAL_CALAMINE[case]
             lines += [
-                f"[{case}] {path.name}: {args.members} members x {sum(n for _, n in PLAN)} "
-                f"ballots, {d['rows']:,} rows, {d['cells']:,} cells, {d['zip'] / 1e6:.2f} MB zip, "
-                f"{d['xml'] / 1e6:.1f} MB sheet XML",
+                (f"[{case}] {path.name}: {args.members} members x {sum(n for _, n in PLAN)} "
+                 f"ballots, {d['rows']:,} rows, {d['cells']:,} cells, {d['zip'] / 1e6:.2f} MB zip, "
+                 f"{d['xml'] / 1e6:.1f} MB sheet XML"),
                 f"  calamine  read every sheet        {ms(t['calamine'])}",
                 f"  compute   xlsheets compute        {ms(t['compute'])}",
                 f"  openpyxl  load_workbook + save    {ms(t['openpyxl'])}",
                 f"  compute / calamine  {r_cal:5.2f} x   goal <= {g_cal}   {verdict(r_cal <= g_cal)}",
-                f"  openpyxl / compute  {r_opx:5.2f} x   goal >= {GOAL_OPENPYXL:g}     "
-                f"{verdict(r_opx >= GOAL_OPENPYXL)}",
+                (f"  openpyxl / compute  {r_opx:5.2f} x   goal >= {GOAL_OPENPYXL:g}     "
+                 f"{verdict(r_opx >= GOAL_OPENPYXL)}"),
             ]
+            if not args.no_memory:
+                mem = {m: peak_memory(m, path, tmp) for m in MEMORY_RUN}
+                grow = {m: v["peak"] - v["base"] for m, v in mem.items()}
+                meter = mem["compute"]["meter"]
+                lines.append(f"  peak memory ({meter}; growth over the RSS after the imports): "
+                             + ", ".join(f"{m} {mem[m]['peak']:.0f} MB (+{grow[m]:.0f})"
+                                         for m in MEMORY_RUN))
+                r_mem = grow["compute"] / max(grow["calamine"], 1e-9)
+                lines.append(f"  memory growth compute / calamine  {r_mem:5.2f} x   "
+                             f"goal <= {GOAL_MEMORY}   {verdict(r_mem <= GOAL_MEMORY)}")
+        imports = import_times(repeat)
+        split = {case: phases(path, repeat) for case, path in paths.items()}
+        width = max(len(label) for label, _ in PHASES) + 2
+        lines.append(f"compute's phases (ms, best of {repeat} each; compute_file on a fresh copy, "
+                     "internal functions wrapped)")
+        lines.append("  " + "".join(f"{k:>9}" if i else f"{'':{width}}{k:>9}"
+                                    for i, k in enumerate(split)))
+        for k, v in imports.items():
+            lines.append(f"  {'import ' + k + ' (python -c, less pass)':{width}}"
+                         + f"{v * 1000:9.0f}" * len(split))
+
+        def cell(v):
+            return f"{'n/a':>9}" if v is None else f"{v * 1000:9.0f}"
+
+        for i, (label, _) in enumerate(PHASES):
+            lines.append(f"  {label:{width}}" + "".join(cell(p["phases"][i]) for p in split.values()))
+        lines.append(f"  {'cells written (_changed), findings':{width}}" + "".join(
+            f"{'n/a' if p['cells'] is None else format(p['cells'], ','):>9}" for p in split.values())
+            + "   " + ", ".join(f"{case} {p['findings']}" for case, p in split.items()))
         print("\n".join(lines))
 
 
