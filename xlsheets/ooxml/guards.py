@@ -248,37 +248,22 @@ def check_zip_directory(path, f, max_entries=MAX_ENTRIES):
     """Refuse a zip whose end record lists too many entries or a huge directory.
 
     Read from the end record alone, before zipfile builds a ZipInfo per entry.
-    BookError when refused; nothing when the record cannot be found (zipfile
-    then says what is wrong).
+    BookError when refused; returns the end record, or None when it cannot be
+    found or read (zipfile then says what is wrong).
     """
     try:
         end = zipfile._EndRecData(f)
     except (AttributeError, OSError, struct.error):  # private helper gone or unreadable
-        return
+        return None
     if end is None:
-        return
+        return None
     if end[zipfile._ECD_ENTRIES_TOTAL] > max_entries:
-        raise BookError(path, f"内含条目超过 {max_entries:,} 个,疑似损坏或恶意构造的文件,已拒绝打开。",
-                        code="package-too-many-entries")
-    if end[zipfile._ECD_SIZE] > MAX_CENTRAL_DIR:
-        raise BookError(path, "目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。",
-                        code="package-directory-too-large")
-
-
-def _guard_central_directory(path, f):
-    """Entry count and directory size from the end record, before zipfile reads them all."""
-    try:
-        end = zipfile._EndRecData(f)
-    except (AttributeError, OSError):  # private helper gone or unreadable: zipfile decides
-        return
-    if end is None:
-        raise zipfile.BadZipFile
-    if end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ENTRIES:
-        raise BookError(path, f"内含条目超过 {MAX_ENTRIES} 个,疑似损坏或恶意构造的文件,已拒绝打开。",
+        raise BookError(path, f"内含条目超过 {max_entries} 个,疑似损坏或恶意构造的文件,已拒绝打开。",
                         code="package-too-many-entries")
     if end[zipfile._ECD_SIZE] > MAX_CENTRAL_DIR:
         raise BookError(path, "压缩包目录异常庞大,疑似损坏或恶意构造的文件,已拒绝打开。",
                         code="package-directory-too-large")
+    return end
 
 
 def part_key(name):

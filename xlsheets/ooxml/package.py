@@ -32,7 +32,7 @@ from xlsheets.ooxml.guards import (
     BookError,
     _check_xml,
     _decode,
-    _guard_central_directory,
+    check_zip_directory,
     _parse_small,
     _plain_markup,
     _sheet_extent,
@@ -108,7 +108,8 @@ class BookFile:
                 if f.read(4) == CFB_MAGIC[:4]:
                     raise BookError(path, "文件已加密(设置了打开密码),或是旧版 .xls 格式。"
                                           "请在 Excel 或 WPS 中取消密码,并另存为 .xlsx 后再试。")
-                _guard_central_directory(path, f)
+                if check_zip_directory(path, f) is None:  # no end record: not a zip
+                    raise zipfile.BadZipFile
             zf = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error):
             raise BookError(path, "不是有效的 .xlsx 工作簿(文件已损坏,或并非 Excel 文件)。") from None
