@@ -8,6 +8,7 @@ properties, else the identity table on 说明), never by file name or order.
 """
 
 import re
+import threading
 
 from xlsheets.core import cells as C
 from xlsheets.workbook import layout as L
@@ -158,19 +159,49 @@ def _calamine(book):
 
 
 def _file_sheet(book, name, workbook=None):
-    # The formula scan first: it refuses a sheet too large, or with a DTD, before
-    # calamine builds its grid (a cell at XFD150000 alone would cost gigabytes).
-    formulas = book.formula_addresses(name)
+    """The sheet ``name`` read: calamine's values and the formula scan's addresses.
+
+    The sheet's bounds first: one too large, or with a DTD, is refused before
+    calamine builds its grid (a cell at XFD150000 alone would cost gigabytes).
+    calamine then parses it in a thread of its own (it lets go of the GIL: on two
+    cores its parse costs no time) while this thread proves the XML and scans the
+    formulas; its values are used only once that proof has passed, and its errors
+    only then, so a file is refused for the same reason, in the same order, as when
+    one thing ran after the other.
+    """
+    book.sheet_bounds(name)
     workbook = workbook or _calamine(book)
+    parse = _Parse(lambda: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
     try:
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except BaseException as e:
-        raise _calamine_error(book, e, f"工作表“{name}”无法读取") from None
+        formulas = book.formula_addresses(name)
+    finally:
+        parse.join()  # never leave calamine reading a file a caller may delete next
+    if parse.error is not None:
+        raise _calamine_error(book, parse.error, f"工作表“{name}”无法读取") from None
+    rows = parse.result
     for addr, shown in book.error_cells(name).items():  # typed or pasted #DIV/0!: not a blank
         r, c = rc(addr)
         if r < len(rows) and c < len(rows[r]):
             rows[r][c] = shown
     return FileSheet(rows, formulas)
+
+
+class _Parse(threading.Thread):
+    """``work()`` run in a thread of its own: ``result``, or ``error`` (whatever it
+    raised, a pyo3 PanicException included) once joined."""
+
+    def __init__(self, work):
+        super().__init__(daemon=True)
+        self._work, self.result, self.error = work, None, None
+        self.start()
+
+    def run(self):
+        try:
+            self.result = self._work()
+        except BaseException as e:  # handed to the caller, who knows what to say
+            self.error = e
+        finally:
+            self._work = None
 
 
 def _calamine_error(book, error, what):

@@ -94,7 +94,7 @@ class BookFile:
         self._screened_parts = False
         self._proved = set()  # parts proved well-formed, without DTD (expat), once each
         self._extents = {}  # part -> cells of the grid a reader builds from it
-        self._checked = {}  # sheet part -> its bytes, once sheet_data has checked them
+        self._bounded = {}  # sheet part -> its bytes, once sheet_bounds has checked them
         self._load_workbook()
 
     # opening and guards
@@ -355,15 +355,18 @@ class BookFile:
                 self._screened(name)
         self._screened_parts = True
 
-    def sheet_data(self, name):
-        """(part, bytes) of the sheet called ``name``, checked before anything reads it.
+    def sheet_bounds(self, name):
+        """(part, bytes) of the sheet called ``name``, bounded before python-calamine parses it.
 
-        Besides the checks of every parsed part, the sheet's extent is bounded
-        (``MAX_SHEET_ROWS``, ``MAX_SHEET_CELLS``): a BookError names the sheet.
+        Besides the checks of every parsed part (size, no DTD or entities, plain
+        markup), the sheet's extent is bounded (``MAX_SHEET_ROWS``,
+        ``MAX_SHEET_CELLS``, ``MAX_BOOK_CELLS``): a BookError names the sheet.
+        Whatever calamine builds from such bytes is bounded; ``sheet_data`` adds
+        expat's proof, which must pass before anything read from them is used.
         """
         part = self.sheet_part(name)
-        if part in self._checked:  # the formula and error scans each ask: check once
-            return part, self._checked[part]
+        if part in self._bounded:  # the reader, the formula and error scans each ask: once
+            return part, self._bounded[part]
         data = self._screened(part)
         try:
             rows, cols = _sheet_extent(self.path, part, data)
@@ -385,9 +388,15 @@ class BookFile:
             raise BookError(self.path, f"各工作表的数据范围合计超过 {MAX_BOOK_CELLS:,} 个单元格的上限"
                                        f"(读到“{_printable(name)}”时),疑似损坏或恶意构造的文件,已拒绝读取。"
                                        "如是误操作,请删除多余的行和列后另存再交。")
-        # what one reader tolerates another refuses: none reads it
-        self._prove(part, data, f"工作表“{_printable(name)}”({part})")
-        self._checked[part] = data
+        self._bounded[part] = data
+        return part, data
+
+    def sheet_data(self, name):
+        """(part, bytes) of the sheet called ``name``, checked (``sheet_bounds``) and
+        proved well-formed XML without DTD: what one reader tolerates another refuses,
+        so nothing read from a sheet that fails the proof is used."""
+        part, data = self.sheet_bounds(name)
+        self._prove(part, data, f"工作表“{_printable(name)}”({part})")  # once per part
         return part, data
 
     def formula_addresses(self, name):

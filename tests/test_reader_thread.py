@@ -1,0 +1,100 @@
+"""calamine parses a sheet in a thread of its own while the reader proves and scans it.
+
+What must not change with it: calamine never sees a sheet before its bounds are checked,
+a sheet that fails expat's proof is refused for that reason even when calamine fails on it
+too (one message, whatever thread finished first), and no thread outlives a read.
+"""
+
+import threading
+
+import pytest
+
+import hostile as H
+from books import DEFS, worked_book
+from xlsheets.files import compute, reader
+from xlsheets.ooxml import BookError
+from xlsheets.workbook import layout as L
+
+PEERS = L.entry_sheet(DEFS.groups[0])
+
+
+class Recording:
+    """A CalamineWorkbook that records which sheets are parsed, in which thread, and
+    fails on the sheets named in ``failing`` as calamine does on a broken part."""
+
+    def __init__(self, real, failing=()):
+        self._real, self._failing = real, failing
+        self.parsed = []
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def get_sheet_by_name(self, name):
+        self.parsed.append((name, threading.current_thread() is threading.main_thread()))
+        if name in self._failing:
+            raise reader.CalamineError("XmlError: unexpected end of element")
+        return self._real.get_sheet_by_name(name)
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    made = []
+    real = reader.CalamineWorkbook
+    failing = []
+
+    class Factory:
+        @staticmethod
+        def from_path(*a, **kw):
+            made.append(Recording(real.from_path(*a, **kw), failing))
+            return made[-1]
+
+    monkeypatch.setattr(reader, "CalamineWorkbook", Factory)
+    return made, failing
+
+
+def _parsed(made):
+    return [name for wb in made for name, _ in wb.parsed]
+
+
+def test_sheets_are_parsed_off_the_main_thread_and_read_as_before(recorded, tmp_path):
+    made, _ = recorded
+    good = worked_book(tmp_path)
+    before = threading.active_count()
+    outcome, grids = compute.validate_file(good, DEFS)
+    assert outcome.ok, [f.text() for f in outcome.findings][:3]
+    parsed = [p for wb in made for p in wb.parsed]
+    assert PEERS in _parsed(made) and L.ROSTER in _parsed(made)
+    assert all(not on_main for _, on_main in parsed)  # every parse ran in a thread
+    assert threading.active_count() == before  # and every thread was joined
+    assert len(grids.entries[DEFS.groups[0].key]) > 0
+
+
+def test_a_far_cell_is_refused_before_calamine_sees_the_sheet(recorded, tmp_path):
+    made, failing = recorded
+    failing.append(PEERS)  # should the order break, calamine is not let build that grid
+    bad = H.far_cell(worked_book(tmp_path), tmp_path / "远处单元格.xlsx")
+    with pytest.raises(BookError, match="16,384 列"):
+        compute.validate_file(bad, DEFS)
+    assert PEERS not in _parsed(made)
+
+
+@pytest.mark.parametrize("calamine_fails", [False, True])
+def test_an_ill_formed_sheet_is_refused_by_the_proof_whatever_calamine_says(
+        recorded, tmp_path, calamine_fails):
+    made, failing = recorded
+    if calamine_fails:
+        failing.append(L.SUMMARY)
+    bad = H.ill_formed(worked_book(tmp_path), tmp_path / "格式错误.xlsx", L.SUMMARY)
+    before = threading.active_count()
+    with pytest.raises(BookError) as err:
+        compute.validate_file(bad, DEFS)
+    assert "不是有效的 XML" in str(err.value) and "技术细节" not in str(err.value)
+    assert L.SUMMARY in _parsed(made)  # calamine did parse it, alongside the proof
+    assert threading.active_count() == before
+
+
+def test_what_calamine_raises_on_a_proved_sheet_is_still_a_clear_refusal(recorded, tmp_path):
+    made, failing = recorded
+    failing.append(PEERS)
+    with pytest.raises(BookError, match=f"工作表“{PEERS}”无法读取.*技术细节:XmlError"):
+        compute.validate_file(worked_book(tmp_path), DEFS)
