@@ -6,6 +6,7 @@ never decide differently from the code that handles every case.
 """
 
 import itertools
+import re
 
 import pytest
 
@@ -169,3 +170,58 @@ def test_sheet_quoting_is_xlsxwriters():
               "_x", "é1", "Ω", "表(一)", "表_一", "\tx", "中\x7f"]
     for name in names:
         assert quote_sheet(name) == quote_sheetname(name), name
+
+
+def _letters(n):
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _by_hand(address):
+    """(row, col) of a plain address, or None: letters in base 26, A = 1."""
+    m = re.fullmatch(rb"([A-Z]{1,3})([1-9][0-9]{0,6})", address)
+    if not m:
+        return None
+    col = 0
+    for ch in m[1]:
+        col = col * 26 + ch - 64
+    return int(m[2]), col
+
+
+def test_plain_extent_equals_one_by_one():
+    """The sheet extent's quick pass over far cells decides as the cell-by-cell one:
+    same figures, or it steps aside (None) and the cell-by-cell one raises or stops."""
+    import random
+
+    from xlsheets.ooxml import guards
+
+    def one_by_one(addresses):
+        try:
+            return guards._extent_one_by_one(addresses)
+        except guards.BadAddress as e:
+            return ("bad", e.text)
+
+    rng = random.Random(14)
+    spellings = [b"AA1", b"GR201", b"XFD1048576", b"XFE1", b"A1048577", b"ZZ0", b"$AB$3", b"ab3",
+                 b" AB3", b"AB3 ", b"AAAA1", b"AB", b"", b"AB12345678", b"Z200001", b"B200000",
+                 b"CV100000", b"XFD200000", b"XFD200001", b"AZ99"]
+    quick = 0
+    for _ in range(3000):
+        addresses = [rng.choice(spellings) if rng.random() < 0.3 else
+                     f"{_letters(rng.randint(1, 16_384))}{rng.randint(1, 210_000)}".encode()
+                     for _ in range(rng.randint(0, 6))]
+        fast = guards._plain_extent(addresses)
+        if fast is not None:
+            quick += 1
+            assert fast == one_by_one(addresses), addresses
+        places = [_by_hand(a) for a in addresses]  # a plain list inside every limit: quick
+        inside = all(p is not None and p[0] <= 200_000 and p[1] <= 16_384 for p in places)
+        assert (fast is not None) == inside, addresses
+        if inside:
+            assert fast == (max([p[0] for p in places], default=0),
+                            max([p[1] for p in places], default=1))
+    assert quick > 300
+    assert guards._plain_extent([b"GR201", b"B7", b"AA300"]) == (300, 200)  # GR = 7*26+18

@@ -18,7 +18,7 @@ from defusedxml.common import DefusedXmlException
 
 from xlsheets.errors import XlsheetsError
 from xlsheets.ooxml.markup import _printable
-from xlsheets.workbook.address import MAX_ROW, parse_a1
+from xlsheets.workbook.address import MAX_COL, MAX_ROW, col_number, parse_a1
 
 # Zip-bomb guards, all checked from the central directory before inflating anything.
 MAX_ENTRIES = 10_000
@@ -120,11 +120,12 @@ def _decode(book, part, data):
     return text, lambda s: bom + s.encode(name)
 
 
-def _plain_markup(book, part, data):
+def _plain_markup(book, part, data, bang=True):
     """Refuse what one reader takes and another skips: an encoding other than UTF-8 or
     UTF-16 declared (python-calamine reads UTF-8 whatever is declared), and comments,
     CDATA or processing instructions after the prolog (no spreadsheet program writes
-    them; regex patching would miss what they hide)."""
+    them; regex patching would miss what they hide). ``bang=False``: the caller found
+    no ``<!`` in ``data``."""
     bom, name = _codec(data)
     if name.lower().replace("_", "-") not in ("utf-8", "utf8", "utf-16", "utf-16-le", "utf-16-be"):
         raise BookError(book, f"其中的 {part} 声明了 {_printable(name, 20)} 编码,Excel 工作簿应为 UTF-8,"
@@ -132,7 +133,7 @@ def _plain_markup(book, part, data):
     if bom or name.lower().startswith("utf-16"):
         return  # decoded and proved by expat before use
     start = data.find(b"?>") + 2 if data.lstrip().startswith(b"<?xml") else 0
-    if data.find(b"<!", start) >= 0 or data.find(b"<?", start) >= 0:
+    if bang and data.find(b"<!", start) >= 0 or data.find(b"<?", start) >= 0:
         raise BookError(book, f"其中的 {part} 含有注释、CDATA 或处理指令,格式特殊,无法可靠地读取和写入;"
                               "请用 Excel 或 WPS 打开后另存一次再试。")
 
@@ -200,17 +201,45 @@ def _sheet_extent(book, part, data):
     """
     if _ODD_TAG.search(data) or _PREFIXED_TAG.search(data):
         return _extent_by_parse(book, part, data)
-    rows, cols = 0, 1
-    for m in _UNUSUAL_CELL.finditer(data):
-        row, col = _address(m[1])
-        rows, cols = max(rows, row), max(cols, col)
-        if rows > MAX_SHEET_ROWS:
-            return rows, cols
+    unusual = _UNUSUAL_CELL.findall(data)
+    rows, cols = _plain_extent(unusual) or _extent_one_by_one(unusual)
+    if rows > MAX_SHEET_ROWS:
+        return rows, cols
     if cols <= 26:
         return max(rows, 1), 26  # A:Z: within MAX_SHEET_CELLS whatever the rows
-    for m in _ANY_CELL_ROW.finditer(data):  # far columns: the true last row matters
-        rows = max(rows, int(m[1]))
-    return max(rows, 1), cols
+    # far columns: the true last row matters
+    return max(rows, max(map(int, _ANY_CELL_ROW.findall(data)), default=0), 1), cols
+
+
+_PLAIN_ADDRESSES = re.compile(rb"(?:[A-Z]{1,3}[1-9][0-9]{0,6} )*")
+_LETTERS, _DIGITS = re.compile(rb"[A-Z]+"), re.compile(rb"[0-9]+")
+
+
+def _plain_extent(addresses):
+    """(last row, last column) of cell addresses all spelled plainly (``GR201``, no
+    ``$`` or spaces) and inside the sheet, the row limit not passed; else None. What
+    ``_extent_one_by_one`` gives, in a few passes of C over the lot: a branch's talk
+    matrix has 40,000 cells beyond column Z."""
+    joined = b" ".join(addresses) + b" " if addresses else b""
+    if not _PLAIN_ADDRESSES.fullmatch(joined):
+        return None
+    rows = max(map(int, _DIGITS.findall(joined)), default=0)
+    cols = max((col_number(c.decode("ascii")) for c in set(_LETTERS.findall(joined))), default=1)
+    if rows > MAX_SHEET_ROWS or cols > MAX_COL:  # MAX_SHEET_ROWS < MAX_ROW
+        return None  # the first address past a limit names it: one by one
+    return rows, max(cols, 1)
+
+
+def _extent_one_by_one(addresses):
+    """(last row, last column) of the cell addresses in document order, stopping at the
+    first row past MAX_SHEET_ROWS; BadAddress for one Excel's sheet cannot hold."""
+    rows, cols = 0, 1
+    for raw in addresses:
+        row, col = _address(raw)
+        rows, cols = max(rows, row), max(cols, col)
+        if rows > MAX_SHEET_ROWS:
+            break
+    return rows, cols
 
 
 class _TooBig(Exception):
