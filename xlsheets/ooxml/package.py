@@ -331,10 +331,11 @@ class BookFile:
         search finds something or the part is not plain UTF-8 (UTF-16, a BOM).
         """
         data = self.part(name)
-        if b"<!DOCTYPE" in data or b"<!ENTITY" in data \
+        bang = b"<!" in data  # none: no DTD, entity, comment or CDATA (one search for all)
+        if bang and (b"<!DOCTYPE" in data or b"<!ENTITY" in data) \
                 or not data[:4096].lstrip().startswith(b"<"):
             _check_xml(self.path, name, data)  # raises with the precise reason
-        _plain_markup(self.path, name, data)
+        _plain_markup(self.path, name, data, bang)
         return data
 
     def screen_for_reading(self):
