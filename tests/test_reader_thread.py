@@ -98,3 +98,15 @@ def test_what_calamine_raises_on_a_proved_sheet_is_still_a_clear_refusal(recorde
     failing.append(PEERS)
     with pytest.raises(BookError, match=f"工作表“{PEERS}”无法读取.*技术细节:XmlError"):
         compute.validate_file(worked_book(tmp_path), DEFS)
+
+
+def test_a_read_sheet_lets_go_of_its_bytes_and_reads_them_anew(tmp_path):
+    from xlsheets.ooxml import BookFile
+
+    with BookFile.open(worked_book(tmp_path)) as book:
+        part, data = book.sheet_data(PEERS)
+        first = reader._file_sheet(book, PEERS)
+        assert part not in book._bounded and part not in book._proved  # nothing held
+        again_part, again = book.sheet_data(PEERS)  # read, bounded and proved anew
+        assert (again_part, again) == (part, data) and part in book._proved
+        assert reader._file_sheet(book, PEERS).values == first.values

@@ -183,6 +183,7 @@ def _file_sheet(book, name, workbook=None):
         r, c = rc(addr)
         if r < len(rows) and c < len(rows[r]):
             rows[r][c] = shown
+    book.release(name)
     return FileSheet(rows, formulas)
 
 

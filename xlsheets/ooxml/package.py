@@ -392,6 +392,14 @@ class BookFile:
         self._bounded[part] = data
         return part, data
 
+    def release(self, name):
+        """Let go of the sheet's bytes once read: a workbook's sheets are tens of MB, and
+        holding them all would double what a read costs in memory. Asked again, they are
+        read from the package and checked anew, proof included."""
+        part = self.sheet_part(name)
+        if self._bounded.pop(part, None) is not None:
+            self._proved.discard(part)
+
     def sheet_data(self, name):
         """(part, bytes) of the sheet called ``name``, checked (``sheet_bounds``) and
         proved well-formed XML without DTD: what one reader tolerates another refuses,
