@@ -225,3 +225,54 @@ def test_plain_extent_equals_one_by_one():
                             max([p[1] for p in places], default=1))
     assert quick > 300
     assert guards._plain_extent([b"GR201", b"B7", b"AA300"]) == (300, 200)  # GR = 7*26+18
+
+
+def _formula_refs_general(data):
+    """The formula scan as it was before its shortcuts (every ``<f`` through the prefixed
+    pattern, ``r`` always read attribute by attribute): the reference."""
+    from xlsheets.ooxml import package as P
+    from xlsheets.ooxml.markup import _attr
+
+    out = set()
+    for m in P._FORMULA_OPEN.finditer(data):
+        at = m.start()
+        start = data.rfind(b"<", 0, at)
+        gt = data.find(b">", start, at)
+        if start < 0 or gt < 0 or data[gt - 1] == 0x2F or data[gt + 1:at].strip():
+            continue
+        if P._CELL_OPEN.match(data, start, gt + 1):
+            r = _attr(data[start:gt], "r")
+            if r and P._CELL_REF.fullmatch(r):
+                out.add(r.decode("ascii"))
+    return out
+
+
+FORMULA_PIECES = [
+    '<c r="K3" s="10"><f>SUM(C3:J3)</f><v>1</v></c>', '<c r="K4"><f t="shared" si="0"/></c>',
+    '<c r="K5" s="1">\n  <f>A1</f></c>', '<c s="1" r="K6"><f>A1</f></c>', "<c r='K7'><f>A1</f></c>",
+    '<c r="K8" s="1"/><f>A1</f>', '<c r="K9>" s="1"><f>A1</f></c>', '<c r="K10"><fx>1</fx></c>',
+    '<c r="k11"><f>A1</f></c>', '<c r="K12" t="str"><f>"x:f"</f></c>', '<x:c r="K13"><x:f>A1</x:f></x:c>',
+    '<c r="K14"><x:f>A1</x:f></c>', '<c  r="K15"><f>A1</f></c>', '<c r="$K$16"><f>A1</f></c>',
+    '<c q:x=\' r="K17"\' r="K18"><f>A1</f></c>', '<c r="K19" x="a"b"><f>A1</f></c>',
+    '<c r="K20"><v>1</v></c><f>B1</f>', '<dataValidation><formula1>"a,b"</formula1></dataValidation>',
+    '<c r="K21"><is><t>:f</t></is></c>', '<c r="K22" s="1">x<f>A1</f></c>', '<c\tr="K23"><f>1</f></c>',
+    '<c r="K24"><f\n>1</f></c>', '<c r="AB25"><f>1</f></c>', '<c r="K26"', '<f>', '<c r="K27">',
+]
+
+
+def test_formula_scan_shortcuts_equal_the_general_scan():
+    import random
+
+    from xlsheets.ooxml import package as P
+
+    rng = random.Random(2005)
+    plain = 0
+    for _ in range(3000):
+        data = "".join(rng.choice(FORMULA_PIECES) for _ in range(rng.randint(0, 8))).encode()
+        assert P._formula_refs(data) == _formula_refs_general(data), data
+        plain += b":f" not in data and bool(_formula_refs_general(data))
+    assert plain > 1000  # the unprefixed search really ran on sheets with formulas
+    # by hand: r first, r later, r quoted with ', a prefixed f, a self-closed cell, a far r
+    assert P._formula_refs("".join(FORMULA_PIECES[:6]).encode()) == {"K3", "K4", "K5", "K6", "K7"}
+    assert P._formula_refs(b'<c r="K14"><x:f>A1</x:f></c>') == {"K14"}
+    assert P._formula_refs(b'<c r="AB25"><f>1</f></c><c r="$K$16"><f>A1</f></c>') == {"AB25"}
