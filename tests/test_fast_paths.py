@@ -276,3 +276,33 @@ def test_formula_scan_shortcuts_equal_the_general_scan():
     assert P._formula_refs("".join(FORMULA_PIECES[:6]).encode()) == {"K3", "K4", "K5", "K6", "K7"}
     assert P._formula_refs(b'<c r="K14"><x:f>A1</x:f></c>') == {"K14"}
     assert P._formula_refs(b'<c r="AB25"><f>1</f></c><c r="$K$16"><f>A1</f></c>') == {"AB25"}
+
+
+def test_sheet_extent_in_chunks_equals_one_pass(monkeypatch):
+    """Cut into chunks of a few bytes, the sheet extent finds what one pass finds:
+    figures, the early stop past MAX_SHEET_ROWS and the first bad address."""
+    import random
+
+    from xlsheets.ooxml import guards
+
+    def extent(data):
+        try:
+            return guards._sheet_extent("b.xlsx", "sheet1.xml", data)
+        except guards.BadAddress as e:
+            return ("bad", e.text)
+
+    rng = random.Random(7)
+    cells = ['<c r="A1"><v>1</v></c>', '<c r="AB12"/>', '<c r="GR201" s="1"><v>2</v></c>',
+             '<c r="B200001"/>', '<c r="ZZZZ3"/>', '<c r="C5"><v>3</v></c>', '<c r="XFD9"/>',
+             '<c r="A999999"/>', '<c r="$AA$7"/>', '<c r="D17"/>']
+    for _ in range(1500):
+        body = "".join(f'<row r="{rng.randint(1, 9)}">' + rng.choice(cells) + "</row>"
+                       for _ in range(rng.randint(0, 12)))
+        data = f"<worksheet><sheetData>{body}</sheetData></worksheet>".encode()
+        monkeypatch.setattr(guards, "CHUNK", 1 << 30)
+        whole = extent(data)
+        monkeypatch.setattr(guards, "CHUNK", rng.randint(1, 40))
+        assert extent(data) == whole, data
+    monkeypatch.setattr(guards, "CHUNK", 5)
+    by_hand = b'<sheetData><row r="3"><c r="GR3"/><c r="B7"/></row><row r="9"><c r="C9"/></row></sheetData>'
+    assert extent(by_hand) == (9, 200)

@@ -201,14 +201,33 @@ def _sheet_extent(book, part, data):
     """
     if _ODD_TAG.search(data) or _PREFIXED_TAG.search(data):
         return _extent_by_parse(book, part, data)
-    unusual = _UNUSUAL_CELL.findall(data)
-    rows, cols = _plain_extent(unusual) or _extent_one_by_one(unusual)
-    if rows > MAX_SHEET_ROWS:
-        return rows, cols
+    rows, cols = 0, 1
+    for pos, end in _cell_chunks(data):
+        unusual = _UNUSUAL_CELL.findall(data, pos, end)
+        got = _plain_extent(unusual) or _extent_one_by_one(unusual)
+        rows, cols = max(rows, got[0]), max(cols, got[1])
+        if rows > MAX_SHEET_ROWS:
+            return rows, cols
     if cols <= 26:
         return max(rows, 1), 26  # A:Z: within MAX_SHEET_CELLS whatever the rows
-    # far columns: the true last row matters
-    return max(rows, max(map(int, _ANY_CELL_ROW.findall(data)), default=0), 1), cols
+    for pos, end in _cell_chunks(data):  # far columns: the true last row matters
+        rows = max(rows, max(map(int, _ANY_CELL_ROW.findall(data, pos, end)), default=0))
+    return max(rows, 1), cols
+
+
+CHUNK = 1 << 20
+
+
+def _cell_chunks(data):
+    """(start, end) of about a megabyte each, cut where a ``<c r="`` begins: a match of
+    ``_UNUSUAL_CELL`` or ``_ANY_CELL_ROW`` (no ``<`` after their first) never spans a cut,
+    and what is found at once stays bounded whatever the sheet holds."""
+    pos = 0
+    while pos < len(data):
+        end = data.find(b'<c r="', pos + CHUNK)
+        end = len(data) if end < 0 else end
+        yield pos, end
+        pos = end
 
 
 _PLAIN_ADDRESSES = re.compile(rb"(?:[A-Z]{1,3}[1-9][0-9]{0,6} )*")
