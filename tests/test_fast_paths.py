@@ -306,3 +306,20 @@ def test_sheet_extent_in_chunks_equals_one_pass(monkeypatch):
     monkeypatch.setattr(guards, "CHUNK", 5)
     by_hand = b'<sheetData><row r="3"><c r="GR3"/><c r="B7"/></row><row r="9"><c r="C9"/></row></sheetData>'
     assert extent(by_hand) == (9, 200)
+
+
+def test_has_markup_equals_the_two_byte_search():
+    import random
+
+    from xlsheets.ooxml.guards import has_markup
+
+    rng = random.Random(5)
+    alphabet = [b"<", b"!", b"?", b"a", b"<!", b"!!", b"<c>", b"?>"]
+    for _ in range(5000):
+        data = b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        for mark in (b"!", b"?"):
+            start = rng.randint(0, len(data) + 1)
+            tries = rng.choice([1, 2, 3, 64])
+            assert has_markup(data, mark, start, tries) == (data.find(b"<" + mark, start) >= 0), \
+                (data, mark, start, tries)
+    assert has_markup(b"!" * 1000 + b"<!", b"!", 0, 3) and not has_markup(b"!" * 1000, b"!", 0, 3)

@@ -37,6 +37,7 @@ from xlsheets.ooxml.guards import (
     _plain_markup,
     _sheet_extent,
     guard_members,
+    has_markup,
     part_key,
     read_error,
 )
@@ -356,7 +357,7 @@ class BookFile:
         search finds something or the part is not plain UTF-8 (UTF-16, a BOM).
         """
         data = self.part(name)
-        bang = b"<!" in data  # none: no DTD, entity, comment or CDATA (one search for all)
+        bang = has_markup(data, b"!")  # none: no DTD, entity, comment or CDATA
         if bang and (b"<!DOCTYPE" in data or b"<!ENTITY" in data) \
                 or not data[:4096].lstrip().startswith(b"<"):
             _check_xml(self.path, name, data)  # raises with the precise reason
