@@ -235,7 +235,7 @@ WRAPS = (
     ("sheet_data", "xlsheets.ooxml.package", "BookFile.sheet_data"),
     ("formula_addresses", "xlsheets.ooxml.package", "BookFile.formula_addresses"),
     ("_calamine", "xlsheets.files.reader", "_calamine"),
-    ("calamine_wait", "xlsheets.files.reader", "_Parse.join"),
+    ("scan_wait", "xlsheets.files.reader", "_Parse.join"),
     ("grids_from", "xlsheets.files.reader", "grids_from"),
     ("examine", "xlsheets.files.compute", "examine"),
     ("figure_values", "xlsheets.files.compute", "figure_values"),
@@ -250,8 +250,8 @@ TOP = ("open_book", "read_grids", "examine", "figure_values", "_changed", "write
 class Timers:
     """perf_counter accumulators around wrapped functions. Each call is booked under
     (its key, the outermost wrapped call it runs in), inclusive and exclusive of the
-    wrapped calls nested in it; a call outermost in another thread than the main one
-    (calamine's sheet parse) is booked under (its key, "thread")."""
+    wrapped calls nested in it; a call in another thread than the main one (the sheet
+    scans beside calamine's parse) is booked under (its key, "thread")."""
 
     def __init__(self):
         self.wrapped, self.acc, self.cells = set(), {}, 0
@@ -276,7 +276,7 @@ class Timers:
                 took = clock() - start
                 _, nested = stack.pop()
                 main = threading.current_thread() is threading.main_thread()
-                outer = stack[0][0] if stack else (key if main else "thread")
+                outer = (stack[0][0] if stack else key) if main else "thread"
                 if stack:
                     stack[-1][1] += took
                 inc, exc = self.acc.get((key, outer), (0.0, 0.0))
@@ -355,14 +355,15 @@ PHASES = (  # label, figure from (timers, total seconds)
     ("read_grids", lambda t, _: t.inc("read_grids")),
     ("  BookFile.sheet_bounds (zip, size, DTD search, extent)",
      lambda t, _: t.inc("sheet_bounds", "read_grids")),
-    ("  BookFile.sheet_data less its bounds (expat proof)",
-     lambda t, _: t.exc("sheet_data", "read_grids")),
-    ("  formula scan (formula_addresses - sheet_data)",
-     lambda t, _: t.exc("formula_addresses", "read_grids")),
+    ("  calamine sheet reads (get_sheet_by_name, to_python)",
+     lambda t, _: _sum(t.inc("get_sheet_by_name", "read_grids"), t.inc("to_python", "read_grids"))),
     ("  _calamine (sst/styles guard, from_path)", lambda t, _: t.inc("_calamine", "read_grids")),
-    ("  calamine sheet reads, in their own thread (not in the total)",
-     lambda t, _: _sum(t.inc("get_sheet_by_name", "thread"), t.inc("to_python", "thread"))),
-    ("  waiting for calamine's thread", lambda t, _: t.inc("calamine_wait", "read_grids")),
+    ("  waiting for the scan thread (reader._Parse.join)",
+     lambda t, _: t.inc("scan_wait", "read_grids")),
+    ("  in the scan thread, beside calamine: expat proof (sheet_data less its bounds)",
+     lambda t, _: t.exc("sheet_data", "thread")),
+    ("  in the scan thread: formula scan (formula_addresses less sheet_data)",
+     lambda t, _: t.exc("formula_addresses", "thread")),
     ("  grids_from's own work (rows, registers, formula check)",
      lambda t, _: t.exc("grids_from", "read_grids")),
     ("  rest of read_grids (error cells, links, names)", lambda t, _: t.exc("read_grids")),

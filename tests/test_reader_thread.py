@@ -1,4 +1,4 @@
-"""calamine parses a sheet in a thread of its own while the reader proves and scans it.
+"""The reader proves and scans a sheet in a thread of its own while calamine parses it.
 
 What must not change with it: calamine never sees a sheet before its bounds are checked,
 a sheet that fails expat's proof is refused for that reason even when calamine fails on it
@@ -56,15 +56,27 @@ def _parsed(made):
     return [name for wb in made for name, _ in wb.parsed]
 
 
-def test_sheets_are_parsed_off_the_main_thread_and_read_as_before(recorded, tmp_path):
+def test_sheets_are_scanned_beside_calamine_and_read_as_before(recorded, tmp_path, monkeypatch):
+    from xlsheets.ooxml import BookFile
+
     made, _ = recorded
+    scanned = []
+    real = BookFile.formula_addresses
+
+    def formula_addresses(self, name):
+        scanned.append((name, threading.current_thread() is threading.main_thread()))
+        return real(self, name)
+
+    monkeypatch.setattr(BookFile, "formula_addresses", formula_addresses)
     good = worked_book(tmp_path)
     before = threading.active_count()
     outcome, grids = compute.validate_file(good, DEFS)
     assert outcome.ok, [f.text() for f in outcome.findings][:3]
     parsed = [p for wb in made for p in wb.parsed]
     assert PEERS in _parsed(made) and L.ROSTER in _parsed(made)
-    assert all(not on_main for _, on_main in parsed)  # every parse ran in a thread
+    assert all(on_main for _, on_main in parsed)  # calamine on this thread
+    assert {n for n, _ in scanned} >= {PEERS, L.ROSTER}
+    assert not any(on_main for _, on_main in scanned)  # the scans beside it
     assert threading.active_count() == before  # and every thread was joined
     assert len(grids.entries[DEFS.groups[0].key]) > 0
 

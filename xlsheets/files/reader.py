@@ -163,23 +163,28 @@ def _file_sheet(book, name, workbook=None):
 
     The sheet's bounds first: one too large, or with a DTD, is refused before
     calamine builds its grid (a cell at XFD150000 alone would cost gigabytes).
-    calamine then parses it in a thread of its own (it lets go of the GIL: on two
-    cores its parse costs no time) while this thread proves the XML and scans the
-    formulas; its values are used only once that proof has passed, and its errors
-    only then, so a file is refused for the same reason, in the same order, as when
-    one thing ran after the other.
+    Then calamine parses it, letting go of the GIL, while a thread of our own proves
+    the XML and scans its formulas and error cells (on two cores calamine's parse
+    costs no time; calamine stays on this thread, so what it allocates and frees
+    stays in the main heap). Calamine's values are used only once that proof has
+    passed, and its errors only then: a file is refused for the same reason, in the
+    same order, as when one thing ran after the other.
     """
     book.sheet_bounds(name)
     workbook = workbook or _calamine(book)
-    parse = _Parse(lambda: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+    scan = _Parse(lambda: (book.formula_addresses(name), book.error_cells(name)))
     try:
-        formulas = book.formula_addresses(name)
+        rows, failed = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False), None
+    except BaseException as e:
+        rows, failed = None, e
     finally:
-        parse.join()  # never leave calamine reading a file a caller may delete next
-    if parse.error is not None:
-        raise _calamine_error(book, parse.error, f"工作表“{name}”无法读取") from None
-    rows = parse.result
-    for addr, shown in book.error_cells(name).items():  # typed or pasted #DIV/0!: not a blank
+        scan.join()
+    if scan.error is not None:  # the proof's or the scan's refusal comes first
+        raise scan.error
+    if failed is not None:
+        raise _calamine_error(book, failed, f"工作表“{name}”无法读取") from None
+    formulas, errors = scan.result
+    for addr, shown in errors.items():  # typed or pasted #DIV/0!: not a blank
         r, c = rc(addr)
         if r < len(rows) and c < len(rows[r]):
             rows[r][c] = shown
