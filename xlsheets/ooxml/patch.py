@@ -8,6 +8,7 @@ comments, sparklines, a VBA project) survives.
 from __future__ import annotations
 
 import bisect
+from concurrent.futures import Future, ThreadPoolExecutor
 import functools
 import numbers
 import os
@@ -261,10 +262,11 @@ def _col_styles(text, p):
     return out
 
 
-# the plain spelling, as bytes: a row or cell start tag that does not begin <row r="3" /
-# <c r="K3">, a row's start tag, a formula cell in _plain_formula's spelling
-_ODD_ROW = re.compile(rb'<row(?=[\s/>])(?! r="[1-9][0-9]{0,6}"[\s/>])')
-_ODD_CELL = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}"[\s/>])')
+# the plain spelling, as bytes. Not plain: a comment, CDATA or DTD, a row or cell start
+# tag that does not begin <row r="3" / <c r="K3" (one pass finds any of them). A row's
+# start tag; a formula cell in _plain_formula's spelling.
+_NOT_PLAIN = re.compile(rb'<(?:!|row(?=[\s/>])(?! r="[1-9][0-9]{0,6}"[\s/>])'
+                        rb'|c(?=[\s/>])(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}"[\s/>]))')
 _ROW_R = re.compile(rb'<row r="([0-9]+)"')
 _PLAIN_FORMULA = re.compile(_plain_formula("").pattern.encode())
 
@@ -288,8 +290,7 @@ def _splice_plain(data, targets):
         return None
     gt = data.index(b">", sd.start())
     end = data.find(b"</sheetData>", gt)
-    if data[gt - 1] == 0x2F or end < 0 or data.find(b"<!", gt, end) >= 0 \
-            or _ODD_ROW.search(data, gt, end) or _ODD_CELL.search(data, gt, end):
+    if data[gt - 1] == 0x2F or end < 0 or _NOT_PLAIN.search(data, gt, end):
         return None
     starts, numbers = [], []
     for m in _ROW_R.finditer(data, gt, end):
@@ -320,9 +321,8 @@ def _splice_plain(data, targets):
             if data[close - 2] != 0x2F:
                 close = data.index(b"</c>", close) + 4
             value = cols[c]
-            m = _PLAIN_FORMULA.fullmatch(data, at, close) if type(value) in (int, float, str) \
-                else None
-            if m is None:
+            m = type(value) in (int, float, str) and _PLAIN_FORMULA.fullmatch(data, at, close)
+            if not m:
                 cell = _patch_cell(data[at:close].decode("utf-8"), value, "").encode("utf-8")
                 out += (view[pos:at], cell)
             elif type(value) is str:
@@ -746,38 +746,54 @@ def write_patched(src, dst, updates, add_sheets=None, names=None, drop_links=Fal
             changed[wb] = encode(_set_names(book.path, text, names))
         dropped = _drop_links(book, changed) if drop_links else set()
         added_data = dict(added)
-        jobs = [(name, part_of.get(name.casefold()) or book.sheet_part(name), cells)
-                for name, cells in updates.items() if cells]
-        last = {part: i for i, (_, part, _) in enumerate(jobs)}
-        for i, (name, part, cells) in enumerate(jobs):
-            data = changed.get(part) or added_data.get(part)
-            if data is None:
-                data = book._xml(part)
-            patched = _patch_sheet(book.path, name, part, data, cells)
-            del data
-            if part in added_data:
-                added_data[part] = patched
-            elif last[part] == i:  # packed at once: one part's text held at a time
-                changed[part] = pack(book._members[part], patched)
+        with ThreadPoolExecutor(1) as pool:
+            _patch_parts(book, updates, part_of, changed, added_data, pool)
+            _write(book, src, dst, changed, added, added_data, dropped)
+
+
+def _patch_parts(book, updates, part_of, changed, added_data, pool):
+    """Apply ``updates`` to the sheets' parts in ``changed``, or in ``added_data`` for the
+    new ones. A part is packed (compressed) in ``pool`` once its last update is made:
+    zlib, which runs without the GIL, works while the next part is read, proved by expat
+    and patched, and only a part or two are held as bytes at a time."""
+    jobs = [(name, part_of.get(name.casefold()) or book.sheet_part(name), cells)
+            for name, cells in updates.items() if cells]
+    last = {part: i for i, (_, part, _) in enumerate(jobs)}
+    for i, (name, part, cells) in enumerate(jobs):
+        data = changed.get(part) or added_data.get(part)
+        if data is None:
+            data = book._xml(part)
+        patched = _patch_sheet(book.path, name, part, data, cells)
+        del data
+        if part in added_data:
+            added_data[part] = patched
+        elif last[part] == i:
+            changed[part] = pool.submit(pack, book._members[part], patched)
+        else:
+            changed[part] = patched
+
+
+def _write(book, src, dst, changed, added, added_data, dropped):
+    """Write ``dst``: the entries of ``src`` in order, ``changed`` ones (bytes or packing
+    futures) replaced, ``dropped`` ones left out, the ``added`` parts last."""
+    template = book._members[book._wb_part]
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        out = _ZipWriter(fout, book.path)
+        for name, info in book._members.items():
+            if name in dropped:
+                continue
+            if name in changed:
+                entry = changed[name]
+                out.add(info, entry.result() if isinstance(entry, Future) else entry)
             else:
-                changed[part] = patched
-        template = book._members[book._wb_part]
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            out = _ZipWriter(fout, book.path)
-            for name, info in book._members.items():
-                if name in dropped:
-                    continue
-                if name in changed:
-                    out.add(info, changed[name])
-                else:
-                    out.copy(info, fin)
-            for part, _ in added:
-                info = zipfile.ZipInfo(part, date_time=template.date_time)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = template.create_system
-                info.create_version = template.create_version
-                info.extract_version = 20
-                info.external_attr = template.external_attr
-                info.flag_bits = template.flag_bits & 0x06
-                out.add(info, added_data[part])
-            out.close(book._zip.comment)
+                out.copy(info, fin)
+        for part, _ in added:
+            info = zipfile.ZipInfo(part, date_time=template.date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = template.create_system
+            info.create_version = template.create_version
+            info.extract_version = 20
+            info.external_attr = template.external_attr
+            info.flag_bits = template.flag_bits & 0x06
+            out.add(info, added_data[part])
+        out.close(book._zip.comment)
