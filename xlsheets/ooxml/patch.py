@@ -8,7 +8,6 @@ comments, sparklines, a VBA project) survives.
 from __future__ import annotations
 
 import bisect
-from concurrent.futures import Future, ThreadPoolExecutor
 import functools
 import numbers
 import os
@@ -747,6 +746,7 @@ def write_patched(src, dst, updates, add_sheets=None, names=None, drop_links=Fal
             changed[wb] = encode(_set_names(book.path, text, names))
         dropped = _drop_links(book, changed) if drop_links else set()
         added_data = dict(added)
+        from concurrent.futures import ThreadPoolExecutor  # 3 ms to import: only to write
         with ThreadPoolExecutor(1) as pool:
             _patch_parts(book, updates, part_of, changed, added_data, pool)
             _write(book, src, dst, changed, added, added_data, dropped)
@@ -784,7 +784,7 @@ def _write(book, src, dst, changed, added, added_data, dropped):
                 continue
             if name in changed:
                 entry = changed[name]
-                out.add(info, entry.result() if isinstance(entry, Future) else entry)
+                out.add(info, entry.result() if hasattr(entry, "result") else entry)
             else:
                 out.copy(info, fin)
         for part, _ in added:
