@@ -16,7 +16,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-from xlsheets.ooxml.guards import BookError, _check_xml, _decode, _parse_small, part_key
+from xlsheets.ooxml.guards import BookError, _check_xml, _codec, _decode, _parse_small, part_key
 from xlsheets.ooxml.markup import (
     _ATTR,
     _BAD_XML_CHARS,
@@ -38,8 +38,8 @@ from xlsheets.ooxml.markup import (
     _xstring,
 )
 from xlsheets.ooxml.package import BookFile
-from xlsheets.ooxml.zipcopy import _ZipWriter
-from xlsheets.workbook.address import _A1, col_name, col_number, parse_a1
+from xlsheets.ooxml.zipcopy import _ZipWriter, pack
+from xlsheets.workbook.address import _A1, col_name, col_number, parse_a1, rc
 
 
 @dataclass(frozen=True)
@@ -261,68 +261,107 @@ def _col_styles(text, p):
     return out
 
 
-_ODD_ROW = re.compile(r'<row(?=[\s/>])(?! r="[1-9][0-9]{0,6}"[\s/>])')
+# the plain spelling, as bytes. Not plain: a comment, CDATA or DTD, a row or cell start
+# tag that does not begin <row r="3" / <c r="K3" (one pass finds any of them). A row's
+# start tag; a formula cell in _plain_formula's spelling.
+_NOT_PLAIN = re.compile(rb'<(?:!|row(?=[\s/>])(?! r="[1-9][0-9]{0,6}"[\s/>])'
+                        rb'|c(?=[\s/>])(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}"[\s/>]))')
+_ROW_R = re.compile(rb'<row r="([0-9]+)"')
+_PLAIN_FORMULA = re.compile(_plain_formula("").pattern.encode())
+_col_bytes = functools.lru_cache(maxsize=1 << 12)(lambda c: col_name(c).encode())
 
 
-def _splice_plain(text, targets):
-    """``_patch_sheet``'s result when the sheet is in the plain spelling Excel, WPS,
-    LibreOffice, openpyxl and XlsxWriter write (no prefix, every row and cell start tag
-    beginning ``<row r="3"`` / ``<c r="K3"``, rows in ascending order) and every target
-    cell is there: the rows are split apart in one call instead of indexed one by one.
-    None in any other case, which the general scan handles (and may refuse)."""
-    i = _find_tag(text, "sheetData")
-    if i < 0 or _root_prefix(text):
+def _splice_plain(data, targets):
+    """``_patch_text``'s result, as UTF-8 bytes, when the part (UTF-8 bytes) is in the
+    plain spelling Excel, WPS, LibreOffice, openpyxl and XlsxWriter write (no prefix,
+    every row and cell start tag beginning ``<row r="3"`` / ``<c r="K3"``, rows in
+    ascending order) and every target cell is there, in column order. The cells are
+    edited in the bytes, no decoding, and the output is built in one bytearray (a list
+    of slices would cost more than the text). None in any other case, which the general
+    scan handles (and may refuse)."""
+    sd = re.search(rb"<sheetData[ \t\r\n/>]", data)
+    root = re.search(rb"<(?![?!])([^\s/>]+)", data)
+    if sd is None or root is None or b":" in root[1]:
         return None
-    gt = text.index(">", i)
-    end = text.find("</sheetData>", gt)
-    if text[gt - 1] == "/" or end < 0 or text.find("<!", gt, end) >= 0 \
-            or _ODD_ROW.search(text, gt, end) or _odd_cell("").search(text, gt, end):
+    gt = data.index(b">", sd.start())
+    end = data.find(b"</sheetData>", gt)
+    if data[gt - 1] == 0x2F or end < 0 or _NOT_PLAIN.search(data, gt, end):
         return None
-    pieces = text[gt + 1:end].split("<row ")
-    numbers = [int(piece[3:piece.find('"', 3)]) for piece in pieces[1:]]
+    starts, numbers = [], []
+    for m in _ROW_R.finditer(data, gt, end):
+        starts.append(m.start())
+        numbers.append(int(m[1]))
     if any(a >= b for a, b in zip(numbers, numbers[1:])):
         return None
-    where = dict(zip(numbers, range(1, len(pieces))))
-    for rnum, cols in targets.items():
-        k = where.get(rnum)
-        if k is None:
+    starts.append(end)
+    where = dict(zip(numbers, range(len(numbers))))
+    view = memoryview(data)
+    out, pos = bytearray(), 0
+    for rnum in sorted(targets):
+        cols, k = targets[rnum], where.get(rnum)
+        if k is None or any(v is None for v in cols.values()):
             return None
-        piece = pieces[k]
-        tag_end = piece.find(">") + 1
-        if piece[tag_end - 2] == "/":
+        limit = starts[k + 1]
+        tag_end = data.find(b">", starts[k], limit) + 1
+        if tag_end == 0 or data[tag_end - 2] == 0x2F:
             return None
-        stop = piece.find("</row>", tag_end)
-        if stop < 0 or piece.find("</row>", stop + 6) >= 0:
+        stop = data.find(b"</row>", tag_end, limit)
+        if stop < 0 or data.find(b"</row>", stop + 6, limit) >= 0:
             return None
-        found = _find_cells(piece, tag_end, stop, rnum, cols, "")
-        if found is None or any(v is None for v in cols.values()):
-            return None
-        out, pos = [], 0
         for c in sorted(cols):
-            _, start, close = found[c]
-            out += (piece[pos:start], _patch_cell(piece[start:close], cols[c], ""))
+            at = data.find(b'<c r="%s%d"' % (_col_bytes(c), rnum), tag_end, stop)
+            if at < pos:  # missing (-1), or before the previous target: not column order
+                return None
+            close = data.index(b">", at) + 1
+            if data[close - 2] != 0x2F:
+                close = data.index(b"</c>", close) + 4
+            value = cols[c]
+            m = type(value) in (int, float, str) and _PLAIN_FORMULA.fullmatch(data, at, close)
+            if not m:
+                cell = _patch_cell(data[at:close].decode("utf-8"), value, "").encode("utf-8")
+                out += view[pos:at]
+                out += cell
+            elif type(value) is str:
+                v = _esc_text(_xstring(value)).encode("utf-8")
+                out += view[pos:m.end(1)]
+                out += b' t="str">'
+                out += view[m.start(2):m.end(2)]
+                out += b"<v>%s</v></c>" % v
+            else:
+                out += view[pos:m.end(2)]
+                out += b"<v>%s</v></c>" % _num_text(value).encode()
             pos = close
-        out.append(piece[pos:])
-        pieces[k] = "".join(out)
-    return text[:gt + 1] + "<row ".join(pieces) + text[end:]
+    out += view[pos:]
+    return out
 
 
-def _patch_sheet(book, name, text, updates):
-    """Sheet part text with ``updates`` {A1: value} applied by local string edits."""
+def _patch_sheet(book, name, part, data, updates):
+    """Sheet part bytes (or bytearray) with ``updates`` {A1: value} applied by local
+    edits: spliced in the bytes when the part is UTF-8 in the plain spelling, else
+    edited as text."""
+    targets = {}
+    for address, value in updates.items():
+        if type(value) not in (int, float, str):  # these kinds need no check
+            _value_kind(value)
+        row, col = rc(address)
+        targets.setdefault(row + 1, {})[col + 1] = value
+    if not targets:
+        return data
+    if _codec(data)[1].lower() in ("utf-8", "utf8"):
+        spliced = _splice_plain(data, targets)
+        if spliced is not None:
+            return spliced
+    text, encode = _decode(book, part, data)
+    return encode(_patch_text(book, name, text, targets))
+
+
+def _patch_text(book, name, text, targets):
+    """Sheet part text with ``targets`` {row: {col: value}} applied by local string
+    edits: the general scan, for any spelling."""
     p = _root_prefix(text)
     pats = _pats(p)
     unusual = BookError(book, f"工作表“{name}”的内部格式特殊(缺少单元格位置等),无法原位写入;"
                               "请用 Excel 或 WPS 打开后另存一次再试。")
-    targets = {}
-    for address, value in updates.items():
-        _value_kind(value)
-        row, col = parse_a1(address)
-        targets.setdefault(row, {})[col] = value
-    if not targets:
-        return text
-    spliced = _splice_plain(text, targets)
-    if spliced is not None:
-        return spliced
     i = _find_tag(text, f"{p}sheetData")
     if i < 0:
         raise BookError(book, f"工作表“{name}”不是普通工作表,无法写入单元格。")
@@ -707,36 +746,54 @@ def write_patched(src, dst, updates, add_sheets=None, names=None, drop_links=Fal
             changed[wb] = encode(_set_names(book.path, text, names))
         dropped = _drop_links(book, changed) if drop_links else set()
         added_data = dict(added)
-        for name, cells in updates.items():
-            if not cells:
+        from concurrent.futures import ThreadPoolExecutor  # 3 ms to import: only to write
+        with ThreadPoolExecutor(1) as pool:
+            _patch_parts(book, updates, part_of, changed, added_data, pool)
+            _write(book, src, dst, changed, added, added_data, dropped)
+
+
+def _patch_parts(book, updates, part_of, changed, added_data, pool):
+    """Apply ``updates`` to the sheets' parts in ``changed``, or in ``added_data`` for the
+    new ones. A part is packed (compressed) in ``pool`` once its last update is made:
+    zlib, which runs without the GIL, works while the next part is read, proved by expat
+    and patched, and only a part or two are held as bytes at a time."""
+    jobs = [(name, part_of.get(name.casefold()) or book.sheet_part(name), cells)
+            for name, cells in updates.items() if cells]
+    last = {part: i for i, (_, part, _) in enumerate(jobs)}
+    for i, (name, part, cells) in enumerate(jobs):
+        data = changed.get(part) or added_data.get(part)
+        if data is None:
+            data = book._xml(part)
+        data = _patch_sheet(book.path, name, part, data, cells)  # the input freed
+        if part in added_data:
+            added_data[part] = data
+        elif last[part] == i:
+            changed[part] = pool.submit(pack, book._members[part], data)
+        else:
+            changed[part] = data
+
+
+def _write(book, src, dst, changed, added, added_data, dropped):
+    """Write ``dst``: the entries of ``src`` in order, ``changed`` ones (bytes or packing
+    futures) replaced, ``dropped`` ones left out, the ``added`` parts last."""
+    template = book._members[book._wb_part]
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        out = _ZipWriter(fout, book.path)
+        for name, info in book._members.items():
+            if name in dropped:
                 continue
-            part = part_of.get(name.casefold()) or book.sheet_part(name)
-            data = changed.get(part) or added_data.get(part)
-            if data is None:
-                data = book._xml(part)
-            text, encode = _decode(book.path, part, data)
-            patched = encode(_patch_sheet(book.path, name, text, cells))
-            if part in added_data:
-                added_data[part] = patched
+            if name in changed:
+                entry = changed[name]
+                out.add(info, entry.result() if hasattr(entry, "result") else entry)
             else:
-                changed[part] = patched
-        template = book._members[book._wb_part]
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            out = _ZipWriter(fout, book.path)
-            for name, info in book._members.items():
-                if name in dropped:
-                    continue
-                if name in changed:
-                    out.add(info, changed[name])
-                else:
-                    out.copy(info, fin)
-            for part, _ in added:
-                info = zipfile.ZipInfo(part, date_time=template.date_time)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = template.create_system
-                info.create_version = template.create_version
-                info.extract_version = 20
-                info.external_attr = template.external_attr
-                info.flag_bits = template.flag_bits & 0x06
-                out.add(info, added_data[part])
-            out.close(book._zip.comment)
+                out.copy(info, fin)
+        for part, _ in added:
+            info = zipfile.ZipInfo(part, date_time=template.date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = template.create_system
+            info.create_version = template.create_version
+            info.extract_version = 20
+            info.external_attr = template.external_attr
+            info.flag_bits = template.flag_bits & 0x06
+            out.add(info, added_data[part])
+        out.close(book._zip.comment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
+from typing import NamedTuple
 
 from xlsheets.ooxml.guards import BookError
 
@@ -34,6 +35,30 @@ def _strip_zip64(extra):
 # sheet XML): level 6 takes 362 ms for 2.40 MB, level 2 85 ms for 2.91 MB, level 1
 # the same time for 2.99 MB. Parts copied unchanged keep their own compression.
 LEVEL = 2
+
+
+class Packed(NamedTuple):
+    """An entry's new content as it goes into the zip: method, (compressed) bytes, CRC-32
+    and size of the content, version needed to extract."""
+
+    method: int
+    payload: bytes
+    crc: int
+    size: int
+    version: int
+
+
+def pack(info, data):
+    """``data`` compressed like entry ``info`` (stored stays stored, else deflate at
+    LEVEL): a big part can be packed as soon as it is made and its text freed."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        return Packed(zipfile.ZIP_STORED, data, zlib.crc32(data), len(data),
+                      max(info.extract_version, 10))
+    co = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    payload = co.compress(data) + co.flush()
+    version = info.extract_version if info.compress_type == zipfile.ZIP_DEFLATED else 20
+    return Packed(zipfile.ZIP_DEFLATED, payload, zlib.crc32(data), len(data), version)
+
 
 class _ZipWriter:
     """A plain zip writer that can copy an entry's compressed bytes verbatim."""
@@ -82,18 +107,12 @@ class _ZipWriter:
             left -= len(chunk)
 
     def add(self, info, data):
-        """Entry ``info`` with new content ``data``, compressed like the original."""
+        """Entry ``info`` with new content ``data`` (bytes, or already ``pack``ed)."""
         name, flags = self._name(info)
-        if info.compress_type == zipfile.ZIP_STORED:
-            method, payload, version = zipfile.ZIP_STORED, data, max(info.extract_version, 10)
-        else:
-            co = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
-            payload = co.compress(data) + co.flush()
-            method = zipfile.ZIP_DEFLATED
-            version = info.extract_version if info.compress_type == method else 20
-        self._header(info, name, flags, method, zlib.crc32(data), len(payload), len(data),
-                     version)
-        self._f.write(payload)
+        entry = data if isinstance(data, Packed) else pack(info, data)
+        self._header(info, name, flags, entry.method, entry.crc, len(entry.payload),
+                     entry.size, entry.version)
+        self._f.write(entry.payload)
 
     def close(self, comment=b""):
         offset = self._f.tell()
