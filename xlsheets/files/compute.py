@@ -47,6 +47,7 @@ class Outcome:
     current: dict = field(default=None, repr=False)  # sheet name -> reader.FileSheet as read
     encrypted: bool = False  # the file has an opening password
     inspected: object = field(default=None, repr=False)  # validate_file's ``inspect`` gave it
+    proved: frozenset = field(default=frozenset(), repr=False)  # BookFile.proofs() of the read
 
     @property
     def ok(self):
@@ -95,11 +96,12 @@ def _validate(path, defs, expected_unit, materials=None, also=(L.TALK_MATRIX,), 
                                    defs.process.materials["leadership"])
         previous = report.read_stamp(book)
         inspected = inspect(book, previous) if inspect is not None else None
+        proved = book.proofs()
     # canonical.formulas is looked up here, at the call, so a test may replace it
     seen = examine(defs, unit, grids, formulas=canonical.formulas, previous=previous,
                    expected_unit=expected_unit, counted=counted)
     return Outcome(str(path), unit, seen.findings, seen.checked, current=current,
-                   inspected=inspected), grids
+                   inspected=inspected, proved=proved), grids
 
 
 def compute_file(path, defs, expected_unit=None, now=None, password=None, materials=None):
@@ -170,11 +172,11 @@ def _compute(path, source, password, defs, outcome, grids, now, snapshot):
         if outcome.encrypted:  # patch the private plain copy, then encrypt into place
             plain = Path(source).with_suffix(".computed.xlsx")
             write_patched(source, plain, updates, {report.SHEET: sheet}, repair.names,
-                          drop_links=repair.drop_links)
+                          drop_links=repair.drop_links, proved=outcome.proved)
             Path(tmp).write_bytes(crypto.encrypt_bytes(plain.read_bytes(), password, path))
         else:
             write_patched(source, tmp, updates, {report.SHEET: sheet}, repair.names,
-                          drop_links=repair.drop_links)
+                          drop_links=repair.drop_links, proved=outcome.proved)
     outcome.written = True
     return outcome
 

@@ -119,6 +119,8 @@ class BookFile:
         self._sst = None
         self._screened_parts = False
         self._proved = set()  # parts proved well-formed, without DTD (expat), once each
+        self._proofs = set()  # what each proof was of (``_entry``), kept for ``proofs``
+        self._trusted = frozenset()  # entries another BookFile of this file proved
         self._extents = {}  # part -> cells of the grid a reader builds from it
         self._bounded = {}  # sheet part -> its bytes, once sheet_bounds has checked them
         self._load_workbook()
@@ -126,8 +128,12 @@ class BookFile:
     # opening and guards
 
     @classmethod
-    def open(cls, path):
-        """Open ``path``; BookError (in Chinese, naming the file) when it cannot be used."""
+    def open(cls, path, proved=frozenset()):
+        """Open ``path``; BookError (in Chinese, naming the file) when it cannot be used.
+
+        ``proved``: what ``proofs()`` of an earlier BookFile of the same file, read by
+        this process, returned: those entries are not proved twice (compute reads its
+        private copy, then writes from it)."""
         path = os.fspath(path)
         try:
             with open(path, "rb") as f:
@@ -143,7 +149,9 @@ class BookFile:
             raise read_error(path, e) from None
         try:
             members = guard_members(path, zf.infolist())
-            return cls(path, zf, members)
+            book = cls(path, zf, members)
+            book._trusted = frozenset(proved)
+            return book
         except BaseException:
             zf.close()
             raise
@@ -196,8 +204,21 @@ class BookFile:
         """Prove a part well-formed XML without DTD (once per part and open book);
         ``label`` names it in a message (a sheet's name and part)."""
         if name not in self._proved:
-            _check_xml(self.path, label or name, data)
+            entry = self._entry(name)
+            if entry not in self._trusted:
+                _check_xml(self.path, label or name, data)
+            self._proofs.add(entry)
             self._proved.add(name)
+
+    def _entry(self, name):
+        """A part's zip entry as the directory tells it: name, CRC, sizes, offset. zipfile
+        checks every read against the CRC, so equal entries of one file give equal bytes."""
+        info = self._members[self._member(name)]
+        return info.filename, info.CRC, info.compress_size, info.file_size, info.header_offset
+
+    def proofs(self):
+        """The entries proved so far (read sheets let go of included), for ``open``."""
+        return frozenset(self._proofs)
 
     def _tree(self, name):
         return _parse_small(self.path, name, self.part(name, MAX_SMALL_PART))

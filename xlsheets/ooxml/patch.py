@@ -698,7 +698,7 @@ def _drop_links(book, changed):
     return gone
 
 
-def write_patched(src, dst, updates, add_sheets=None, names=None, drop_links=False):
+def write_patched(src, dst, updates, add_sheets=None, names=None, drop_links=False, proved=()):
     """Copy workbook ``src`` to ``dst`` changing only what is asked.
 
     updates: {sheet name: {A1 address: value}}; values are numbers, str, bool or None.
@@ -708,6 +708,7 @@ def write_patched(src, dst, updates, add_sheets=None, names=None, drop_links=Fal
     the part of an existing sheet of that name.
     names: {defined name: formula text}: workbook-scoped names set (``_set_names``).
     drop_links: remove the links to other workbooks (``_drop_links``).
+    proved: ``BookFile.proofs()`` of a reading of ``src`` by this process: not proved twice.
     Every other zip entry is copied verbatim (same name, order, compression, date).
     """
     src, dst = os.fspath(src), os.fspath(dst)
@@ -715,7 +716,7 @@ def write_patched(src, dst, updates, add_sheets=None, names=None, drop_links=Fal
     if os.path.exists(dst) and os.path.samefile(src, dst):
         raise ValueError("write_patched needs a destination other than the source")
     add_sheets = dict(add_sheets or {})
-    with BookFile.open(src) as book:
+    with BookFile.open(src, proved) as book:
         changed = {}  # member name -> new bytes
         new_sheets = []
         part_of = {}
