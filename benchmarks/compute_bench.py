@@ -226,7 +226,7 @@ def peak_memory(mode, path, scratch):
 # --- compute's phases, in-process --------------------------------------------------------
 
 # (key, module, attribute): the functions wrapped, looked up where compute calls them
-# (compute.py imports open_book, read_grids, examine, figure_values and write_patched
+# (compute.py imports open_book, read_grids, examine, position_values and write_patched
 # by name, so its own names are replaced).
 WRAPS = (
     ("open_book", "xlsheets.files.compute", "open_book"),
@@ -238,7 +238,7 @@ WRAPS = (
     ("scan_wait", "xlsheets.files.reader", "_Parse.join"),
     ("grids_from", "xlsheets.files.reader", "grids_from"),
     ("examine", "xlsheets.files.compute", "examine"),
-    ("figure_values", "xlsheets.files.compute", "figure_values"),
+    ("figure_values", "xlsheets.files.compute", "position_values"),
     ("_changed", "xlsheets.files.compute", "_changed"),
     ("write_patched", "xlsheets.files.compute", "write_patched"),
     ("_patch_sheet", "xlsheets.ooxml.patch", "_patch_sheet"),

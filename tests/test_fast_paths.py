@@ -336,3 +336,27 @@ def test_sheet_splice_of_cells_out_of_column_order(monkeypatch):
     out = patch._patch_sheet("b.xlsx", "s", "p", text.encode(), updates).decode()
     assert '<c r="L3"><f>2</f><v>6</v></c><c r="K3"><f>1</f><v>5</v></c></row>' in out
     assert out.count("<c ") == 2
+
+
+SHOWN = [None, "", 0, 0.0, 1, 1.0, True, False, 3, 3.0, 12.5, 2**60, float(2**60), 2**53 + 1,
+         "x", " x", "x ", "X", "3", "不完整", float("nan"), 1e-7, 1e-7 * (1 + 1e-16)]
+
+
+def test_changed_cells_are_those_same_value_tells():
+    """compute's ``_changed`` settles equal text and numbers before ``same_value``: it
+    must pick exactly the cells ``same_value`` says differ (TRUE is not 1)."""
+    from xlsheets.core.values import same_value
+    from xlsheets.files.compute import _changed
+    from xlsheets.files.reader import FileSheet
+
+    pairs = list(itertools.product(SHOWN, SHOWN))
+    sheet = FileSheet([[shown for shown, _ in pairs]], set())
+    values = {"S": {(0, c): v for c, (_, v) in enumerate(pairs)}}
+    letters = [chr(65 + k) for k in range(26)]
+    names = letters + [a + b for a in letters for b in letters]  # A..Z, AA..ZZ
+    want = {f"{names[c]}1": v for c, (shown, v) in enumerate(pairs)
+            if not same_value(None if shown == "" else shown, v)}
+    assert _changed(values, {"S": sheet}) == {"S": want}
+    true, one = next(k for k, v in enumerate(SHOWN) if v is True), SHOWN.index(1)
+    assert f"{names[true * len(SHOWN) + one]}1" in want  # TRUE shown, 1 expected: changed
+    assert _changed(values, {}) == {"S": {f"{names[c]}1": v for c, (_, v) in enumerate(pairs)}}

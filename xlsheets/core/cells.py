@@ -2,6 +2,10 @@
 
 Shared by ``compute`` (file shell) and the Excel add-in: both refresh exactly
 these cells with the core's figures, and both report any of them typed over.
+Cells are 0-based (row, col) positions (``formula_positions``, ``position_values``):
+the file shell compares tens of thousands of them with the cells as read and needs
+A1 text only for those it writes. ``formula_cells`` and ``figure_values`` give the
+same by A1 address.
 """
 
 from xlsheets.workbook import layout as L
@@ -14,12 +18,8 @@ def summary_note_row(members):
     return L.SUMMARY_FIRST_ROW + members + 1
 
 
-def _a1(row, col):
-    return L.a1(row, col)
-
-
-def formula_cells(defs, members, entry_rows, graded=False):
-    """Expected formula cells: {sheet: [A1, ...]}.
+def formula_positions(defs, members, entry_rows, graded=False):
+    """Expected formula cells: {sheet: [(row, col), ...]}, 0-based.
 
     Args:
         members: number of members (rows of 汇总, forms of 附件4).
@@ -30,68 +30,82 @@ def formula_cells(defs, members, entry_rows, graded=False):
     out = {}
     total_col = L.entry_total_col(defs.items)
     for g in defs.groups:
-        out[L.entry_sheet(g)] = [_a1(0, L.sentinel_col(defs.items))] + [
-            _a1(r, total_col) for r in entry_rows.get(g.key, ())]
+        out[L.entry_sheet(g)] = [(0, L.sentinel_col(defs.items))] + [
+            (r, total_col) for r in entry_rows.get(g.key, ())]
     pairs, comp, rank, remark = L.summary_columns(defs.groups)
     exact_means, exact_comp = L.exact_columns(defs.groups)
     cols = [c for pair in pairs for c in pair] + [comp, rank, remark, *exact_means, exact_comp]
-    out[L.SUMMARY] = [_a1(L.SUMMARY_FIRST_ROW + i, c) for i in range(members) for c in cols] + [
-        _a1(summary_note_row(members), 0)]
-    out[L.OPINION_FORM] = [_a1(i * L.OPINION_FORM_ROWS + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1])
-                      for i in range(members)]
+    out[L.SUMMARY] = [(L.SUMMARY_FIRST_ROW + i, c) for i in range(members) for c in cols] + [
+        (summary_note_row(members), 0)]
+    out[L.OPINION_FORM] = [_opinion_score(i) for i in range(members)]
     first, n = L.LOOKBACK_FORM_FIRST_ROW, len(defs.lookback_items)
     x = L.LOOKBACK_EXACT_COL
     score, most = L.LookbackFormCol.SCORE, L.LookbackFormCol.MAX
-    out[L.LOOKBACK_FORM] = [_a1(first + k, c) for k in range(n) for c in (score, x)] + [
-        _a1(first + n, most), _a1(first + n, score), _a1(first + n, x),
-        _a1(first + n + 2, L.LookbackFormCol.ITEM)]
-    out[L.LOOKBACK_ENTRY] = [_a1(0, L.LookbackEntryCol.FIRST_SCORE + n)]
+    out[L.LOOKBACK_FORM] = [(first + k, c) for k in range(n) for c in (score, x)] + [
+        (first + n, most), (first + n, score), (first + n, x),
+        (first + n + 2, L.LookbackFormCol.ITEM)]
+    out[L.LOOKBACK_ENTRY] = [(0, L.LookbackEntryCol.FIRST_SCORE + n)]
     levels = defs.satisfaction["levels"]
-    out[L.SATISFACTION] = [_a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL)] + [
-        _a1(L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k) for k in range(len(levels))] + [
-        _a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * len(levels))]
+    out[L.SATISFACTION] = [(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL)] + [
+        (L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k) for k in range(len(levels))] + [
+        (L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * len(levels))]
     rows = len(defs.process.opinions["targets"]) + members + 1  # the targets, then 合计
-    out[L.OPINION_COUNTS] = [_a1(L.OPINION_COUNTS_FIRST_ROW + r, 1 + c) for r in range(rows)
-                              for c in range(summary_width(defs))]
+    out[L.OPINION_COUNTS] = [(L.OPINION_COUNTS_FIRST_ROW + r, 1 + c) for r in range(rows)
+                             for c in range(summary_width(defs))]
     if graded and defs.grading is not None:
-        for sheet, cells in grading_cells(defs, members).items():
+        for sheet, cells in grading_positions(defs, members).items():
             out.setdefault(sheet, []).extend(cells)
     return out
 
 
-def grading_cells(defs, members):
+def formula_cells(defs, members, entry_rows, graded=False):
+    """``formula_positions`` as A1 addresses: {sheet: [A1, ...]}."""
+    return {sheet: [L.a1(r, c) for r, c in cells]
+            for sheet, cells in formula_positions(defs, members, entry_rows, graded).items()}
+
+
+def _opinion_score(i):
+    """附件4's score cell of member ``i`` (0-based)."""
+    return i * L.OPINION_FORM_ROWS + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1]
+
+
+def _opinion_grade(i):
+    """附件4's grade cell of member ``i`` (0-based)."""
+    return i * L.OPINION_FORM_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1]
+
+
+def grading_positions(defs, members):
     """The formula cells of 评定等次, the entry sheets' 已录入 and 附件4's grade."""
-    out = {L.entry_sheet(g): [_a1(*L.account_cell(defs.items, 2))] for g in defs.groups}
-    rows = [_a1(L.GRADE_FIRST_ROW + i, c) for i in range(members)
+    out = {L.entry_sheet(g): [L.account_cell(defs.items, 2)] for g in defs.groups}
+    rows = [(L.GRADE_FIRST_ROW + i, c) for i in range(members)
             for c in (L.GRADE_SCORE, L.GRADE_RANK)]
     head, per, graded, total, limit = L.grade_count_rows(defs.grading.grades, members)
-    rows += [_a1(r, c) for r in (*per, graded) for c in (1, 2)] + [_a1(total, 1), _a1(limit, 1)]
+    rows += [(r, c) for r in (*per, graded) for c in (1, 2)] + [(total, 1), (limit, 1)]
     out[L.GRADES] = rows
-    out[L.OPINION_FORM] = [_a1(i * L.OPINION_FORM_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1])
-                      for i in range(members)]
+    out[L.OPINION_FORM] = [_opinion_grade(i) for i in range(members)]
     return out
 
 
 def grading_values(defs, figures):
-    """The cached value of each of ``grading_cells``: {sheet: {A1: value}}."""
+    """The cached value of each of ``grading_positions``: {sheet: {(row, col): value}}."""
     gf = figures.grading
-    out = {L.entry_sheet(g): {_a1(*L.account_cell(defs.items, 2)): gf.typed[g.key]}
+    out = {L.entry_sheet(g): {L.account_cell(defs.items, 2): gf.typed[g.key]}
            for g in defs.groups}
     grades, members = {}, len(figures.members)
     for i, m in enumerate(figures.members):
-        grades[_a1(L.GRADE_FIRST_ROW + i, L.GRADE_SCORE)] = cached(shown(m.composite))
-        grades[_a1(L.GRADE_FIRST_ROW + i, L.GRADE_RANK)] = cached(m.rank)
+        grades[L.GRADE_FIRST_ROW + i, L.GRADE_SCORE] = cached(shown(m.composite))
+        grades[L.GRADE_FIRST_ROW + i, L.GRADE_RANK] = cached(m.rank)
     head, per, graded, total, limit = L.grade_count_rows(defs.grading.grades, members)
     for r, grade in zip(per, defs.grading.grades):
-        grades[_a1(r, 1)] = gf.counts[grade]
-        grades[_a1(r, 2)] = cached(share_shown(gf.share(gf.counts[grade])))
-    grades[_a1(graded, 1)] = gf.graded
-    grades[_a1(graded, 2)] = cached(share_shown(gf.share(gf.graded)))
-    grades[_a1(total, 1)] = gf.members
-    grades[_a1(limit, 1)] = gf.limit
+        grades[r, 1] = gf.counts[grade]
+        grades[r, 2] = cached(share_shown(gf.share(gf.counts[grade])))
+    grades[graded, 1] = gf.graded
+    grades[graded, 2] = cached(share_shown(gf.share(gf.graded)))
+    grades[total, 1] = gf.members
+    grades[limit, 1] = gf.limit
     out[L.GRADES] = grades
-    out[L.OPINION_FORM] = {_a1(i * L.OPINION_FORM_ROWS + L.OPINION_GRADE[0], L.OPINION_GRADE[1]):
-                      opinion_grade_text(grade) for i, grade in enumerate(gf.grades)}
+    out[L.OPINION_FORM] = {_opinion_grade(i): opinion_grade_text(grade)
+                           for i, grade in enumerate(gf.grades)}
     return out
 
 
@@ -101,16 +115,13 @@ def summary_width(defs):
 
 
 def register_values(defs, names, opinion_lines, talk_lines):
-    """What 征求意见汇总's formulas show and 谈心情况表's counts: {sheet: {A1: value}}.
+    """What 征求意见汇总's formulas show and 谈心情况表's counts: {sheet: {(row, col): value}}.
 
     The summary's rows follow ``opinions.targets``; the matrix has no formulas
-    (see ``layout.MATRIX_FIRST_ROW``), its counts are written as values. A 200-member
-    matrix is 40,000 cells: their addresses are built from column letters made once.
+    (see ``layout.MATRIX_FIRST_ROW``), its counts are written as values.
     """
     def cells(first_row, rows):
-        width = max((len(r) for r in rows), default=0)
-        letters = [L.col(1 + c) for c in range(width)]
-        return {f"{letters[c]}{first_row + r + 1}": v for r, row in enumerate(rows)
+        return {(first_row + r, 1 + c): v for r, row in enumerate(rows)
                 for c, v in enumerate(row) if v is not None}
 
     return {L.OPINION_COUNTS: cells(L.OPINION_COUNTS_FIRST_ROW,
@@ -118,53 +129,55 @@ def register_values(defs, names, opinion_lines, talk_lines):
             L.TALK_MATRIX: cells(L.MATRIX_FIRST_ROW, talks.matrix(defs, names, talk_lines))}
 
 
-def figure_values(defs, figures, entry_rows):
-    """The cached value of every formula cell, and the talk matrix: {sheet: {A1: value}}.
+def position_values(defs, figures, entry_rows):
+    """The cached value of every formula cell, and the talk matrix, by 0-based position:
+    {sheet: {(row, col): value}} (a sheet may be None: its values cannot be told).
 
     ``entry_rows`` are the entry sheets' 0-based rows, in the order of
-    ``figures.entry_totals``.
+    ``figures.entry_totals``. Positions, not A1 text: compute compares them all with
+    the cells as read and makes an address only of those it writes.
     """
     out = {}
     total_col = L.entry_total_col(defs.items)
     for g in defs.groups:
         out[L.entry_sheet(g)] = {
-            _a1(r, total_col): cached(t)
+            (r, total_col): cached(t)
             for r, t in zip(entry_rows.get(g.key, ()), figures.entry_totals.get(g.key, ()))}
-        out[L.entry_sheet(g)][_a1(0, L.sentinel_col(defs.items))] = ""  # compute counts all
+        out[L.entry_sheet(g)][0, L.sentinel_col(defs.items)] = ""  # compute counts all
     pairs, comp, rank, remark = L.summary_columns(defs.groups)
     exact_means, exact_comp = L.exact_columns(defs.groups)
     summary, opinion = {}, {}
     for i, m in enumerate(figures.members):
         r = L.SUMMARY_FIRST_ROW + i
         for g, (cc, mc), xc in zip(defs.groups, pairs, exact_means):
-            summary[_a1(r, cc)] = m.counts[g.key]
-            summary[_a1(r, xc)] = cached(m.means[g.key])
-            summary[_a1(r, mc)] = cached(shown(m.means[g.key]))
-        summary[_a1(r, exact_comp)] = cached(m.composite)
-        summary[_a1(r, comp)] = cached(shown(m.composite))
-        summary[_a1(r, rank)] = cached(m.rank)
-        summary[_a1(r, remark)] = m.remark
-        opinion[_a1(i * L.OPINION_FORM_ROWS + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1])] = cached(
-            shown(m.composite))
-    summary[_a1(summary_note_row(len(figures.members)), 0)] = ""
+            summary[r, cc] = m.counts[g.key]
+            summary[r, xc] = cached(m.means[g.key])
+            summary[r, mc] = cached(shown(m.means[g.key]))
+        composite = cached(shown(m.composite))
+        summary[r, exact_comp] = cached(m.composite)
+        summary[r, comp] = composite
+        summary[r, rank] = cached(m.rank)
+        summary[r, remark] = m.remark
+        opinion[_opinion_score(i)] = composite
+    summary[summary_note_row(len(figures.members)), 0] = ""
     out[L.SUMMARY], out[L.OPINION_FORM] = summary, opinion
     first, lb, x = L.LOOKBACK_FORM_FIRST_ROW, figures.lookback, L.LOOKBACK_EXACT_COL
     form = {}
     for k, v in enumerate(lb.means):
-        form[_a1(first + k, x)] = cached(v)
-        form[_a1(first + k, L.LookbackFormCol.SCORE)] = cached(shown(v))
+        form[first + k, x] = cached(v)
+        form[first + k, L.LookbackFormCol.SCORE] = cached(shown(v))
     n = len(defs.lookback_items)
-    form[_a1(first + n, L.LookbackFormCol.MAX)] = sum(i.max for i in defs.lookback_items)
-    form[_a1(first + n, x)] = cached(lb.total)
-    form[_a1(first + n, L.LookbackFormCol.SCORE)] = cached(shown(lb.total))
-    form[_a1(first + n + 2, L.LookbackFormCol.ITEM)] = ""
+    form[first + n, L.LookbackFormCol.MAX] = sum(i.max for i in defs.lookback_items)
+    form[first + n, x] = cached(lb.total)
+    form[first + n, L.LookbackFormCol.SCORE] = cached(shown(lb.total))
+    form[first + n + 2, L.LookbackFormCol.ITEM] = ""
     out[L.LOOKBACK_FORM] = form
-    out[L.LOOKBACK_ENTRY] = {_a1(0, L.LookbackEntryCol.FIRST_SCORE + n): ""}
+    out[L.LOOKBACK_ENTRY] = {(0, L.LookbackEntryCol.FIRST_SCORE + n): ""}
     sat, levels = figures.satisfaction, defs.satisfaction["levels"]
-    six = {_a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL): sat.total}
+    six = {(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL): sat.total}
     for k, share in enumerate(sat.shares):
-        six[_a1(L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k)] = cached(share_shown(share))
-    six[_a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * len(levels))] = cached(
+        six[L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k] = cached(share_shown(share))
+    six[L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * len(levels)] = cached(
         share_shown(sat.rate))
     out[L.SATISFACTION] = six
     out.update(getattr(figures, "registers", None) or {})
@@ -174,15 +187,21 @@ def figure_values(defs, figures, entry_rows):
     return out
 
 
+def figure_values(defs, figures, entry_rows):
+    """``position_values`` by A1 address: {sheet: {A1: value}} (None stays None)."""
+    return {sheet: None if cells is None else {L.a1(r, c): v for (r, c), v in cells.items()}
+            for sheet, cells in position_values(defs, figures, entry_rows).items()}
+
+
 def category_cells(defs):
     """附件6 entry cells of the participant categories, in order."""
-    return [_a1(L.SAT_CATEGORY_ROW, L.SatCol.FIRST + k)
+    return [L.a1(L.SAT_CATEGORY_ROW, L.SatCol.FIRST + k)
             for k in range(len(defs.satisfaction["categories"]))]
 
 
 def level_cells(defs):
     """附件6 entry cells of the satisfaction levels, in order."""
-    return [_a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k)
+    return [L.a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k)
             for k in range(len(defs.satisfaction["levels"]))]
 
 
@@ -228,7 +247,7 @@ def formula_chain(defs, members, entry_rows):
     totals = {}
     for g in defs.groups:
         sheet = L.entry_sheet(g)
-        totals[g.key] = tuple((sheet, _a1(r, total_col)) for r in entry_rows.get(g.key, ()))
+        totals[g.key] = tuple((sheet, L.a1(r, total_col)) for r in entry_rows.get(g.key, ()))
         out += [(sheet, a1, ()) for _, a1 in totals[g.key]]
     pairs, comp, rank, remark = L.summary_columns(defs.groups)
     composites = []
@@ -236,35 +255,34 @@ def formula_chain(defs, members, entry_rows):
         row = L.SUMMARY_FIRST_ROW + i
         means = []
         for g, (count_col, mean_col) in zip(defs.groups, pairs):
-            count = (L.SUMMARY, _a1(row, count_col))
-            mean = (L.SUMMARY, _a1(row, mean_col))
+            count = (L.SUMMARY, L.a1(row, count_col))
+            mean = (L.SUMMARY, L.a1(row, mean_col))
             out += [(*count, totals[g.key]), (*mean, (*totals[g.key], count))]
             means += [count, mean]
-        composite = (L.SUMMARY, _a1(row, comp))
-        out += [(*composite, tuple(means)), (L.SUMMARY, _a1(row, remark), tuple(means)),
-                (L.OPINION_FORM, _a1(i * L.OPINION_FORM_ROWS + L.OPINION_FORM_SCORE[0], L.OPINION_FORM_SCORE[1]),
-                 (composite,))]
+        composite = (L.SUMMARY, L.a1(row, comp))
+        out += [(*composite, tuple(means)), (L.SUMMARY, L.a1(row, remark), tuple(means)),
+                (L.OPINION_FORM, L.a1(*_opinion_score(i)), (composite,))]
         composites.append(composite)
     composites = tuple(composites)
-    out += [(L.SUMMARY, _a1(L.SUMMARY_FIRST_ROW + i, rank), composites) for i in range(members)]
+    out += [(L.SUMMARY, L.a1(L.SUMMARY_FIRST_ROW + i, rank), composites) for i in range(members)]
     first, n = L.LOOKBACK_FORM_FIRST_ROW, len(defs.lookback_items)
     score, most = L.LookbackFormCol.SCORE, L.LookbackFormCol.MAX
-    items = tuple((L.LOOKBACK_FORM, _a1(first + k, score)) for k in range(n))
+    items = tuple((L.LOOKBACK_FORM, L.a1(first + k, score)) for k in range(n))
     out += [(*item, ()) for item in items]
-    out += [(L.LOOKBACK_FORM, _a1(first + n, most), ()),
-            (L.LOOKBACK_FORM, _a1(first + n, score), items)]
+    out += [(L.LOOKBACK_FORM, L.a1(first + n, most), ()),
+            (L.LOOKBACK_FORM, L.a1(first + n, score), items)]
     levels = len(defs.satisfaction["levels"])
-    total = (L.SATISFACTION, _a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL))
+    total = (L.SATISFACTION, L.a1(L.SAT_CATEGORY_ROW, L.SatCol.TOTAL))
     out += [(*total, ())] + [(L.SATISFACTION,
-                              _a1(L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k),
+                              L.a1(L.SAT_SHARE_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * k),
                               (total,)) for k in range(levels)]
-    out.append((L.SATISFACTION, _a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * levels),
+    out.append((L.SATISFACTION, L.a1(L.SAT_LEVEL_ROW, L.SatCol.FIRST + L.SAT_LEVEL_SPAN * levels),
                 (total,)))
     width = summary_width(defs)
     targets = len(defs.process.opinions["targets"]) + members
-    counts = tuple((L.OPINION_COUNTS, _a1(L.OPINION_COUNTS_FIRST_ROW + r, 1 + c))
+    counts = tuple((L.OPINION_COUNTS, L.a1(L.OPINION_COUNTS_FIRST_ROW + r, 1 + c))
                    for r in range(targets) for c in range(width))
     out += [(*count, ()) for count in counts]
-    out += [(L.OPINION_COUNTS, _a1(L.OPINION_COUNTS_FIRST_ROW + targets, 1 + c), counts)
+    out += [(L.OPINION_COUNTS, L.a1(L.OPINION_COUNTS_FIRST_ROW + targets, 1 + c), counts)
             for c in range(width)]
     return out

@@ -22,7 +22,7 @@ from xlsheets.files import canonical, report
 from xlsheets.disk import crypto
 from xlsheets.workbook import layout as L
 from xlsheets.core import stamp as S
-from xlsheets.core.cells import figure_values
+from xlsheets.core.cells import position_values
 from xlsheets.core.examine import examine
 from xlsheets.core.values import same_value
 from xlsheets.disk.fileio import atomic_output, private_copy, refuse_if_open, target_of
@@ -32,7 +32,7 @@ from xlsheets.core.numbers import display, round_half_away
 from xlsheets.ooxml import Formula, write_patched
 from xlsheets.files.reader import open_book, read_grids
 from xlsheets.files.wordcount import count_folder
-from xlsheets.workbook.address import rc
+from xlsheets.workbook.address import a1, rc
 
 
 @dataclass
@@ -156,15 +156,8 @@ def _compute(path, source, password, defs, outcome, grids, now, snapshot):
     refuse_if_open(target_of(path))
 
     checked = outcome.checked
-    values = figure_values(defs, checked.figures, checked.entry_rows)
-    updates = _changed(values, outcome.current)
-    for sheet, fixes in checked.fixes.items():
-        updates.setdefault(sheet, {}).update(fixes)
+    updates = figure_updates(defs, checked, outcome.current)
     repair = checked.repair
-    for sheet, cells in repair.formulas.items():  # restored with what they show
-        shown = values.get(sheet) or {}
-        for cell, (text, array) in cells.items():
-            updates.setdefault(sheet, {})[cell] = Formula(text, shown.get(cell, ""), array)
     when = now or dt.datetime.now().replace(microsecond=0)
     stamp = S.stamp(defs, checked, [n for _, n in grids.roster], when)
     sheet = report.results_sheet(stamp, outcome.findings)
@@ -181,14 +174,43 @@ def _compute(path, source, password, defs, outcome, grids, now, snapshot):
     return outcome
 
 
+def figure_updates(defs, checked, current):
+    """What compute writes into the sheets, by A1 address ({sheet: {A1: value}}, as
+    ``write_patched`` takes it): the figures whose cached value differs from
+    ``current`` (the sheets as read), then ``checked.fixes``, then the restored formulas
+    with what they show."""
+    values = position_values(defs, checked.figures, checked.entry_rows)
+    updates = _changed(values, current)
+    for sheet, fixes in checked.fixes.items():
+        updates.setdefault(sheet, {}).update(fixes)
+    for sheet, cells in checked.repair.formulas.items():
+        shown = values.get(sheet) or {}
+        for cell, (text, array) in cells.items():
+            updates.setdefault(sheet, {})[cell] = Formula(text, shown.get(rc(cell), ""), array)
+    return updates
+
+
+_PLAIN = (str, int, float)  # not bool: True == 1, yet a cell showing TRUE does not show 1
+
+
 def _changed(values, current):
-    """Only the cells whose cached value differs: the rest of each part stays as it is."""
+    """The cells of ``values`` (``cells.position_values``) whose cached value differs,
+    by A1 address: the rest of each part stays as it is. Most show what they should,
+    so equal text or numbers are settled before ``same_value``, and only the cells
+    that changed get an address."""
     out = {}
     for sheet, cells in values.items():
         have = current.get(sheet)
-        for addr, value in cells.items():
-            if have is None or not same_value(have.value(*rc(addr)), value):
-                out.setdefault(sheet, {})[addr] = value
+        changed = {}
+        for (r, c), value in cells.items():
+            if have is not None:
+                shown = have.value(r, c)
+                if shown == value and type(shown) in _PLAIN and type(value) in _PLAIN \
+                        or same_value(shown, value):
+                    continue
+            changed[a1(r, c)] = value
+        if changed:
+            out[sheet] = changed
     return out
 
 

@@ -13,7 +13,7 @@ import threading
 from xlsheets.core import cells as C
 from xlsheets.workbook import layout as L
 from xlsheets.core.dates import read_day
-from xlsheets.workbook.address import rc
+from xlsheets.workbook.address import a1, rc
 from xlsheets.workbook.grids import EntryRow, Grids, Line, LookbackRow
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -294,14 +294,12 @@ def grids_from(source, names, sheet, defs, identity):
         g.levels = [s.value(*rc(a)) for a in C.level_cells(defs)]
     entry_rows = {k: [r.row for r in rows] for k, rows in g.entries.items()}
     graded = defs.grading is not None and L.GRADES in present
-    for name, addrs in C.formula_cells(defs, len(g.summary), entry_rows, graded).items():
+    for name, cells in C.formula_positions(defs, len(g.summary), entry_rows, graded).items():
         if name not in present:
             continue
         s = sheet(name)
-        for a in addrs:
-            r, c = rc(a)
-            if not s.is_formula(r, c):
-                g.overwritten.append((name, a, s.value(r, c)))
+        g.overwritten += [(name, a1(r, c), s.value(r, c)) for r, c in cells
+                          if not s.is_formula(r, c)]
     return g
 
 

@@ -23,14 +23,14 @@ from pathlib import Path
 from xlsheets.disk import crypto
 from xlsheets.files import canonical
 from xlsheets.workbook import layout as L
-from xlsheets.core.cells import figure_values
+from xlsheets.core.cells import position_values
 from xlsheets.core.checks import check
-from xlsheets.files.compute import _changed, _validate, held, validate_file
+from xlsheets.files.compute import _changed, _validate, figure_updates, held, validate_file
 from xlsheets.errors import UsageError, XlsheetsError
 from xlsheets.disk.fileio import atomic_output, refuse_if_open, target_of
 from xlsheets.core.findings import finding, has_errors
 from xlsheets.workbook.grids import EntryRow
-from xlsheets.ooxml import Formula, write_patched
+from xlsheets.ooxml import write_patched
 from xlsheets.core.values import BAD, BLANK, read_number, show
 from xlsheets.online import record as R
 from xlsheets.online.download import DownloadError, read_download
@@ -164,15 +164,8 @@ def import_file(path, download, defs, group_name, mapping=None, dry_run=False,
                 f.sheet == sheet and f.code in ("row-outside-range", "formula-restored"))]
             return result
         refuse_if_open(target_of(path))
-        values = figure_values(defs, checked.figures, checked.entry_rows)
-        for s, cells in _changed(values, outcome.current).items():
+        for s, cells in figure_updates(defs, checked, outcome.current).items():
             updates.setdefault(s, {}).update(cells)
-        for s, fixes in checked.fixes.items():
-            updates.setdefault(s, {}).update(fixes)
-        for s, cells in checked.repair.formulas.items():
-            shown = values.get(s) or {}
-            for cell, (text, array) in cells.items():
-                updates.setdefault(s, {})[cell] = Formula(text, shown.get(cell, ""), array)
         rec.salt = salt
         rec.hashes |= {h for _, h, _ in fresh}
         rec.log.append((group.name, len(fresh), f"{numbers[0]}–{numbers[-1]}"))
@@ -277,7 +270,7 @@ def import_satisfaction(path, download, defs, dry_run=False, keep_errors=False, 
             return result
         refuse_if_open(target_of(path))
         updates = {L.SATISFACTION: cells}
-        values = figure_values(defs, checked.figures, checked.entry_rows)
+        values = position_values(defs, checked.figures, checked.entry_rows)
         for s_, c_ in _changed(values, outcome.current).items():
             updates.setdefault(s_, {}).update(c_)
         rec.salt = salt
