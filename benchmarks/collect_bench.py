@@ -307,7 +307,7 @@ def measure(inbox, workers, repeat, sample, top):
                                              if r.fate != INCLUDED][:3]
             out_size, db_size = out.stat().st_size, out.with_suffix(".sqlite").stat().st_size
             del results, kept
-        sample_files = [Path(f) for f in files[:: max(1, len(files) // sample)][:sample]]
+        sample_files = [Path(f) for f in files[:: max(1, len(files) // max(sample, 1))][:sample]]
         pieces, pickled = examine_pieces(sample_files) if sample else ({}, 0)
         hot = profile(sample_files, top) if sample and top else []
     parent = _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

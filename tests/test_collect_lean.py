@@ -152,7 +152,7 @@ def test_town_book_rows_are_what_xlsxwriter_writes(inbox, tmp_path, monkeypatch)
     town = C.town_rows(results)
     fast, slow = tmp_path / "fast.xlsx", tmp_path / "slow.xlsx"
     town_book.write(DEFS, town, fast)
-    monkeypatch.setattr(town_book, "_templates_usable", lambda wb, ws: False)
+    monkeypatch.setattr(town_book, "_templates_usable", lambda ws: False)
     town_book.write(DEFS, town, slow)  # every cell through XlsxWriter, as before templates
     assert _parts(fast) == _parts(slow)
     rows = openpyxl.load_workbook(io.BytesIO(fast.read_bytes()))[town_book.MEMBERS]
@@ -175,3 +175,19 @@ def test_rounded_is_round_half_away():
             continue
         got = town_book.rounded(v)
         assert repr(got) == repr(want), v
+
+
+def test_share_is_round_half_away_over_100():
+    """Shares and grading ratios: floats (satisfaction) and Fractions (count * 100 /
+    members), the float the Decimal rounded figure over 100 gives."""
+    from fractions import Fraction
+
+    rnd = random.Random(14)
+    values = [0.0, -0.0, 0.005, -0.005, 2.675, 99.995, 1e-5, None, 3,
+              Fraction(1, 200), Fraction(-1, 200), Fraction(-3, 400)]
+    values += [Fraction(c * 100, m) for m in range(1, 80) for c in range(m + 1)]
+    values += [Fraction(rnd.randint(-10**7, 10**7), rnd.randint(1, 999)) for _ in range(3000)]
+    values += [round(rnd.uniform(0, 100), rnd.randint(0, 5)) for _ in range(3000)]
+    for v in values:
+        want = None if v is None else float(round_half_away(v) / 100)
+        assert repr(town_book._share(v)) == repr(want), v

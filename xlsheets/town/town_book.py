@@ -46,7 +46,7 @@ def write(defs, town, path):
     """Write the town summary ``town`` (a ``Town``) to ``path``."""
     kept = town.kept
     with atomic_output(path) as tmp:
-        buffer = io.BytesIO()  # XlsxWriter's package; the members' rows are spliced in after
+        buffer = io.BytesIO()  # XlsxWriter's package; the tables' rows are spliced in after
         wb = xlsxwriter.Workbook(buffer, {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             "default_format_properties": {"font_name": FONT, "font_size": FONT_SIZE}})
@@ -55,12 +55,13 @@ def write(defs, town, path):
         wb.set_properties({"title": f"{defs.town}民主评议汇总", "author": defs.issuer,
                            "created": created})
         fmt = _formats(wb)
-        _branches(wb, fmt, defs, kept)
-        _steps(wb, fmt, defs, town.latest)
+        rows = []  # the tables' rows as templates (``_Rows``)
+        _branches(wb, fmt, defs, kept, rows)
+        _steps(wb, fmt, defs, town.latest, rows)
         if defs.grading is not None:
-            _grading(wb, fmt, defs, town.latest)
-        rows = _members(wb, fmt, defs, town.members)
-        _files(wb, fmt, town.files)
+            _grading(wb, fmt, defs, town.latest, rows)
+        _members(wb, fmt, defs, town.members, rows)
+        _files(wb, fmt, town.files, rows)
         _charts(wb, fmt, defs, kept, town.members)
         wb.close()
         _splice(buffer, tmp, rows)
@@ -79,13 +80,23 @@ def _formats(wb):
     }
 
 
-def _table(ws, fmt, row, headers, rows, widths, kinds):
+def _table(ws, fmt, row, headers, rows, widths, kinds, spliced):
+    """The header at ``row``, the rows below it; the last row's index.
+
+    The rows go to ``spliced`` as templates (``_Rows``), or, where this XlsxWriter lacks
+    what the templates lean on or a row is not the table's width, every cell through
+    XlsxWriter's write calls (the same bytes, slower)."""
     for c, (h, w) in enumerate(zip(headers, widths)):
         ws.write_string(row, c, h, fmt["header"])
         ws.set_column(c, c, w)
     # Tall enough for every wrapped header (bold CJK runs wider than the plain estimate),
     # so the printed texts never run into each other.
     fit_row(ws, row, headers, [w - 1 for w in widths], line=16)
+    last = row + len(rows)
+    if rows and _templates_usable(ws) and all(len(v) == len(kinds) for v in rows):
+        spliced.append(_row_texts(ws, fmt, row + 1, rows, kinds, [w - 1 for w in widths]))
+        ws._check_dimensions(last, len(headers) - 1)  # XlsxWriter's <dimension> spans them
+        rows = []
     for r, values in enumerate(rows, start=row + 1):
         for c, (v, kind) in enumerate(zip(values, kinds)):
             if v is None or v == "":
@@ -98,10 +109,10 @@ def _table(ws, fmt, row, headers, rows, widths, kinds):
                 ws.write_number(r, c, v, fmt[kind])
         fit_row(ws, r, values, [w - 1 for w in widths])  # a wrapped text's lines, all shown
     ws.freeze_panes(row + 1, 1)
-    return row + len(rows)
+    return last
 
 
-def _branches(wb, fmt, defs, kept):
+def _branches(wb, fmt, defs, kept, spliced):
     ws = wb.add_worksheet(BRANCHES)
     ws.write_string(0, 0, f"{defs.town}先进性教育活动分析评议阶段民主评议汇总", fmt["title"])
     levels = defs.satisfaction["levels"]
@@ -119,7 +130,7 @@ def _branches(wb, fmt, defs, kept):
     kinds = ["text", "int", *("int" for _ in defs.groups), "score", "score", "int",
              *("pct" for _ in levels), "pct", "text", "text"]
     widths = [14, 8, *(9 for _ in defs.groups), 10, 10, 10, *(9 for _ in levels), 9, 22, 36]
-    last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    last = _table(ws, fmt, 2, headers, rows, widths, kinds, spliced)
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
 
 
@@ -176,38 +187,54 @@ def _ratio(count, members):
     return _share(Fraction(count * 100, members)) if members else None
 
 
-def _grading(wb, fmt, defs, latest):
+def _grading(wb, fmt, defs, latest, spliced):
     ws = wb.add_worksheet(GRADING)
     ws.write_string(0, 0, f"{defs.town}民主评议党员情况", fmt["title"])
     headers, rows = grading_rows(defs, latest)
     n = len(defs.grading.grades)
     kinds = ["text", "text", "int", "int", *(["int", "pct"] * n), "int", "text"]
     widths = [14, 14, 8, 8, *([8, 10] * n), 8, 34]
-    last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    last = _table(ws, fmt, 2, headers, rows, widths, kinds, spliced)
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, last, len(headers) - 1))
 
 
 def rounded(x):
     """``float(round_half_away(x))`` (R8: 2 decimals, half away from zero), the same
-    float, without Fractions for a float: its shortest decimal text (the number
-    ``to_fraction`` takes it for) is rounded on its digits, and the integer count of
-    hundredths divided by 100 (a correctly rounded division, as ``float(Decimal)``)."""
-    if type(x) is float:
-        text = repr(x)
-        if "e" not in text and "n" not in text:  # not 1e-05, nan or inf: the general way
-            negative = text[0] == "-"
-            whole, _, frac = text.lstrip("-").partition(".")
-            n = int(whole + frac[:2].ljust(2, "0")) + (frac[2:3] >= "5")
-            return -(n / 100) if negative and n else n / 100
-    return float(round_half_away(x))
+    float, without Fractions for a float (``_hundredths``)."""
+    n = _hundredths(x)
+    return float(round_half_away(x)) if n is None else n / 100
 
 
 def _share(percent):
     """A percent (R12) as the cell holds it: rounded to 2 decimals of a percent."""
-    return None if percent is None else float(round_half_away(percent) / 100)
+    if percent is None:
+        return None
+    n = _hundredths(percent)
+    return float(round_half_away(percent) / 100) if n is None else n / 10000
 
 
-def _steps(wb, fmt, defs, latest):
+def _hundredths(x):
+    """``x`` rounded half away from zero to a signed integer count of hundredths, for a
+    float with a plain shortest decimal text (the number ``to_fraction`` takes it for),
+    rounded on its digits, or a Fraction, on its integers; None otherwise (1e-05, nan,
+    inf, another type: the general way). An integer over 100 or 10000 is a correctly
+    rounded division, as ``float(Decimal)`` of the rounded figure is."""
+    if type(x) is Fraction:
+        a, b = x.numerator, x.denominator
+        n = (abs(a) * 200 + b) // (2 * b)
+        return -n if a < 0 else n
+    if type(x) is not float:
+        return None
+    text = repr(x)
+    if "e" in text or "n" in text:
+        return None
+    negative = text[0] == "-"
+    whole, _, frac = text.lstrip("-").partition(".")
+    n = int(whole + frac[:2].ljust(2, "0")) + (frac[2:3] >= "5")
+    return -n if negative else n
+
+
+def _steps(wb, fmt, defs, latest, spliced):
     """Each branch's registers of steps 2-5 and 9, included or not (its newest version)."""
     ws = wb.add_worksheet(STEPS)
     ws.write_string(0, 0, f"{defs.town}先进性教育活动分析评议阶段各环节完成情况", fmt["title"])
@@ -216,122 +243,150 @@ def _steps(wb, fmt, defs, latest):
     rows = [[unit, fate, *b["steps"]] for unit, fate, b in latest if "steps" in b]
     kinds = ["text", "text", *("int" for _ in SUMMARY_COLUMNS), "int", "int"]
     widths = [14, 12, 11, *(10 for _ in SUMMARY_COLUMNS[1:]), 9, 9]
-    last = _table(ws, fmt, 2, headers, rows, widths, kinds)
+    last = _table(ws, fmt, 2, headers, rows, widths, kinds, spliced)
     a4(ws, landscape=True, repeat=(2, 2), area=(0, 0, max(last, 2), len(headers) - 1))
 
 
-def _members(wb, fmt, defs, members):
+def _members(wb, fmt, defs, members, spliced):
     ws = wb.add_worksheet(MEMBERS)
-    rows = []
-    for unit, m, town_rank in members:
-        comp = m["composite"]
-        rows.append([unit, m["name"], *(m["means"][g.key] for g in defs.groups),
-                     comp, m["rank"], town_rank])
+    keys = [g.key for g in defs.groups]
+    rows = [[unit, m["name"], *map(m["means"].__getitem__, keys), m["composite"], m["rank"],
+             town_rank] for unit, m, town_rank in members]
     headers = ["支部", "姓名", *(f"{g.name}平均分" for g in defs.groups), "综合得分",
                "支部内排名", "全镇排名"]
     kinds = ["text", "text", *("score" for _ in defs.groups), "score", "int", "int"]
     widths = [14, 10, *(11 for _ in defs.groups), 10, 9, 9]
-    templates = _templates_usable(wb, ws)
-    # the header only, the rows as templates; or, where this XlsxWriter lacks what the
-    # templates lean on, every cell through its write calls (the same bytes, slower)
-    last = _table(ws, fmt, 0, headers, [] if templates else rows, widths, kinds)
-    if templates:
-        last = len(rows)
-        if rows:
-            ws._check_dimensions(last, len(headers) - 1)  # XlsxWriter's <dimension> spans them
+    last = _table(ws, fmt, 0, headers, rows, widths, kinds, spliced)
     ws.autofilter(0, 0, max(last, 0), len(headers) - 1)
     a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, max(last, 0), len(headers) - 1))
-    return _row_texts(wb, ws, fmt, 1, rows, kinds, [w - 1 for w in widths]) if templates else None
 
 
-def _templates_usable(wb, ws):
+def _templates_usable(ws):
     """XlsxWriter's private pieces the row templates use are there (checked, not assumed:
     an update of XlsxWriter on an office PC then costs speed, not the town book)."""
-    return (callable(getattr(getattr(wb, "str_table", None), "_get_shared_string_index", None))
-            and callable(getattr(ws, "_check_dimensions", None)))
+    table = getattr(ws, "str_table", None)
+    return (callable(getattr(table, "_get_shared_string_index", None))
+            and isinstance(getattr(table, "count", None), int)
+            and callable(getattr(ws, "_check_dimensions", None))
+            and callable(getattr(ws, "_write_sheet_data", None)))
 
 
 @dataclass
 class _Rows:
-    """A table's rows as XML text, spliced into their sheet once XlsxWriter has written it."""
+    """A table's rows, spliced into their sheet once XlsxWriter has written it: per
+    column, each distinct cell's XML after its address (style indices as tokens until
+    XlsxWriter has given them) and which of them each row holds."""
 
     ws: object
-    xml: list  # a str per row; style indices as tokens until XlsxWriter has given them
+    first: int  # the first row's number (1-based)
+    pieces: list  # per column: the distinct cells' XML
+    cells: list  # per column: the index into its pieces of each row's cell
+    heights: list  # per row: its height attributes ("" for one line)
+    spans: str
     formats: list  # the formats the tokens stand for
 
+    def xml(self):
+        """The rows' XML, the tokens replaced by the formats' indices."""
+        pieces = []
+        for column in self.pieces:
+            text = "\x01".join(column)
+            for k, f in enumerate(self.formats):
+                text = text.replace(f"\x00{k}\x00", str(f.xf_index))
+            pieces.append(text.split("\x01"))
+        cols = [f'<c r="{a1(0, c)[:-1]}{{0}}"{{{c + 2}}}' for c in range(len(pieces))]
+        template = f'<row r="{{0}}"{self.spans}{{1}}>{"".join(cols)}</row>'.format
+        columns = [list(map(p.__getitem__, c)) for p, c in zip(pieces, self.cells)]
+        return "".join(map(template, range(self.first, self.first + len(self.heights)),
+                            self.heights, *columns))
 
-def _row_texts(wb, ws, fmt, first, rows, kinds, units):
+
+def _row_texts(ws, fmt, first, rows, kinds, units):
     """The rows ``_table`` writes from row ``first``, as the XML XlsxWriter would write
     for them (strings into its shared string table in the same order, numbers as
     ``%.16G``, a blank with its format, the height ``fit_row`` sets), without its
-    per-cell overhead: a tenth of the time for 50,000 members."""
-    sst = wb.str_table._get_shared_string_index
+    per-cell overhead: a column at a time, each distinct value made once."""
+    table = ws.str_table
+    # every string cell in row order, as write_string enters and counts it (its first
+    # 32,767 characters); each distinct one entered once, the repeats counted at once
+    strings = [v[:32767] for values in rows for v in values if isinstance(v, str) and v]
+    index = {s: table._get_shared_string_index(s) for s in dict.fromkeys(strings)}
+    table.count += len(strings) - len(index)
     formats = list(dict.fromkeys([fmt["text"], *(fmt[k] for k in kinds)]))
     token = {id(f): f"\x00{k}\x00" for k, f in enumerate(formats)}
     text_s = token[id(fmt["text"])]
-    style = {k: token[id(fmt[k])] for k in kinds}
-    cols = [f'<c r="{a1(0, c)[:-1]}' for c in range(len(kinds))]
-    spans = f' spans="1:{len(kinds)}"'
     limits = [max(1, int(u) - 1) for u in units]
-    made = {}  # (kind, type, value) -> (the cell's XML after its address, fit_row's units)
-    # (type in the key: 1 and 1.0 are one key, not one text)
 
-    def cell(kind, v):
+    def cell(kind, limit, v):  # (the cell's XML after its address, its lines as fit_row counts)
         if v is None or v == "":
-            return f' s="{style[kind]}"/>', 0
-        if isinstance(v, str):
-            units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v)
-            return f' s="{text_s}" t="s"><v>{sst(v[:32767])}</v></c>', units  # fit_row
-            # measures the whole text; write_string keeps its first 32,767 characters
+            return f' s="{token[id(fmt[kind])]}"/>', 1
+        if isinstance(v, str):  # fit_row measures the whole text
+            width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in v)
+            return f' s="{text_s}" t="s"><v>{index[v[:32767]]}</v></c>', -(-width // limit)
         number = rounded(v) if kind == "score" else v
-        return f' s="{style[kind]}"><v>{number:.16G}</v></c>', 0
+        return f' s="{token[id(fmt[kind])]}"><v>{number:.16G}</v></c>', 1
 
-    out = []
-    for r, values in enumerate(rows, start=first + 1):
-        rs = f'{r}"'
-        cells = []
-        lines = 1
-        for c, v in enumerate(values):
-            key = (kinds[c], type(v), v)
-            got = made.get(key)
-            if got is None:  # the first time: a string enters the table here, in order
-                got = made[key] = cell(kinds[c], v)
-            elif isinstance(v, str) and v:
-                sst(v[:32767])  # counted again, as each write_string counts it
-            cells.append(cols[c] + rs + got[0])
-            if got[1]:
-                lines = max(lines, -(-got[1] // limits[c]))
-        height = f' ht="{15 * lines:.16g}" customHeight="1"' if lines > 1 else ""
-        out.append(f'<row r="{rs}{spans}{height}>{"".join(cells)}</row>')
-    return _Rows(ws, out, formats)
+    pieces, cells, lines, uses = [], [], [], {}
+    for c, (kind, limit, values) in enumerate(zip(kinds, limits, zip(*rows))):
+        made, column, tall = {}, [], []  # (type, value): 1 and 1.0 are one key, not one text
+        for r, v in enumerate(values):
+            key = (v.__class__, v)
+            k = made.get(key)
+            if k is None:
+                k = made[key] = len(made)
+                tall.append(cell(kind, limit, v))
+                used = fmt["text"] if isinstance(v, str) and v else fmt[kind]
+                uses.setdefault((c, id(used)), (r, c, used))  # where it is first used here
+            column.append(k)
+        pieces.append([xml for xml, _ in tall])
+        cells.append(column)
+        if any(n > 1 for _, n in tall):
+            lines.append([tall[k][1] for k in column])
+    most = list(map(max, *lines)) if len(lines) > 1 else lines[0] if lines else [1] * len(rows)
+    heights = [f' ht="{15 * n:.16g}" customHeight="1"' if n > 1 else "" for n in most]
+    _index_after_sheet_data(ws, [f for _, _, f in sorted(uses.values(), key=lambda u: u[:2])])
+    return _Rows(ws, first + 1, pieces, cells, heights, f' spans="1:{len(kinds)}"', formats)
+
+
+def _index_after_sheet_data(ws, used):
+    """XlsxWriter numbers the formats as it writes the cells, sheet by sheet, when the
+    workbook closes; the formats of the rows spliced in (``used``, in the order of their
+    first cells) are numbered where their cells come: after the sheet's own rows."""
+    write = ws._write_sheet_data
+
+    def write_then_index():
+        write()
+        for f in used:
+            f._get_xf_index()
+
+    ws._write_sheet_data = write_then_index
 
 
 def _splice(buffer, path, rows):
-    """Write XlsxWriter's package in ``buffer`` to ``path`` with ``rows`` spliced into
-    their sheet (the other parts as they are, in the same order and with the same
-    entry dates; the sheet compressed at level 1: a third of level 6's time)."""
-    if rows is None:  # written cell by cell: XlsxWriter's package as it is
+    """Write XlsxWriter's package in ``buffer`` to ``path`` with each of ``rows`` (a list
+    of ``_Rows``) spliced into its sheet (the other parts as they are, in the same order
+    and with the same entry dates; the members' sheet, the one large part, compressed at
+    level 1: a third of level 6's time)."""
+    if not rows:  # written cell by cell: XlsxWriter's package as it is
         Path(path).write_bytes(buffer.getvalue())
         return
-    part = f"xl/worksheets/sheet{rows.ws.index + 1}.xml"
+    parts = {f"xl/worksheets/sheet{r.ws.index + 1}.xml": r for r in rows}
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as out:
         for info in src.infolist():
             data = src.read(info)
             level = None
-            if info.filename == part and rows.xml:
-                body = "".join(rows.xml).encode("utf-8")
-                for k, f in enumerate(rows.formats):
-                    body = body.replace(f"\x00{k}\x00".encode(), str(f.xf_index).encode())
+            spliced = parts.get(info.filename)
+            if spliced is not None:
                 head, tail = data.split(b"</sheetData>", 1)
-                data = b"".join([head, body, b"</sheetData>", tail])
-                level = 1
+                data = b"".join([head, spliced.xml().encode("utf-8"), b"</sheetData>", tail])
+                level = 1 if spliced.ws.name == MEMBERS else None
             out.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
 
 
-def _files(wb, fmt, rows):
+def _files(wb, fmt, rows, spliced):
     ws = wb.add_worksheet(FILES)
     headers = ["文件(来源)", "收到时间", "支部", "工作簿编号", "工作簿时间", "结果", "说明", "内容指纹"]
-    last = _table(ws, fmt, 0, headers, rows, [40, 19, 12, 38, 19, 14, 60, 18], ["text"] * 8)
+    last = _table(ws, fmt, 0, headers, rows, [40, 19, 12, 38, 19, 14, 60, 18], ["text"] * 8,
+                  spliced)
     ws.autofilter(0, 0, max(last, 0), len(headers) - 1)
     a4(ws, landscape=True, repeat=(0, 0), area=(0, 0, max(last, 0), len(headers) - 1))
 
