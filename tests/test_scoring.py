@@ -149,3 +149,42 @@ def test_ranks():
     assert ranks([80, None, 90, 90]) == [3, None, 1, 1]
     assert ranks([None, Fraction(529, 6), 86]) == [None, 1, 2]
     assert ranks([]) == []
+
+
+def _round_half_away_by_fractions(x, places):
+    """R8 as first written, in Fractions: the reference for the integer version."""
+    from decimal import Decimal
+
+    from xlsheets.core.numbers import to_fraction
+
+    f = to_fraction(x)
+    n = int(abs(f) * Fraction(10) ** places + Fraction(1, 2))
+    negative = f < 0 and n != 0
+    if places < 0:
+        n *= 10 ** -places
+        places = 0
+    return Decimal((int(negative), tuple(int(d) for d in str(n)), -places))
+
+
+def test_round_half_away_in_integers_equals_the_fraction_arithmetic():
+    import random
+    from decimal import Decimal
+
+    from xlsheets.core.numbers import round_half_away
+
+    rng = random.Random(8)
+    values = [0, 1, -1, 2.675, -2.675, 0.005, -0.005, 0.015, 1e-9, -1e-9, 88.165, 1e20, -7.5,
+              Fraction(529, 6), Fraction(-1, 200), Fraction(1, 200), Decimal("2.675"), Decimal("-0.5"),
+              10**30 + 5, Fraction(5, 1000), Fraction(-15, 1000)]
+    values += [Fraction(rng.randint(-10**6, 10**6), rng.randint(1, 10**4)) for _ in range(3000)]
+    values += [rng.uniform(-1000, 1000) for _ in range(2000)]
+    values += [rng.randint(-10**9, 10**9) for _ in range(500)]
+    for v in values:
+        for places in (2, 0, 1, 3, -1, -2):
+            got, want = round_half_away(v, places), _round_half_away_by_fractions(v, places)
+            assert got == want and str(got) == str(want), (v, places, got, want)
+    assert str(round_half_away(Fraction(529, 6))) == "88.17"  # by hand: 88.1666...
+    assert str(round_half_away(-0.004)) == "0.00" and str(round_half_away(2.675)) == "2.68"
+    for bad in (True, "1", None, float("nan"), float("inf")):
+        with pytest.raises((TypeError, ValueError, OverflowError)):
+            round_half_away(bad)

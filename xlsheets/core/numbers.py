@@ -39,14 +39,21 @@ def round_half_away(x, places=2):
     integers, never through a float or a limited-precision Decimal context.
     A negative ``places`` rounds to tens, hundreds, ... like ROUND(x, -1).
     """
-    f = to_fraction(x)
-    scale = Fraction(10) ** places
-    n = int(abs(f) * scale + Fraction(1, 2))  # floor, as the value is >= 0
-    negative = f < 0 and n != 0  # no "-0.00"
-    if places < 0:
-        n *= 10 ** -places
+    if isinstance(x, Fraction):
+        p, q = x.numerator, x.denominator
+    elif type(x) is int:  # not bool: to_fraction refuses it
+        p, q = x, 1
+    else:
+        f = to_fraction(x)
+        p, q = f.numerator, f.denominator
+    if places >= 0:  # floor(|p| / q * 10^places + 1/2), in integers
+        n = (2 * abs(p) * 10 ** places + q) // (2 * q)
+    else:
+        scale = 10 ** -places
+        n = (2 * abs(p) + q * scale) // (2 * q * scale) * scale
         places = 0
-    return Decimal((int(negative), tuple(int(d) for d in str(n)), -places))
+    negative = p < 0 and n != 0  # no "-0.00"
+    return Decimal((int(negative), tuple(map(int, str(n))), -places))
 
 
 def display(x, places=2):
