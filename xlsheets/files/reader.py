@@ -27,10 +27,10 @@ class FileSheet:
     """A sheet of a workbook file: values as python-calamine reads them (a fast,
     Rust reader), and the addresses of its formula cells."""
 
-    def __init__(self, values, formulas):
+    def __init__(self, values, formulas, positions=None):
         self.values = values
-        self.formulas = formulas
-        self._formula_rc = {rc(a) for a in formulas}
+        self.formulas = formulas  # their A1 addresses; ``positions``, their (row, col)s
+        self._formula_rc = {rc(a) for a in formulas} if positions is None else positions
 
     def value(self, row, col):
         if row < len(self.values):
@@ -172,7 +172,12 @@ def _file_sheet(book, name, workbook=None):
     """
     book.sheet_bounds(name)
     workbook = workbook or _calamine(book)
-    scan = _Parse(lambda: (book.formula_addresses(name), book.error_cells(name)))
+
+    def scan_work():  # the positions too: this thread waits for calamine anyway
+        formulas = book.formula_addresses(name)
+        return formulas, {rc(a) for a in formulas}, book.error_cells(name)
+
+    scan = _Parse(scan_work)
     try:
         rows, failed = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False), None
     except BaseException as e:
@@ -183,13 +188,13 @@ def _file_sheet(book, name, workbook=None):
         raise scan.error
     if failed is not None:
         raise _calamine_error(book, failed, f"工作表“{name}”无法读取") from None
-    formulas, errors = scan.result
+    formulas, positions, errors = scan.result
     for addr, shown in errors.items():  # typed or pasted #DIV/0!: not a blank
         r, c = rc(addr)
         if r < len(rows) and c < len(rows[r]):
             rows[r][c] = shown
     book.release(name)
-    return FileSheet(rows, formulas)
+    return FileSheet(rows, formulas, positions)
 
 
 class _Parse(threading.Thread):
