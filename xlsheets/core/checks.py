@@ -7,6 +7,7 @@ problem is a ``Finding`` on a cell.
 
 import dataclasses
 import math
+from operator import le
 from dataclasses import dataclass, field
 
 from xlsheets.core import counted as ranges, figures as F, grading, steps
@@ -15,7 +16,7 @@ from xlsheets.workbook.address import rc
 from xlsheets.core.cells import category_cells, level_cells, register_values, total_formula
 from xlsheets.core.findings import finding
 from xlsheets.core.registers import header
-from xlsheets.core.values import BAD, BLANK, TEXT_NUMBER, read_number, show
+from xlsheets.core.values import BAD, BLANK, TEXT_NUMBER, _tidy, read_number, show
 
 
 @dataclass
@@ -288,6 +289,23 @@ def _name(raw):
     return text or None
 
 
+_NUMBER_TYPES = (int, float)
+_NUMBER_SET = set(_NUMBER_TYPES)
+
+
+def _clean(er, scores, n, maxes):
+    """Whether an entry row is full and clean: a number ballot, a trimmed name, every
+    score a number within 0..max and the 合计 a formula, so no check has more to say.
+
+    Built-ins over the row instead of a test per cell (``le`` fails on NaN, so ``min``
+    then sees numbers only)."""
+    name = er.name
+    return (er.total_is_formula and type(er.ballot) in _NUMBER_TYPES and type(name) is str
+            and name and name == name.strip() and len(scores) == n
+            and set(map(type, scores)) <= _NUMBER_SET
+            and all(map(le, scores, maxes)) and min(scores) >= 0)
+
+
 def _ballots(defs, sheet, rows, roster, out, fixes):
     """R1-R4 on one entry sheet; returns [(row, name, values)] for every row.
 
@@ -295,10 +313,29 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
     blanks, and the raw text of anything else, as the 合计 formula sees it.
     """
     items, total_col = defs.items, L.entry_total_col(defs.items)
-    kept, by_ballot, seen = [], {}, {}
+    n, maxes = len(items), [item.max for item in items]
+    kept, by_ballot, seen, shown = [], {}, {}, {}
     for er in rows:
-        if er.ballot is None and er.name is None and all(v is None for v in er.scores):
-            kept.append((er.row, None, [None] * len(items)))  # an unused spare row, fast
+        scores = er.scores
+        if er.ballot is None and er.name is None and scores.count(None) == len(scores):
+            kept.append((er.row, None, [None] * n))  # an unused spare row, fast
+            continue
+        if _clean(er, scores, n, maxes):  # the usual full row: nothing to say, fast
+            ints = list(map(int, scores))
+            name, ballot = er.name, er.ballot
+            kept.append((er.row, name, ints if ints == scores else list(map(_tidy, scores))))
+            key = shown.get(ballot)
+            if key is None:
+                key = shown[ballot] = show(ballot)
+            by_ballot.setdefault(key, []).append((er, n))
+            if name not in roster:
+                out.append(finding("ballot-unknown-name", sheet, L.a1(er.row, L.EntryCol.NAME),
+                                   name=name))
+            if (key, name) in seen:
+                out.append(finding("ballot-duplicate-name", sheet, L.a1(er.row, L.EntryCol.NAME),
+                                   ballot=key, name=name, other=L.a1(seen[key, name], L.EntryCol.NAME)))
+            else:
+                seen[key, name] = er.row
             continue
         name = _name(er.name)
         if isinstance(er.name, str) and name and name != er.name:
@@ -354,9 +391,10 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
             key = (show(ballot), name)
             if key in seen:
                 out.append(finding("ballot-duplicate-name", sheet, L.a1(er.row, L.EntryCol.NAME),
-                                   ballot=show(ballot), name=name, other=seen[key]))
+                                   ballot=show(ballot), name=name,
+                                   other=L.a1(seen[key], L.EntryCol.NAME)))
             else:
-                seen[key] = L.a1(er.row, L.EntryCol.NAME)
+                seen[key] = er.row
         if not er.total_is_formula and filled == len(items) and not bad:
             kind, typed = _read(er.total)
             if kind != BLANK and typed != sum(numbers):  # R3

@@ -85,9 +85,10 @@ def counted(defined, names):
     return spans.pop() if len(spans) == 1 else None
 
 
-def _typed(*values):
-    """Anything a cell holds counts for COUNTA, a space included."""
-    return any(v is not None and v != "" for v in values)
+def _typed(values):
+    """Anything a cell holds counts for COUNTA, a space included (counted by built-ins:
+    a row is typed unless every value is None or '')."""
+    return values.count(None) + values.count("") < len(values)
 
 
 def span(grids, sheet, names, rows, first_row, out, last_row=None):
@@ -100,7 +101,7 @@ def span(grids, sheet, names, rows, first_row, out, last_row=None):
     Findings: rows outside the names (warning: compute takes them in), names
     missing (warning: compute restores them).
     """
-    typed = [r for r, values in rows if _typed(*values)]
+    typed = [r for r, values in rows if _typed(values)]
     got = counted(grids.names, names) if grids.names is not None else None
     if got is not None and got[0].casefold() != sheet.casefold():
         got = None

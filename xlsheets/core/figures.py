@@ -9,6 +9,7 @@ with such a row, 缺票 for a group without ballots.
 """
 
 from dataclasses import dataclass
+from operator import le
 
 from xlsheets.core.lookback import item_means
 from xlsheets.core.numbers import round_half_away
@@ -20,13 +21,19 @@ OUT_OF_RANGE = "超出分值"
 MISSING = "缺票"
 INVALID = "有误"
 REWEIGHTED = "按现有层次折算"
+_INT = {int}
 
 
-def row_total(scores, items):
-    """What an entry row's 合计 formula shows: '', 不完整, 超出分值 or the sum."""
-    if all(type(s) is int for s in scores) and len(scores) == len(items):
-        if all(0 <= s <= it.max for s, it in zip(scores, items)):
-            return sum(scores)  # the usual row, fast
+def row_total(scores, items, maxes=None):
+    """What an entry row's 合计 formula shows: '', 不完整, 超出分值 or the sum.
+
+    ``maxes``: the items' maxima, when the caller has them at hand."""
+    if len(scores) == len(items) and set(map(type, scores)) <= _INT:
+        maxes = maxes or [it.max for it in items]
+        if all(map(le, scores, maxes)) and min(scores, default=0) >= 0:
+            return sum(scores)  # the usual row, fast: built-ins, no test per cell
+    if scores.count(None) == len(scores):
+        return ""  # an unused spare row
     filled = [s for s in scores if s is not None and s != ""]
     if not filled:
         return ""
@@ -73,10 +80,11 @@ def compute(defs, unit, names, rows_by_group, lookback_rows, categories, levels)
         categories, levels: 附件6 counts (numbers or None).
     """
     totals, invalid, entry_totals = {}, set(), {}
+    maxes = [it.max for it in defs.items]
     for g in defs.groups:
         shown, used = [], []
         for name, scores in rows_by_group.get(g.key, ()):
-            t = row_total(list(scores), defs.items)
+            t = row_total(list(scores), defs.items, maxes)
             shown.append(t)
             if t in (INCOMPLETE, OUT_OF_RANGE):
                 invalid.add((g.key, name))
