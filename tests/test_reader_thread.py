@@ -122,3 +122,18 @@ def test_a_read_sheet_lets_go_of_its_bytes_and_reads_them_anew(tmp_path):
         again_part, again = book.sheet_data(PEERS)  # read, bounded and proved anew
         assert (again_part, again) == (part, data) and part in book._proved
         assert reader._file_sheet(book, PEERS).values == first.values
+
+
+def test_the_scan_thread_waits_for_go():
+    """Begun at once, the scan's first long C call would hold the GIL and keep calamine
+    from starting; it waits for ``go``, and its errors reach the caller."""
+    ran = threading.Event()
+    scan = reader._Parse(lambda: ran.set() or 7)
+    assert not ran.wait(0.2) and scan.is_alive()
+    scan.go()
+    scan.join(5)
+    assert ran.is_set() and scan.result == 7 and scan.error is None
+    failing = reader._Parse(lambda: 1 / 0)
+    failing.go()
+    failing.join(5)
+    assert isinstance(failing.error, ZeroDivisionError) and failing.result is None

@@ -183,6 +183,7 @@ def _file_sheet(book, name, workbook=None):
 
     scan = _Parse(scan_work)
     try:
+        scan.go()
         rows, failed = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False), None
     except BaseException as e:
         rows, failed = None, e
@@ -202,16 +203,25 @@ def _file_sheet(book, name, workbook=None):
 
 
 class _Parse(threading.Thread):
-    """``work()`` run in a thread of its own: ``result``, or ``error`` (whatever it
-    raised, a pyo3 PanicException included) once joined."""
+    """``work()`` run in a thread of its own once ``go()`` is called: ``result``, or
+    ``error`` (whatever it raised) once joined.
+
+    Started, it waits for ``go``: begun at once, its first long C call (expat holds the
+    GIL through a whole sheet) would keep ``start()`` from returning until it ended, and
+    calamine would begin only then."""
 
     def __init__(self, work):
         super().__init__(daemon=True)
         self._work, self.result, self.error = work, None, None
+        self._go = threading.Event()
         self.start()
+
+    def go(self):
+        self._go.set()
 
     def run(self):
         try:
+            self._go.wait()
             self.result = self._work()
         except BaseException as e:  # handed to the caller, who knows what to say
             self.error = e
