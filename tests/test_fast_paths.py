@@ -209,7 +209,7 @@ def test_plain_extent_equals_one_by_one():
     rng = random.Random(14)
     spellings = [b"AA1", b"GR201", b"XFD1048576", b"XFE1", b"A1048577", b"ZZ0", b"$AB$3", b"ab3",
                  b" AB3", b"AB3 ", b"AAAA1", b"AB", b"", b"AB12345678", b"Z200001", b"B200000",
-                 b"CV100000", b"XFD200000", b"XFD200001", b"AZ99"]
+                 b"CV100000", b"XFD200000", b"XFD200001", b"AZ99", b"AB5000 AB5000", b"AB5 "]
     quick = 0
     for _ in range(3000):
         addresses = [rng.choice(spellings) if rng.random() < 0.3 else

@@ -137,3 +137,16 @@ def test_the_scan_thread_waits_for_go():
     failing.go()
     failing.join(5)
     assert isinstance(failing.error, ZeroDivisionError) and failing.result is None
+
+
+@pytest.mark.parametrize("talk_matrix", [True, False])
+def test_an_address_holding_a_space_is_refused_by_validate_and_collect_alike(tmp_path, talk_matrix):
+    """Found in review: the far-cell extent's quick pass took "AB5000 AB5000" for two
+    addresses, and collect (which leaves the talk matrix unread) let the file through."""
+    good = worked_book(tmp_path)
+    part = H.sheet_part(good, L.TALK_MATRIX)
+    far = b'<row r="5000"><c r="AB5000 AB5000"><v>1</v></c></row></sheetData>'
+    bad = H.rewrite(good, tmp_path / "空格地址.xlsx",
+                    {part: lambda d: H._sub_once(rb"</sheetData>", far, d)})
+    with pytest.raises(BookError, match="单元格地址“AB5000 AB5000”"):
+        compute.validate_file(bad, DEFS, talk_matrix=talk_matrix)

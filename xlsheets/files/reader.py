@@ -188,7 +188,7 @@ def _file_sheet(book, name, workbook=None):
     except BaseException as e:
         rows, failed = None, e
     finally:
-        scan.join()
+        scan.wait()
     if scan.error is not None:  # the proof's or the scan's refusal comes first
         raise scan.error
     if failed is not None:
@@ -218,6 +218,14 @@ class _Parse(threading.Thread):
 
     def go(self):
         self._go.set()
+
+    def wait(self):
+        """Join, even when Ctrl-C interrupts the join: no thread outlives the read."""
+        try:
+            self.join()
+        except BaseException:
+            self.join()
+            raise
 
     def run(self):
         try:

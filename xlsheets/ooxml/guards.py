@@ -256,9 +256,10 @@ def _plain_extent(addresses):
     ``_extent_one_by_one`` gives, in a few passes of C over the lot: a branch's talk
     matrix has 40,000 cells beyond column Z."""
     joined = b" ".join(addresses) + b" " if addresses else b""
-    if not _PLAIN_ADDRESSES.fullmatch(joined):
-        return None
-    rows = max(map(int, _DIGITS.findall(joined)), default=0)
+    digits = _DIGITS.findall(joined)
+    if not _PLAIN_ADDRESSES.fullmatch(joined) or len(digits) != len(addresses):
+        return None  # the count: one address holding a space ("AB5 AB5") is not two
+    rows = max(map(int, digits), default=0)
     cols = max((col_number(c.decode("ascii")) for c in set(_LETTERS.findall(joined))), default=1)
     if rows > MAX_SHEET_ROWS or cols > MAX_COL:  # MAX_SHEET_ROWS < MAX_ROW
         return None  # the first address past a limit names it: one by one
