@@ -220,7 +220,9 @@ class _Parse(threading.Thread):
         self._go.set()
 
     def wait(self):
-        """Join, even when Ctrl-C interrupts the join: no thread outlives the read."""
+        """Join, even when Ctrl-C interrupts the join: no thread outlives the read. The
+        ``go`` is given here too, should an interrupt have come before it (else: no end)."""
+        self._go.set()
         try:
             self.join()
         except BaseException:
