@@ -278,6 +278,9 @@ def measure(inbox, workers, repeat, sample, top):
     from xlsheets import __version__
     from xlsheets.town.collect import INCLUDED
 
+    from sample import bytecode
+
+    compiled = bytecode()
     files = sorted(str(p) for p in Path(inbox).glob("*.xlsx"))
     nbytes = 0
     for f in files:  # the same warm page cache for both measurements (read in small
@@ -323,6 +326,7 @@ def measure(inbox, workers, repeat, sample, top):
         f"collect_bench  xlsheets {__version__}  Python {platform.python_version()}  "
         f"{platform.system()} {platform.machine()}  nproc {os.cpu_count()}  "
         f"workers {workers}  best of {repeat}",
+        compiled,
         f"inbox: {len(files)} branch workbooks, {members:,} members, "
         f"{nbytes / 1e6:.1f} MB ({nbytes / len(files) / 1e3:.0f} KB each), {cells:,} cells "
         f"read by calamine; ballots/member {sum(n for _, n in PLAN)} "

@@ -23,6 +23,9 @@ and compute's phases, in a process of their own: ``compute_file`` called in-proc
 fresh copy, with the package's internal functions wrapped by perf_counter accumulators (as
 a profiler would, the package is not edited); a function that is missing prints "n/a".
 
+Before timing, the package's modules are compiled to bytecode as ``pip install`` leaves
+them (``sample.bytecode``): else, with PYTHONDONTWRITEBYTECODE set, every run compiles them.
+
     python benchmarks/compute_bench.py [--repeat N] [--members N] [--keep DIR]
                                        [--no-memory] [--quick]
 """
@@ -480,9 +483,11 @@ def main():
         folder = args.keep or tmp
         folder.mkdir(parents=True, exist_ok=True)
         paths, t_build = cases(folder, args.members)
+        from sample import bytecode
         lines = [f"compute_bench  {versions()}",
                  f"nproc {os.cpu_count()}  best of {repeat}  whole processes"
-                 + (f"  (workbooks built in {t_build:.1f} s)" if t_build is not None else "")]
+                 + (f"  (workbooks built in {t_build:.1f} s)" if t_build is not None else ""),
+                 bytecode()]
         for case, path in paths.items():
             d = describe(path)
             t = whole_processes(path, repeat, tmp)
