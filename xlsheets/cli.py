@@ -13,11 +13,9 @@ one line from standard input), so it need not appear in the shell history.
 
 import argparse
 import datetime as dt
-import getpass
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 
 from xlsheets import __version__, definitions
@@ -77,6 +75,8 @@ def main(argv=None):
         return 130
     except Exception as e:  # a bug: say so plainly, keep the traceback for developers
         if os.environ.get("XLSHEETS_DEBUG"):
+            import traceback  # only for a developer's debugging
+
             traceback.print_exc()
         print(f"程序内部错误({type(e).__name__}: {e})。未写入任何文件;"
               "请把此消息和所用文件发给技术人员。", file=sys.stderr)
@@ -202,6 +202,8 @@ def _password(args, confirm=False):
     value = getattr(args, "password", None)
     if value == "-":
         if sys.stdin is not None and sys.stdin.isatty():
+            import getpass  # a terminal's prompt: the only caller
+
             value = getpass.getpass("密码:")
             if confirm and getpass.getpass("再输入一次密码:") != value:
                 raise UsageError("两次输入的密码不一致,未写入任何文件。")

@@ -11,7 +11,6 @@ import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
@@ -20,6 +19,7 @@ from xlsheets.errors import DefinitionError
 from xlsheets.workbook.layout import LookbackFormCol
 
 DEFAULT_SET = "guanba2005"
+_BUILTIN = Path(__file__).resolve().parent / "data"  # the built-in definition sets
 AVERAGING = ("mean", "trimmed")
 
 
@@ -178,10 +178,10 @@ def load(name_or_path=DEFAULT_SET):
 
 @lru_cache(maxsize=None)
 def _load_builtin(name):
-    ref = resources.files("xlsheets") / "data" / f"{name}.toml"
+    ref = _BUILTIN / f"{name}.toml"  # beside the modules, as pip installs them
     if not ref.is_file():
         raise DefinitionError(name, "文件", "没有这个内置定义集", code="definitions-unknown")
-    return _parse(Path(str(ref)), ref.read_bytes())
+    return _parse(ref, ref.read_bytes())
 
 
 def _read(path):

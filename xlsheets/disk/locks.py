@@ -24,7 +24,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from xlsheets.disk import debris
@@ -102,7 +101,7 @@ def _busy(path, lock, owner):
 
 def _take_over(lock, raw, owner):
     """Remove the stale ``lock`` if it still holds ``raw``; True when it is gone."""
-    aside = lock.with_name(f"{lock.name}.stale-{uuid.uuid4().hex[:8]}")
+    aside = lock.with_name(f"{lock.name}.stale-{os.urandom(4).hex()}")
     try:
         os.rename(lock, aside)
     except FileNotFoundError:
