@@ -31,6 +31,7 @@ class FileSheet:
         self.values = values
         self.formulas = formulas  # their A1 addresses; ``positions``, their (row, col)s
         self._formula_rc = {rc(a) for a in formulas} if positions is None else positions
+        self._last_formula = None  # {col: last row holding a formula}, once asked
 
     def value(self, row, col):
         if row < len(self.values):
@@ -54,7 +55,12 @@ class FileSheet:
 
     def last_row(self, last_col):
         """The last 0-based row with a value or formula in columns 0..last_col."""
-        last = max((r for r, c in self._formula_rc if c <= last_col), default=0)
+        if self._last_formula is None:  # one walk of the formula cells, not one per call
+            by_col = self._last_formula = {}
+            for r, c in self._formula_rc:
+                if by_col.get(c, -1) < r:
+                    by_col[c] = r
+        last = max((r for c, r in self._last_formula.items() if c <= last_col), default=0)
         for r in range(len(self.values) - 1, last, -1):
             if any(v != "" and v is not None for v in self.values[r][:last_col + 1]):
                 return r
@@ -295,9 +301,10 @@ def grids_from(source, names, sheet, defs, identity):
         ballot, member, first = L.EntryCol.BALLOT, L.EntryCol.NAME, L.EntryCol.FIRST_SCORE
         rows = range(L.ENTRY_FIRST_ROW, s.last_row(total_col) + 1)
         read = s.row if hasattr(s, "row") else lambda r, n: _row(s, r, n)
+        formula = _formula_test(s)
         g.entries[grp.key] = [  # positional: 34,000 rows on a 200-member workbook
             EntryRow(r, line[ballot], line[member], line[first:total_col], line[total_col],
-                     s.is_formula(r, total_col))
+                     formula((r, total_col)))
             for r in rows for line in (read(r, total_col + 1),)]
         g.ballot_accounts[grp.key] = tuple(
             s.value(*L.account_cell(defs.items, k)) for k in range(2))
@@ -325,9 +332,18 @@ def grids_from(source, names, sheet, defs, identity):
         if name not in present:
             continue
         s = sheet(name)
+        formula = _formula_test(s)
         g.overwritten += [(name, a1(r, c), s.value(r, c)) for r, c in cells
-                          if not s.is_formula(r, c)]
+                          if not formula((r, c))]
     return g
+
+
+def _formula_test(s):
+    """``is_formula`` of sheet ``s`` taking one (row, col): the set's own membership test
+    for a FileSheet, no method call per cell."""
+    if isinstance(s, FileSheet):
+        return s._formula_rc.__contains__
+    return lambda at: s.is_formula(*at)
 
 
 REGISTERS = (  # sheet, header columns, Grids attribute, first row, last row (None: to the end)

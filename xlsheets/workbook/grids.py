@@ -8,7 +8,7 @@ sheet rows, so findings can name the true cell.
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class EntryRow:
     """One row of a ballot entry sheet, as typed."""
 
@@ -20,14 +20,14 @@ class EntryRow:
     total_is_formula: bool = True
 
 
-@dataclass
+@dataclass(slots=True)
 class LookbackRow:
     row: int
     ballot: object
     values: list
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One row of a register sheet (steps 2-5 and 9): its 0-based row and raw values."""
 
