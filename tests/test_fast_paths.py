@@ -310,6 +310,71 @@ def test_sheet_extent_in_chunks_equals_one_pass(monkeypatch):
     assert extent(by_hand) == (9, 200)
 
 
+def test_sheet_extent_equals_the_two_scans_it_fuses(monkeypatch):
+    """One pass finds the odd start tags and the unusual cells together: the extent, the
+    method (the streaming parse wherever an odd tag is, even after a bad address or past
+    the row limit) and the first bad address are those of the two scans run one after the
+    other over the whole part, the reference below."""
+    import random
+    import re
+
+    from xlsheets.ooxml import guards
+
+    unusual = re.compile(rb'<c r="(?!\$?[A-Za-z]\$?[1-9][0-9]{0,4}")([^"<>]*)"')
+
+    def reference(data):
+        if guards._ODD_TAG.search(data) or guards._PREFIXED_TAG.search(data):
+            return guards._extent_by_parse("b.xlsx", "sheet1.xml", data)
+        rows, cols = 0, 1
+        for pos, end in guards._cell_chunks(data):
+            found = unusual.findall(data, pos, end)
+            got = guards._plain_extent(found) or guards._extent_one_by_one(found)
+            rows, cols = max(rows, got[0]), max(cols, got[1])
+            if rows > guards.MAX_SHEET_ROWS:
+                return rows, cols
+        if cols <= 26:
+            return max(rows, 1), 26
+        for pos, end in guards._cell_chunks(data):
+            rows = max(rows, max(map(int, guards._ANY_CELL_ROW.findall(data, pos, end)), default=0))
+        return max(rows, 1), cols
+
+    def outcome(fn, data):
+        try:
+            return fn(data)
+        except guards.BadAddress as e:
+            return ("bad", e.text)
+        except guards.BookError as e:  # the streaming parse of ill-formed markup
+            return ("refused", str(e))
+
+    def fused(data):
+        return guards._sheet_extent("b.xlsx", "sheet1.xml", data)
+
+    far = guards.MAX_SHEET_ROWS + 5
+    cells = ['<c r="A1"><v>1</v></c>', '<c r="AB12"/>', '<c r="GR201" s="1"><v>2</v></c>',
+             f'<c r="B{far}"/>', '<c r="ZZZZ3"/>', '<c r=""/>', '<c r="XFD9"/>', '<c r="$AA$7"/>',
+             '<c s="1" r="C4"/>', '<c>', '<c/>', '<c\tr="D2"/>', '<c t="n"><v>4</v></c>',
+             '<x:c r="E3"/>', '<c r="a9"/>', '<c r="A0"/>', '<row>', '<row spans="1:2">']
+    rng = random.Random(1405)
+    odd = 0
+    for _ in range(2500):
+        body = "".join(f'<row r="{rng.randint(1, 9)}">' + rng.choice(cells) + "</row>"
+                       for _ in range(rng.randint(0, 10)))
+        data = f"<worksheet><sheetData>{body}</sheetData></worksheet>".encode()
+        monkeypatch.setattr(guards, "CHUNK", rng.choice([3, 17, 40, 1 << 30]))
+        assert outcome(fused, data) == outcome(reference, data), data
+        odd += bool(guards._ODD_TAG.search(data))
+    assert odd > 500  # the streaming parse was chosen often, after bad addresses too
+    # by hand, an odd tag in a later chunk than: the row limit passed (the parse stops at
+    # XFD400, past the cell limit already), and a bad address (the parse meets </x> first)
+    monkeypatch.setattr(guards, "CHUNK", 30)
+    later = b'<row r="3"><c r="C3"><v>1</v></c></row><row r="4"><c s="1" r="A4"/></row>'
+    past = (f'<worksheet><sheetData><row r="1"><c r="XFD400"/><c r="B{far}"/></row>'.encode()
+            + later + b"</sheetData></worksheet>")
+    assert outcome(fused, past) == outcome(reference, past) == (400, 16384)
+    bad = b'<worksheet><sheetData></x><row r="2"><c r="ZZZZ3"/></row>' + later + b"</sheetData></worksheet>"
+    assert outcome(fused, bad) == outcome(reference, bad) != ("bad", "ZZZZ3")
+
+
 def test_has_markup_equals_the_two_byte_search():
     import random
 

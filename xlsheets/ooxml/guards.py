@@ -173,9 +173,12 @@ def _parse_small(book, part, data):
 # extent follows from searches that start at literal text (milliseconds for megabytes).
 _ODD_TAG = re.compile(rb'<(?:c|row)(?:[>/\t\n\r]| (?!r="))')
 _PREFIXED_TAG = re.compile(rb":(?:c|row)[\s/>]")
-# a cell address other than one letter and at most five digits (A1..Z99999): looked at
-_UNUSUAL_CELL = re.compile(rb'<c r="(?!\$?[A-Za-z]\$?[1-9][0-9]{0,4}")([^"<>]*)"')
 _ANY_CELL_ROW = re.compile(rb'<c r="\$?[A-Za-z]{1,3}\$?([0-9]+)"')
+# In one pass: the address of each cell whose address is other than one letter and at
+# most five digits (A1..Z99999), to be looked at, and b"" for each start tag _ODD_TAG
+# finds (b"" is also the address of a cell r=""; _ODD_TAG tells them apart).
+_UNUSUAL_OR_ODD = re.compile(rb'<(?:c(?: r="(?!\$?[A-Za-z]\$?[1-9][0-9]{0,4}")([^"<>]*)"'
+                             rb'|[>/\t\n\r]| (?!r="))|row(?:[>/\t\n\r]| (?!r=")))')
 
 
 class BadAddress(Exception):
@@ -215,15 +218,22 @@ def _sheet_extent(book, part, data):
     (prefixes, cells without ``r``) takes a streaming pass that places cells as
     python-calamine does.
     """
-    if _ODD_TAG.search(data) or _PREFIXED_TAG.search(data):
+    if _PREFIXED_TAG.search(data):
         return _extent_by_parse(book, part, data)
     rows, cols = 0, 1
     for pos, end in _cell_chunks(data):
-        unusual = _UNUSUAL_CELL.findall(data, pos, end)
-        got = _plain_extent(unusual) or _extent_one_by_one(unusual)
+        unusual = _UNUSUAL_OR_ODD.findall(data, pos, end)  # the two scans in one pass
+        if b"" in unusual and _ODD_TAG.search(data, pos, end):
+            return _extent_by_parse(book, part, data)
+        try:
+            got = _plain_extent(unusual) or _extent_one_by_one(unusual)
+        except BadAddress:  # an odd tag further on decides first, as when one scan ran
+            if _ODD_TAG.search(data, end):  # over the whole part before the other
+                return _extent_by_parse(book, part, data)
+            raise
         rows, cols = max(rows, got[0]), max(cols, got[1])
         if rows > MAX_SHEET_ROWS:
-            return rows, cols
+            return _extent_by_parse(book, part, data) if _ODD_TAG.search(data, end) else (rows, cols)
     if cols <= 26:
         return max(rows, 1), 26  # A:Z: within MAX_SHEET_CELLS whatever the rows
     for pos, end in _cell_chunks(data):  # far columns: the true last row matters
@@ -236,7 +246,7 @@ CHUNK = 1 << 20
 
 def _cell_chunks(data):
     """(start, end) of about a megabyte each, cut where a ``<c r="`` begins: a match of
-    ``_UNUSUAL_CELL`` or ``_ANY_CELL_ROW`` (no ``<`` after their first) never spans a cut,
+    ``_UNUSUAL_OR_ODD`` or ``_ANY_CELL_ROW`` (no ``<`` after their first) never spans a cut,
     and what is found at once stays bounded whatever the sheet holds."""
     pos = 0
     while pos < len(data):
