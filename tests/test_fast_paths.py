@@ -425,3 +425,50 @@ def test_changed_cells_are_those_same_value_tells():
     true, one = next(k for k, v in enumerate(SHOWN) if v is True), SHOWN.index(1)
     assert f"{names[true * len(SHOWN) + one]}1" in want  # TRUE shown, 1 expected: changed
     assert _changed(values, {}) == {"S": {f"{names[c]}1": v for c, (_, v) in enumerate(pairs)}}
+
+
+def test_group_totals_fast_path_equals_row_total():
+    """The entry totals of a whole group by built-ins equal ``row_total`` row by row, and
+    the fast path gives up (None) on any group holding a row it cannot settle; the
+    reference is the per-row rule, which the formulas mirror."""
+    import random
+    from fractions import Fraction
+
+    from books import DEFS
+    from xlsheets.core import figures as F
+
+    items, maxes = DEFS.items, [it.max for it in DEFS.items]
+    n = len(items)
+    rng = random.Random(1020)
+
+    def clean():
+        return [rng.randint(0, m) for m in maxes]
+
+    odd_rows = [
+        lambda: [None] * (n - 1) + [3],                      # part typed
+        lambda: clean()[:-1] + [""],                          # a text blank
+        lambda: clean()[:-1] + [maxes[-1] + 1],               # over its maximum
+        lambda: [-1] + clean()[1:],                           # below zero
+        lambda: clean()[:-1] + [float(maxes[-1])],            # a whole float
+        lambda: clean()[:-1] + [Fraction(1, 2)],              # not whole
+        lambda: clean()[:-1] + [True],                        # a boolean is not a number
+        lambda: clean()[:-1] + ["8"],                         # text
+        lambda: clean()[:-1],                                 # short
+    ]
+    fast = 0
+    for _ in range(600):
+        rows = []
+        for _ in range(rng.randint(0, 12)):
+            k = rng.random()
+            scores = clean() if k < 0.6 else [None] * n if k < 0.9 else rng.choice(odd_rows)()
+            rows.append((rng.choice(["张三", "李四", None]), scores))
+        got = F._usual_totals(rows, maxes)
+        expected = [F.row_total(list(s), items, maxes) for _, s in rows]
+        if got is not None:
+            fast += 1
+            assert got == expected and [type(t) for t in got] == [type(t) for t in expected], rows
+        else:
+            assert not rows or any(isinstance(t, str) and t != "" for t in expected) \
+                or any(not (s.count(None) == n or set(map(type, s)) == {int}) for _, s in rows) \
+                or any(len(s) != n for _, s in rows), rows
+    assert fast > 100
