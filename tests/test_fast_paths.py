@@ -472,3 +472,21 @@ def test_group_totals_fast_path_equals_row_total():
                 or any(not (s.count(None) == n or set(map(type, s)) == {int}) for _, s in rows) \
                 or any(len(s) != n for _, s in rows), rows
     assert fast > 100
+
+
+def test_typed_entry_rows_are_those_counted_typed_tells():
+    """Which entry rows hold anything: told from the EntryRows' own fields, as
+    ``counted._typed`` tells it of the list [ballot, name, *scores]."""
+    import random
+
+    from xlsheets.core import checks, counted
+    from xlsheets.workbook.grids import EntryRow
+
+    rng = random.Random(11)
+    palette = [None, "", " ", 0, 0.0, 1, "张三", float("nan"), False]
+    for _ in range(400):
+        rows = [EntryRow(r, rng.choice(palette), rng.choice(palette),
+                         [rng.choice(palette) for _ in range(rng.randint(0, 3))])
+                for r in range(rng.randint(0, 8))]
+        expected = [er.row for er in rows if counted._typed([er.ballot, er.name, *er.scores])]
+        assert checks._typed_rows(rows) == expected

@@ -76,8 +76,8 @@ def check(defs, unit, grids, expected_unit=None, counted=None, formulas=None):
         else:
             roles = [L.entry_name(g, role) for role in L.ENTRY_NAME_ROLES]
             before = ranges.counted(grids.names, roles)
-            first, last, rewrite = ranges.span(
-                grids, sheet, roles, [(er.row, [er.ballot, er.name, *er.scores]) for er in typed],
+            first, last, rewrite = ranges.span_of(
+                grids, sheet, roles, [er.row for er in typed], _typed_rows(typed),
                 L.ENTRY_FIRST_ROW, out)
             if rewrite:
                 repair.names.update(ranges.entry_names(defs, g, first, last))
@@ -280,6 +280,15 @@ def _roster(grids, names, out, missing):
                      else grids.summary[len(grids.roster)])
         out.append(finding("roster-count-mismatch", sheet, L.a1(row, col), name=name or "",
                            where=sheet, summary=len(grids.summary), roster=len(grids.roster)))
+
+
+def _typed_rows(entries):
+    """The rows of ``entries`` (EntryRows) holding anything, as ``counted._typed`` tells
+    of [ballot, name, *scores], without building that list for each row."""
+    blank = (None, "")
+    return [er.row for er in entries
+            if er.ballot not in blank or er.name not in blank
+            or er.scores.count(None) + er.scores.count("") < len(er.scores)]
 
 
 def _name(raw):

@@ -101,14 +101,20 @@ def span(grids, sheet, names, rows, first_row, out, last_row=None):
     Findings: rows outside the names (warning: compute takes them in), names
     missing (warning: compute restores them).
     """
-    typed = [r for r, values in rows if _typed(values)]
+    return span_of(grids, sheet, names, [r for r, _ in rows],
+                   [r for r, values in rows if _typed(values)], first_row, out, last_row)
+
+
+def span_of(grids, sheet, names, rows, typed, first_row, out, last_row=None):
+    """``span`` of a block given by its rows' numbers, ``rows``, and those of the rows
+    typed in, ``typed`` (a caller holding rows of its own kind tells them faster)."""
     got = counted(grids.names, names) if grids.names is not None else None
     if got is not None and got[0].casefold() != sheet.casefold():
         got = None
     if got is None:
         out.append(finding("range-names-missing", sheet, "", names=names[0]))
         first = first_row
-        last = max([first_row, last_row or first_row, *typed, *(r for r, _ in rows)])
+        last = max([first_row, last_row or first_row, *typed, *rows])
         return first, last, True
     _, first, last = got
     outside = [r for r in typed if not first <= r <= last]
