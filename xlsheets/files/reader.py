@@ -29,9 +29,15 @@ class FileSheet:
 
     def __init__(self, values, formulas, positions=None):
         self.values = values
-        self.formulas = formulas  # their A1 addresses; ``positions``, their (row, col)s
+        # the formula cells' (row, col)s, from their A1 addresses unless given
         self._formula_rc = {rc(a) for a in formulas} if positions is None else positions
         self._last_formula = None  # {col: last row holding a formula}, once asked
+
+    @property
+    def formulas(self):
+        """The formula cells' A1 addresses (made when asked: the read keeps their
+        positions only, a few MB less on a large branch)."""
+        return {a1(r, c) for r, c in self._formula_rc}
 
     def value(self, row, col):
         if row < len(self.values):
@@ -184,8 +190,7 @@ def _file_sheet(book, name, workbook=None):
     workbook = workbook or _calamine(book)
 
     def scan_work():  # the positions too: this thread waits for calamine anyway
-        formulas = book.formula_addresses(name)
-        return formulas, {rc(a) for a in formulas}, book.error_cells(name)
+        return {rc(a) for a in book.formula_addresses(name)}, book.error_cells(name)
 
     scan = _Parse(scan_work)
     try:
@@ -199,13 +204,13 @@ def _file_sheet(book, name, workbook=None):
         raise scan.error
     if failed is not None:
         raise _calamine_error(book, failed, f"工作表“{name}”无法读取") from None
-    formulas, positions, errors = scan.result
+    positions, errors = scan.result
     for addr, shown in errors.items():  # typed or pasted #DIV/0!: not a blank
         r, c = rc(addr)
         if r < len(rows) and c < len(rows[r]):
             rows[r][c] = shown
     book.release(name)
-    return FileSheet(rows, formulas, positions)
+    return FileSheet(rows, None, positions)
 
 
 class _Parse(threading.Thread):
