@@ -92,9 +92,7 @@ def check(defs, unit, grids, expected_unit=None, counted=None, formulas=None):
                     if er.total in (None, "") and inside:  # rows taken in: said above
                         repair.missing.setdefault(sheet, []).append(cell)
                     outside.add((sheet, er.row))
-        rows = _ballots(defs, sheet, typed, set(names), out, fixes)
-        rows_by_group[g.key] = [(name, scores) for _, name, scores in rows]
-        entry_rows[g.key] = [r for r, _, _ in rows]
+        rows_by_group[g.key], entry_rows[g.key] = _ballots(defs, sheet, typed, set(names), out, fixes)
     lookback = []
     if L.LOOKBACK_ENTRY not in missing:
         header(L.LOOKBACK_ENTRY, grids.lookback_header,
@@ -316,23 +314,25 @@ def _clean(er, scores, n, maxes):
 
 
 def _ballots(defs, sheet, rows, roster, out, fixes):
-    """R1-R4 on one entry sheet; returns [(row, name, values)] for every row.
+    """R1-R4 on one entry sheet; returns ([(name, values)], [row]) for every row.
 
     Values are numbers (text that is clearly a number included), None for
     blanks, and the raw text of anything else, as the 合计 formula sees it.
     """
     items, total_col = defs.items, L.entry_total_col(defs.items)
     n, maxes = len(items), [item.max for item in items]
-    kept, by_ballot, seen, shown = [], {}, {}, {}
+    kept, at, by_ballot, seen, shown = [], [], {}, {}, {}
     for er in rows:
         scores = er.scores
         if er.ballot is None and er.name is None and scores.count(None) == len(scores):
-            kept.append((er.row, None, [None] * n))  # an unused spare row, fast
+            kept.append((None, [None] * n))  # an unused spare row, fast
+            at.append(er.row)
             continue
         if _clean(er, scores, n, maxes):  # the usual full row: nothing to say, fast
             ints = list(map(int, scores))
             name, ballot = er.name, er.ballot
-            kept.append((er.row, name, ints if ints == scores else list(map(_tidy, scores))))
+            kept.append((name, ints if ints == scores else list(map(_tidy, scores))))
+            at.append(er.row)
             key = shown.get(ballot)
             if key is None:
                 key = shown[ballot] = show(ballot)
@@ -379,7 +379,8 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
             # A bad value stays text, so the figures show 不完整 as the formula does.
             numbers.append((show(raw) if isinstance(raw, float) else raw) if kind == BAD else value)
         filled = len(items) - len(blank)
-        kept.append((er.row, name, numbers))
+        kept.append((name, numbers))
+        at.append(er.row)
         ballot = er.ballot if er.ballot not in ("", None) else None
         if ballot is None and name is None and not filled:
             continue  # an unused spare row
@@ -419,7 +420,7 @@ def _ballots(defs, sheet, rows, roster, out, fixes):
                 if not filled and _name(er.name):
                     out.append(finding("ballot-row-empty", sheet, L.a1(er.row, L.EntryCol.FIRST_SCORE),
                                        ballot=ballot, name=_name(er.name)))
-    return kept
+    return kept, at
 
 
 def _lookback(defs, rows, out, fixes):
