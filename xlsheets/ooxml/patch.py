@@ -268,7 +268,7 @@ _NOT_PLAIN = re.compile(rb'<(?:!|row(?=[\s/>])(?! r="[1-9][0-9]{0,6}"[\s/>])'
                         rb'|c(?=[\s/>])(?! r="[A-Z]{1,3}[1-9][0-9]{0,6}"[\s/>]))')
 _ROW_R = re.compile(rb'<row r="([0-9]+)"')
 _PLAIN_FORMULA = re.compile(_plain_formula("").pattern.encode())
-_col_bytes = functools.lru_cache(maxsize=1 << 12)(lambda c: col_name(c).encode())
+_cell_start = functools.lru_cache(maxsize=1 << 12)(lambda c: b'<c r="' + col_name(c).encode())
 
 
 def _splice_plain(data, targets):
@@ -295,28 +295,28 @@ def _splice_plain(data, targets):
         return None
     starts.append(end)
     where = dict(zip(numbers, range(len(numbers))))
-    view = memoryview(data)
+    view, find, index, fullmatch = memoryview(data), data.find, data.index, _PLAIN_FORMULA.fullmatch
     out, pos = bytearray(), 0
     for rnum in sorted(targets):
         cols, k = targets[rnum], where.get(rnum)
-        if k is None or any(v is None for v in cols.values()):
+        if k is None or None in cols.values():  # None == v only for None: no cell holds it
             return None
         limit = starts[k + 1]
-        tag_end = data.find(b">", starts[k], limit) + 1
+        tag_end = find(b">", starts[k], limit) + 1
         if tag_end == 0 or data[tag_end - 2] == 0x2F:
             return None
-        stop = data.find(b"</row>", tag_end, limit)
-        if stop < 0 or data.find(b"</row>", stop + 6, limit) >= 0:
+        stop = find(b"</row>", tag_end, limit)
+        if stop < 0 or find(b"</row>", stop + 6, limit) >= 0:
             return None
-        for c in sorted(cols):
-            at = data.find(b'<c r="%s%d"' % (_col_bytes(c), rnum), tag_end, stop)
+        for c in (cols if len(cols) == 1 else sorted(cols)):
+            at = find(_cell_start(c) + b'%d"' % rnum, tag_end, stop)
             if at < pos:  # missing (-1), or before the previous target: not column order
                 return None
-            close = data.index(b">", at) + 1
+            close = index(b">", at) + 1
             if data[close - 2] != 0x2F:
-                close = data.index(b"</c>", close) + 4
+                close = index(b"</c>", close) + 4
             value = cols[c]
-            m = type(value) in (int, float, str) and _PLAIN_FORMULA.fullmatch(data, at, close)
+            m = type(value) in (int, float, str) and fullmatch(data, at, close)
             if not m:
                 cell = _patch_cell(data[at:close].decode("utf-8"), value, "").encode("utf-8")
                 out += view[pos:at]
