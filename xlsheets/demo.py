@@ -19,7 +19,7 @@ from xlsheets.core import steps
 from xlsheets.workbook.entries import Entries
 from xlsheets.files.roster import read_roster
 from xlsheets.files.compute import compute_file
-from xlsheets.core.numbers import display
+from xlsheets.core.numbers import display, percent
 
 ROSTERS = {
     "机关": [
@@ -126,7 +126,8 @@ def run(defs, out, echo=print):
 def _print_scores(defs, unit, outcome, echo):
     errors = sum(f.is_error for f in outcome.findings)
     echo(f"\n{unit.name}党支部:校验 {errors} 个错误、{len(outcome.findings) - errors} 个提醒;"
-         "综合得分(党员互评×40% + 群众参评×30% + 支委会考评×30%):")
+         "综合得分(" + " + ".join(f"{L.entry_sheet(g)}×{percent(g.weight)}" for g in defs.groups)
+         + "):")
     members = sorted(outcome.checked.figures.members, key=lambda m: (m.rank is None, m.rank or 0))
     gf = outcome.checked.figures.grading
     grade = {}

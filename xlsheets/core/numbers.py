@@ -61,3 +61,10 @@ def display(x, places=2):
     if x is None:
         return ""
     return format(round_half_away(x, places), "f")
+
+
+def percent(weight):
+    """A rater group's weight (a Fraction of 1, whole percents: the definitions say so) as
+    the forms, the formulas and the messages write it: 40%."""
+    p = Fraction(weight) * 100
+    return f"{p.numerator}%" if p.denominator == 1 else f"{float(p):g}%"

@@ -12,6 +12,7 @@ its formulas apply. For the seed's 2005 set it reads as the seed words it.
 """
 
 from xlsheets.core.figures import MISSING, REWEIGHTED
+from xlsheets.core.numbers import percent
 from xlsheets.core.scoring import TRIM_MINIMUM
 from xlsheets.workbook import layout as L
 from xlsheets.writer.formats import a4
@@ -29,14 +30,8 @@ def _count(n):
     return _NUMERALS[n] if 0 <= n < len(_NUMERALS) else f"{n} "
 
 
-def _pct(weight):
-    """A group weight (a Fraction of 1) as a percent: 40%."""
-    p = weight * 100
-    return f"{p.numerator}%" if p.denominator == 1 else f"{float(p):g}%"
-
-
 def _formula(groups):
-    return "党员综合得分=" + "+".join(f"{g.mean_label}×{_pct(g.weight)}" for g in groups)
+    return "党员综合得分=" + "+".join(f"{g.mean_label}×{percent(g.weight)}" for g in groups)
 
 
 def averaging_rule(groups, unit):
@@ -57,8 +52,8 @@ def _missing(groups, unit):
     if not unit.reweight_missing or len(groups) < 2:
         return f"某一层次没有测评票的党员显示“{MISSING}”,不计为 0 分。"
     *rest, last = groups
-    present = "+".join(f"{g.mean_label}×{_pct(g.weight)}" for g in rest)
-    example = f"({present})÷{_pct(sum(g.weight for g in rest))}"
+    present = "+".join(f"{g.mean_label}×{percent(g.weight)}" for g in rest)
+    example = f"({present})÷{percent(sum(g.weight for g in rest))}"
     return (f"某一层次没有测评票的党员,该层次显示“{MISSING}”,不计为 0 分;"
             "综合得分按其有测评票的层次折算:这些层次的平均分乘以权重相加,再除以这些层次的权重之和"
             f"(如缺{last.name}票,综合得分={example}),备注中注明“{REWEIGHTED}”,照常排名;"

@@ -8,6 +8,7 @@ ballot in a group shows 缺票, never 0; a group with a broken row shows 有误.
 from xlsheets.workbook import layout as L
 from xlsheets.core.figures import INVALID, MISSING, REWEIGHTED, cached, shown
 from xlsheets.core.cells import summary_note_row
+from xlsheets.core.numbers import percent
 from xlsheets.writer.formats import a4, protect
 
 
@@ -20,7 +21,7 @@ def write(wb, ctx):
     ws.merge_range(0, 0, 0, remark, f"{d.town}{ctx.unit.name}党员分析评议测评汇总", f.title)
     headers = ["序号", "姓名", "职务"]
     for g in groups:
-        headers += [f"{g.name}票数", f"{g.mean_label}({_pct(g.weight)})"]
+        headers += [f"{g.name}票数", f"{g.mean_label}({percent(g.weight)})"]
     headers += ["综合得分", "排名", "备注"]
     hr = L.SUMMARY_HEADER_ROW
     ws.set_row(hr, 45)
@@ -74,10 +75,10 @@ def write(wb, ctx):
             exact_cells.append(xref)
 
         any_bad = "OR(" + ",".join(f'{c}="{INVALID}"' for c in exact_cells) + ")"
-        terms = "+".join(f"{c}*{_pct(g.weight)}" for c, g in zip(exact_cells, groups))
+        terms = "+".join(f"{c}*{percent(g.weight)}" for c, g in zip(exact_cells, groups))
         if ctx.unit.reweight_missing:
-            num = "+".join(f"N({c})*{_pct(g.weight)}" for c, g in zip(exact_cells, groups))
-            den = "+".join(f"ISNUMBER({c})*{_pct(g.weight)}" for c, g in zip(exact_cells, groups))
+            num = "+".join(f"N({c})*{percent(g.weight)}" for c, g in zip(exact_cells, groups))
+            den = "+".join(f"ISNUMBER({c})*{percent(g.weight)}" for c, g in zip(exact_cells, groups))
             value = f'IF(COUNT({",".join(exact_cells)})=0,"{MISSING}",ROUND(({num})/({den}),9))'
         else:
             # ROUND to 9 places: exact ties stay ties for RANK despite binary fractions.
@@ -114,10 +115,6 @@ def outside_formula(defs):
     return (f'=IF(OR({",".join(f"{ref}<>{chr(34)}{chr(34)}" for _, ref in sentinels)}),'
             f'"注意:"&TRIM({which})&" 中有测评票在计算范围之外,本表尚未计入。'
             f'请运行“计算”后再打印、上报。","")')
-
-
-def _pct(weight):
-    return f"{float(weight * 100):g}%"
 
 
 def _remark_formula(mean_cells, groups, reweight, composite_cell):
