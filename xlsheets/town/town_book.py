@@ -15,6 +15,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import chain, repeat
 from pathlib import Path
 from statistics import fmean
 
@@ -286,18 +287,19 @@ class _Rows:
     formats: list  # the formats the tokens stand for
 
     def xml(self):
-        """The rows' XML, the tokens replaced by the formats' indices."""
-        pieces = []
-        for column in self.pieces:
+        """The rows' XML, the tokens replaced by the formats' indices: one join over the
+        rows' pieces in order (the row number, its height, each cell's address and XML)."""
+        numbers = list(map(str, range(self.first, self.first + len(self.heights))))
+        parts = [repeat('<row r="'), numbers, repeat(f'"{self.spans}'), self.heights,
+                 repeat(">")]
+        for c, (column, cells) in enumerate(zip(self.pieces, self.cells)):
             text = "\x01".join(column)
             for k, f in enumerate(self.formats):
                 text = text.replace(f"\x00{k}\x00", str(f.xf_index))
-            pieces.append(text.split("\x01"))
-        cols = [f'<c r="{a1(0, c)[:-1]}{{0}}"{{{c + 2}}}' for c in range(len(pieces))]
-        template = f'<row r="{{0}}"{self.spans}{{1}}>{"".join(cols)}</row>'.format
-        columns = [list(map(p.__getitem__, c)) for p, c in zip(pieces, self.cells)]
-        return "".join(map(template, range(self.first, self.first + len(self.heights)),
-                            self.heights, *columns))
+            xml = [f'"{cell}' for cell in text.split("\x01")]  # after the address's number
+            parts += [repeat(f'<c r="{a1(0, c)[:-1]}'), numbers, map(xml.__getitem__, cells)]
+        parts.append(repeat("</row>"))
+        return "".join(chain.from_iterable(zip(*parts)))
 
 
 def _row_texts(ws, fmt, first, rows, kinds, units):
