@@ -41,7 +41,6 @@ from xlsheets.ooxml.guards import (
     part_key,
     read_error,
 )
-from xlsheets.ooxml import inflate
 from xlsheets.ooxml.markup import (
     _REL_NS,
     _attr,
@@ -190,12 +189,8 @@ class BookFile:
         if self._members[member].file_size > limit:
             raise BookError(self.path, f"其中的 {member} 解压后超过 {limit >> 20} MB,"
                                        "疑似损坏或恶意构造的文件,已拒绝读取。")
-        info = self._members[member]
-        data = inflate.read(self.path, info)  # libdeflate where it can: same bytes
-        if data is not None:
-            return data
         try:
-            return self._zip.read(info)
+            return self._zip.read(self._members[member])
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError,
                 OSError):
             raise BookError(self.path, f"其中的 {member} 无法解压(文件已损坏或使用了不支持的压缩方式)。") from None
