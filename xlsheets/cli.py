@@ -64,6 +64,11 @@ def main(argv=None):
             stream.reconfigure(errors="replace")
     args = _parser().parse_args(argv)
     try:
+        if args.run in (_compute, _validate):  # one workbook: the collector comes back once
+            from xlsheets.files.compute import gc_paused  # its outcome is let go
+
+            with gc_paused():
+                return args.run(args) or 0
         return args.run(args) or 0
     except XlsheetsError as e:
         print(visible(f"错误:{e}"), file=sys.stderr)

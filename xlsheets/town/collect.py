@@ -26,7 +26,7 @@ from xlsheets.core import steps
 from xlsheets.core.scoring import ranks
 from xlsheets.disk.fileio import atomic_outputs, refuse_if_open
 from xlsheets.disk.locks import workbook_lock
-from xlsheets.files.compute import validate_file
+from xlsheets.files.compute import gc_paused, validate_file
 from xlsheets.errors import UsageError, XlsheetsError
 from xlsheets.town import archive, town_book
 from xlsheets.town.inbox import scan, unpack
@@ -106,7 +106,13 @@ class Begin:
 
 
 def examine_workbook(item, defs_source):
-    """Read, identify and validate one workbook."""
+    """Read, identify and validate one workbook (the collector paused until what the
+    validation built is let go: its young collection then walks the result alone)."""
+    with gc_paused():
+        return _examine_workbook(item, defs_source)
+
+
+def _examine_workbook(item, defs_source):
     result = FileResult(item.origin, item.received)
     if item.problem:
         result.reason = item.problem
