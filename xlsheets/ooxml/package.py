@@ -13,6 +13,7 @@ import os
 import posixpath
 import re
 import struct
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from xlsheets.ooxml.guards import (
     part_key,
     read_error,
 )
+from xlsheets.ooxml import inflate
 from xlsheets.ooxml.markup import (
     _REL_NS,
     _attr,
@@ -111,7 +113,7 @@ def _formula_refs(data):
 class BookFile:
     """An .xlsx package opened for reading; parts are inflated on demand."""
 
-    def __init__(self, path, zf, members):
+    def __init__(self, path, zf, members, raw=None):
         self.path = str(path)
         self._zip = zf
         self._members = members  # name -> ZipInfo, in zip order
@@ -123,6 +125,8 @@ class BookFile:
         self._trusted = frozenset()  # entries another BookFile of this file proved
         self._extents = {}  # part -> cells of the grid a reader builds from it
         self._bounded = {}  # sheet part -> its bytes, once sheet_bounds has checked them
+        self._raw = raw  # a handle of our own on the file, for inflate.read (or None)
+        self._raw_lock = threading.Lock()  # the scan thread reads parts too
         self._load_workbook()
 
     # opening and guards
@@ -149,14 +153,25 @@ class BookFile:
             raise read_error(path, e) from None
         try:
             members = guard_members(path, zf.infolist())
-            book = cls(path, zf, members)
+            try:
+                raw = open(path, "rb")  # beside zipfile's, at once: the same file
+            except OSError:
+                raw = None  # zipfile reads every part
+        except BaseException:
+            zf.close()
+            raise
+        try:
+            book = cls(path, zf, members, raw)
             book._trusted = frozenset(proved)
             return book
         except BaseException:
+            raw.close()
             zf.close()
             raise
 
     def close(self):
+        if self._raw is not None:
+            self._raw.close()
         self._zip.close()
 
     def __enter__(self):
@@ -189,8 +204,16 @@ class BookFile:
         if self._members[member].file_size > limit:
             raise BookError(self.path, f"其中的 {member} 解压后超过 {limit >> 20} MB,"
                                        "疑似损坏或恶意构造的文件,已拒绝读取。")
+        info = self._members[member]
+        try:  # a large member in one zlib call where it gives zipfile's bytes
+            with self._raw_lock:
+                data = inflate.read(self._raw, info) if self._raw is not None else None
+        except OSError:
+            data = None
+        if data is not None:
+            return data
         try:
-            return self._zip.read(self._members[member])
+            return self._zip.read(info)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError,
                 OSError):
             raise BookError(self.path, f"其中的 {member} 无法解压(文件已损坏或使用了不支持的压缩方式)。") from None
