@@ -281,3 +281,67 @@ def test_a_huge_declared_compressed_size_asks_for_nothing_larger_than_the_file(t
     with zipfile.ZipFile(path) as z, real_open(path, "rb") as f:
         assert inflate.read(Watch(f), z.getinfo(NAME)) is None
     assert max(asked) < path.stat().st_size
+
+
+def test_a_stream_running_far_past_its_declared_size_is_inflated_no_further(tmp_path):
+    """A few hundred KB that inflate to 200 MB, declared as 70,000 bytes: the one call
+    stops a byte past the declared size and leaves the member to zipfile."""
+    import tracemalloc
+    import zlib
+
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    stream = b"".join(c.compress(b"\0" * (1 << 20)) for _ in range(200)) + c.flush()
+    path = tmp_path / "runs-on.zip"
+    make_zip(path, b"x" * 70_000)
+    raw = bytearray(path.read_bytes())
+    local, central = offsets(raw)
+    n, m = struct.unpack_from("<HH", raw, local + 26)
+    old = struct.unpack_from("<L", raw, central + 20)[0]
+    start = local + 30 + n + m
+    raw[start:start + old] = stream
+    shift = len(stream) - old
+    for at in (central + shift + 20, local + 18):
+        struct.pack_into("<L", raw, at, len(stream))
+    end = raw.rindex(b"PK\x05\x06")
+    struct.pack_into("<L", raw, end + 16, struct.unpack_from("<L", raw, end + 16)[0] + shift)
+    path.write_bytes(bytes(raw))
+    tracemalloc.start()
+    try:
+        assert fast(path) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak  # the compressed bytes and 70 KB, not 200 MB
+
+
+def test_the_books_own_handle_is_none_where_it_is_not_zipfiles_file(tmp_path, monkeypatch):
+    """The BookFile's second handle: absent (zipfile reads every part, the same bytes)
+    when it cannot be opened or the path now names another file; a refusal while opening
+    without it still says the clerk's message."""
+    import os
+
+    from xlsheets.ooxml import package
+
+    path = worked_book(tmp_path)
+    other = tmp_path / "other.xlsx"
+    other.write_bytes(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        own = package._same_file(path, z)
+        assert own is not None
+        own.close()
+        os.replace(other, path)  # another file under the same name, zipfile's still open
+        assert package._same_file(path, z) is None
+    with BookFile.open(path) as book:
+        expected = {n: book.part(n) for n in book._members}
+
+    with zipfile.ZipFile(path) as z:
+        assert package._same_file(tmp_path / "gone.xlsx", z) is None  # cannot be opened
+    monkeypatch.setattr(package, "_same_file", lambda p, zf: None)
+    with BookFile.open(path) as book:
+        assert book._raw is None
+        assert {n: book.part(n) for n in book._members} == expected
+    bad = tmp_path / "not-ours.xlsx"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+    with pytest.raises(BookError):
+        BookFile.open(bad)

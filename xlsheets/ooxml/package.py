@@ -110,6 +110,23 @@ def _formula_refs(data):
     return out
 
 
+def _same_file(path, zf):
+    """A handle of our own on the file zipfile opened (for ``inflate.read``), or None when
+    it cannot be opened or is not that file (replaced meanwhile): zipfile reads all."""
+    try:
+        raw = open(path, "rb")
+    except OSError:
+        return None
+    try:
+        a, b = os.fstat(raw.fileno()), os.fstat(zf.fp.fileno())
+        if (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns):
+            return raw
+    except (OSError, AttributeError, ValueError):
+        pass
+    raw.close()
+    return None
+
+
 class BookFile:
     """An .xlsx package opened for reading; parts are inflated on demand."""
 
@@ -153,10 +170,7 @@ class BookFile:
             raise read_error(path, e) from None
         try:
             members = guard_members(path, zf.infolist())
-            try:
-                raw = open(path, "rb")  # beside zipfile's, at once: the same file
-            except OSError:
-                raw = None  # zipfile reads every part
+            raw = _same_file(path, zf)
         except BaseException:
             zf.close()
             raise
@@ -165,14 +179,19 @@ class BookFile:
             book._trusted = frozenset(proved)
             return book
         except BaseException:
-            raw.close()
-            zf.close()
+            try:
+                if raw is not None:
+                    raw.close()
+            finally:
+                zf.close()
             raise
 
     def close(self):
-        if self._raw is not None:
-            self._raw.close()
-        self._zip.close()
+        try:
+            if self._raw is not None:
+                self._raw.close()
+        finally:
+            self._zip.close()
 
     def __enter__(self):
         return self
@@ -195,8 +214,11 @@ class BookFile:
     def part(self, name, limit=MAX_PART_SIZE):
         """Uncompressed bytes of a zip member; KeyError when absent.
 
-        A member declared larger than ``limit`` is refused before inflating it
-        (zipfile never inflates more than the declared size).
+        A member declared larger than ``limit`` is refused before inflating it. A large
+        member is inflated by ``inflate.read`` no further than its declared size; where
+        that does not give its bytes, zipfile reads it as it always did (zipfile returns
+        no more than the declared size, though a stream that runs on is inflated up to
+        1 GiB before it cuts it).
         """
         member = self._member(name)
         if member is None:
