@@ -11,8 +11,7 @@ bytes untouched.
 - ``markup``: XML text helpers shared by the scans and the splices;
 - ``package``: ``BookFile``, one proved reading of a package;
 - ``patch``: ``write_patched`` and ``sheet_xml``, the only ways a package is written;
-- ``zipcopy``: the zip writer that copies untouched entries raw;
-- ``inflate``: a large member inflated in one zlib call, zipfile's bytes or none.
+- ``zipcopy``: the zip writer that copies untouched entries raw.
 """
 
 from xlsheets.ooxml.guards import (

@@ -13,7 +13,6 @@ import os
 import posixpath
 import re
 import struct
-import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -42,7 +41,6 @@ from xlsheets.ooxml.guards import (
     part_key,
     read_error,
 )
-from xlsheets.ooxml import inflate
 from xlsheets.ooxml.markup import (
     _REL_NS,
     _attr,
@@ -110,27 +108,10 @@ def _formula_refs(data):
     return out
 
 
-def _same_file(path, zf):
-    """A handle of our own on the file zipfile opened (for ``inflate.read``), or None when
-    it cannot be opened or is not that file (replaced meanwhile): zipfile reads all."""
-    try:
-        raw = open(path, "rb")
-    except OSError:
-        return None
-    try:
-        a, b = os.fstat(raw.fileno()), os.fstat(zf.fp.fileno())
-        if (a.st_dev, a.st_ino, a.st_size, a.st_mtime_ns) == (b.st_dev, b.st_ino, b.st_size, b.st_mtime_ns):
-            return raw
-    except (OSError, AttributeError, ValueError):
-        pass
-    raw.close()
-    return None
-
-
 class BookFile:
     """An .xlsx package opened for reading; parts are inflated on demand."""
 
-    def __init__(self, path, zf, members, raw=None):
+    def __init__(self, path, zf, members):
         self.path = str(path)
         self._zip = zf
         self._members = members  # name -> ZipInfo, in zip order
@@ -142,8 +123,6 @@ class BookFile:
         self._trusted = frozenset()  # entries another BookFile of this file proved
         self._extents = {}  # part -> cells of the grid a reader builds from it
         self._bounded = {}  # sheet part -> its bytes, once sheet_bounds has checked them
-        self._raw = raw  # a handle of our own on the file, for inflate.read (or None)
-        self._raw_lock = threading.Lock()  # the scan thread reads parts too
         self._load_workbook()
 
     # opening and guards
@@ -170,28 +149,15 @@ class BookFile:
             raise read_error(path, e) from None
         try:
             members = guard_members(path, zf.infolist())
-            raw = _same_file(path, zf)
-        except BaseException:
-            zf.close()
-            raise
-        try:
-            book = cls(path, zf, members, raw)
+            book = cls(path, zf, members)
             book._trusted = frozenset(proved)
             return book
         except BaseException:
-            try:
-                if raw is not None:
-                    raw.close()
-            finally:
-                zf.close()
+            zf.close()
             raise
 
     def close(self):
-        try:
-            if self._raw is not None:
-                self._raw.close()
-        finally:
-            self._zip.close()
+        self._zip.close()
 
     def __enter__(self):
         return self
@@ -214,11 +180,9 @@ class BookFile:
     def part(self, name, limit=MAX_PART_SIZE):
         """Uncompressed bytes of a zip member; KeyError when absent.
 
-        A member declared larger than ``limit`` is refused before inflating it. A large
-        member is inflated by ``inflate.read`` no further than its declared size; where
-        that does not give its bytes, zipfile reads it as it always did (zipfile returns
-        no more than the declared size, though a stream that runs on is inflated up to
-        1 GiB before it cuts it).
+        A member declared larger than ``limit`` is refused before inflating it. zipfile
+        returns no more than the declared size, though a stream that runs on is inflated
+        up to 1 GiB before it is cut (a known cost of a crafted file, not a wrong read).
         """
         member = self._member(name)
         if member is None:
@@ -226,16 +190,8 @@ class BookFile:
         if self._members[member].file_size > limit:
             raise BookError(self.path, f"其中的 {member} 解压后超过 {limit >> 20} MB,"
                                        "疑似损坏或恶意构造的文件,已拒绝读取。")
-        info = self._members[member]
-        try:  # a large member in one zlib call where it gives zipfile's bytes
-            with self._raw_lock:
-                data = inflate.read(self._raw, info) if self._raw is not None else None
-        except OSError:
-            data = None
-        if data is not None:
-            return data
         try:
-            return self._zip.read(info)
+            return self._zip.read(self._members[member])
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError,
                 OSError):
             raise BookError(self.path, f"其中的 {member} 无法解压(文件已损坏或使用了不支持的压缩方式)。") from None
