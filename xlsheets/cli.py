@@ -12,6 +12,7 @@ one line from standard input), so it need not appear in the shell history.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -64,12 +65,8 @@ def main(argv=None):
             stream.reconfigure(errors="replace")
     args = _parser().parse_args(argv)
     try:
-        if args.run in (_compute, _validate):  # one workbook: the collector comes back once
-            from xlsheets.files.compute import gc_paused  # its outcome is let go
-
-            with gc_paused():
-                return args.run(args) or 0
-        return args.run(args) or 0
+        with _one_workbook_pause(args.run):
+            return args.run(args) or 0
     except XlsheetsError as e:
         print(visible(f"错误:{e}"), file=sys.stderr)
         return e.exit_code
@@ -86,6 +83,16 @@ def main(argv=None):
         print(f"程序内部错误({type(e).__name__}: {e})。未写入任何文件;"
               "请把此消息和所用文件发给技术人员。", file=sys.stderr)
         return 3
+
+
+def _one_workbook_pause(run):
+    """compute and validate run with the collector paused until their outcome is let go
+    (``compute.gc_paused``); every other command as it is."""
+    if run not in (_compute, _validate):
+        return contextlib.nullcontext()
+    from xlsheets.files.compute import gc_paused
+
+    return gc_paused()
 
 
 def _parser():

@@ -30,7 +30,7 @@ from xlsheets.core.findings import has_errors
 from xlsheets.disk.locks import workbook_lock
 from xlsheets.core.numbers import display, round_half_away
 from xlsheets.ooxml import Formula, write_patched
-from xlsheets.files.reader import FileSheet, open_book, read_grids
+from xlsheets.files.reader import open_book, read_grids
 from xlsheets.files.wordcount import count_folder
 from xlsheets.workbook.address import a1, rc
 
@@ -208,19 +208,13 @@ def _changed(values, current):
     out = {}
     for sheet, cells in values.items():
         have = current.get(sheet)
-        rows = have.values if isinstance(have, FileSheet) else None  # read in place
+        value_at = have.value if have is not None else None
         changed = {}
         for (r, c), value in cells.items():
-            if rows is not None:  # what FileSheet.value gives, without a call per cell
-                line = rows[r] if r < len(rows) else ()
-                shown = line[c] if c < len(line) else None
-                if shown == "":
-                    shown = None
-            elif have is not None:
-                shown = have.value(r, c)
-            else:
+            if value_at is None:
                 changed[a1(r, c)] = value
                 continue
+            shown = value_at(r, c)
             if shown == value and type(shown) in _PLAIN and type(value) in _PLAIN \
                     or same_value(shown, value):
                 continue

@@ -50,6 +50,11 @@ class FileSheet:
     def is_formula(self, row, col):
         return (row, col) in self._formula_rc
 
+    def formula_test(self):
+        """``is_formula`` taking one (row, col): the set's own membership test, for a
+        caller asking of thousands of cells."""
+        return self._formula_rc.__contains__
+
     def row(self, row, ncols):
         """The first ``ncols`` values of a row, blanks as None: one call per row."""
         line = self.values[row][:ncols] if row < len(self.values) else []
@@ -344,10 +349,10 @@ def grids_from(source, names, sheet, defs, identity):
 
 
 def _formula_test(s):
-    """``is_formula`` of sheet ``s`` taking one (row, col): the set's own membership test
-    for a FileSheet, no method call per cell."""
-    if isinstance(s, FileSheet):
-        return s._formula_rc.__contains__
+    """``is_formula`` of sheet ``s`` taking one (row, col): a FileSheet's own fast test,
+    else through the sheet interface."""
+    if hasattr(s, "formula_test"):
+        return s.formula_test()
     return lambda at: s.is_formula(*at)
 
 
