@@ -458,6 +458,102 @@ def test_libreoffice_opens_the_summary(town, soffice, tmp_path):
     assert lo.cell(values, "各支部汇总", "A4") == "兴隆街社区"
 
 
+def _table_rows(db):
+    """Every table's rows in the order SQLite stores them (rowid), the clock left out."""
+    con = sqlite3.connect(db)
+    try:
+        out = {}
+        for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"):
+            cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})") if r[1] != "first_seen"]
+            out[t] = con.execute(f"SELECT {', '.join(cols)} FROM {t} ORDER BY rowid").fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def test_archive_is_recorded_while_the_workers_read(town, tmp_path):
+    """consolidate gives the archive each file's figures as its result comes, in the
+    inbox's order, before any fate is decided; what it ends with is what recording every
+    result at once gives, row for row."""
+    from xlsheets.town import collect as C
+
+    calls = []
+
+    def record(results):
+        calls.append([(r.origin, r.fate) for r in results])
+        recorder_add(results)
+
+    out = tmp_path / "汇总" / "全镇汇总.xlsx"
+    real = archive.Recorder
+    recorder_add = None
+
+    class Watched(real):
+        def __init__(self, *a, **k):
+            nonlocal recorder_add
+            super().__init__(*a, **k)
+            recorder_add, self.add = self.add, record
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(archive, "Recorder", Watched)
+        results, new, db = C.consolidate(definitions.load(), "guanba2005", town["inbox"], out,
+                                         workers=2)
+    assert new == len(EXPECTED) == len(results)
+    assert [o for call in calls for o, _ in call] == [r.origin for r in results]
+    assert {fate for call in calls for _, fate in call} == {""}  # before decide
+    once = tmp_path / "once.sqlite"
+    assert archive.record(once, results) == len(results)
+    assert _table_rows(db) == _table_rows(once)
+    assert _table_rows(db) == _table_rows(town["db"])  # the command line's own collect
+
+
+def test_archive_failing_midway_writes_nothing(town, tmp_path, monkeypatch):
+    """An archive that cannot take a file's rows stops collect there: a Chinese message,
+    the summary and the archive as they were, no temporary file left, no worker left."""
+    from xlsheets.town import collect as C
+
+    out = tmp_path / "全镇汇总.xlsx"
+    assert run(["collect", town["inbox"], "--out", out, "--workers", "1"])[0] == 0
+    before, before_db = out.read_bytes(), archive.path_for(out).read_bytes()
+    seen = []
+    real = archive.Recorder._content
+
+    def full_after_two(self, r):
+        seen.append(r.origin)
+        if len(seen) > 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        real(self, r)
+
+    monkeypatch.setattr(archive.Recorder, "_content", full_after_two)
+    code, stdout, err = run(["collect", town["inbox"], "--out", out, "--workers", "2"])
+    assert code != 0 and "档案库" in err and "磁盘已满" in err and "Traceback" not in err, err
+    assert "均未写入" in err
+    assert len(seen) == 3  # it stopped at the first refusal, the rest never recorded
+    assert out.read_bytes() == before and archive.path_for(out).read_bytes() == before_db
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, archive.path_for(out).name])
+    assert not [w for w in C.multiprocessing.active_children()]
+
+
+def test_archive_interrupted_midway_is_as_it_was(town, tmp_path, monkeypatch):
+    out = tmp_path / "全镇汇总.xlsx"
+    assert run(["collect", town["inbox"], "--out", out, "--workers", "1"])[0] == 0
+    before, before_db = out.read_bytes(), archive.path_for(out).read_bytes()
+    real = archive.Recorder.add
+    calls = []
+
+    def interrupted(self, results):
+        calls.append(1)
+        real(self, results)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(archive.Recorder, "add", interrupted)
+    from xlsheets.town import collect as C
+    with pytest.raises(KeyboardInterrupt):
+        C.consolidate(definitions.load(), "guanba2005", town["inbox"], out, workers=2)
+    assert out.read_bytes() == before and archive.path_for(out).read_bytes() == before_db
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, archive.path_for(out).name])
+
+
 # --- collect: repeatable --------------------------------------------------------------------
 
 def test_second_collect_changes_nothing(town):

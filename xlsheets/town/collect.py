@@ -297,20 +297,22 @@ UNCOUNTED_CODES = ("row-outside-range", "range-names-missing", "formula-restored
                    "formula-external")
 
 
-def collect(defs_source, inbox, workers=None, progress=None, skip=()):
+def collect(defs_source, inbox, workers=None, progress=None, skip=(), record=None):
     """Examine every workbook of ``inbox``; return the ``FileResult``s with their fates.
 
     ``skip`` names files to leave alone (the summary and archive, if they are
     written inside the inbox). Every file is examined in a worker process, so
     each is bounded in memory and time (``MEMORY_LIMIT``, ``FILE_TIMEOUT``).
+    ``record`` is given the results as they come, in the inbox's order, before their
+    fates are decided (``archive.Recorder.add``).
     """
     workers = workers or os.cpu_count() or 1
     items = list(scan(inbox, skip))
-    results = _parallel(items, defs_source, min(workers, len(items)), progress)
+    results = _parallel(items, defs_source, min(workers, len(items)), progress, record=record)
     return decide(results)
 
 
-def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
+def _parallel(items, defs_source, workers, progress, task=None, timeout=None, record=None):
     """Examine items in ``workers`` processes, one inbox file at a time each; the results
     in order of the items (an archive or a mail gives one per workbook it holds).
 
@@ -319,7 +321,9 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
     rejected with the reason; the worker is replaced and the rest goes on - within an
     archive or a mail with its next workbook, until the whole file has had
     ``ARCHIVE_TIMEOUT``. ``task`` (default ``examine``) is what a worker runs on one
-    item: a FileResult, or an iterable of FileResults and ``Begin`` markers.
+    item: a FileResult, or an iterable of FileResults and ``Begin`` markers. ``record``
+    is given each item's results once it and every item before it are done, so in the
+    items' order, while the workers go on with the rest (consolidate's archive).
     """
     task = task or examine
     timeout = FILE_TIMEOUT if timeout is None else timeout
@@ -328,7 +332,7 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
         return []
     todo = iter(enumerate(items))
     pool = [_Worker(defs_source, task) for _ in range(max(1, min(workers, len(items))))]
-    done = 0
+    done, finished, recorded = 0, [False] * len(items), 0
     try:
         for w in pool:
             w.next(todo)
@@ -370,9 +374,13 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None):
                 else:
                     continue
                 done += 1
+                finished[i] = True
                 if progress:
                     progress(done, len(items), item.origin)
                 w.next(todo)
+                while record and recorded < len(items) and finished[recorded]:
+                    record(out[recorded])
+                    recorded += 1
     finally:
         for w in pool:
             w.stop(kill=w.job is not None)  # an interrupted run does not wait for files
@@ -546,13 +554,16 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
     refuse_if_open(out)
     db = archive.path_for(out)
     with workbook_lock(out, create_folder=True):  # two collects into one summary: one waits
-        results = collect(defs_source, inbox, workers, progress, skip=(out, db))
-        # one transaction: the summary and the archive are both replaced, or neither
+        # one transaction: the summary and the archive are both replaced, or neither; the
+        # archive's copy takes each file's figures while the workers read the next ones
         with atomic_outputs([out, db], ["全镇汇总", "档案库"]) as (new_out, new_db):
-            town_book.write(defs, town_rows(results), new_out)
             if db.exists():  # else the empty temporary file becomes a new archive
                 shutil.copyfile(db, new_db)
-            new = archive.record(new_db, results, source=db)
+            with archive.Recorder(new_db, source=db) as recorder:
+                results = collect(defs_source, inbox, workers, progress, skip=(out, db),
+                                  record=recorder.add)
+                town_book.write(defs, town_rows(results), new_out)
+                new = recorder.finish(results)
     return results, new, db
 
 
