@@ -245,7 +245,7 @@ WRAPS = (
     ("_changed", "xlsheets.files.compute", "_changed"),
     ("write_patched", "xlsheets.files.compute", "write_patched"),
     ("_patch_sheet", "xlsheets.ooxml.patch", "_patch_sheet"),
-    ("zip_add", "xlsheets.ooxml.zipcopy", "_ZipWriter.add"),
+    ("zip_add", "xlsheets.ooxml.zipcopy", "ZipWriter.add"),
 )
 TOP = ("open_book", "read_grids", "examine", "figure_values", "_changed", "write_patched")
 
@@ -375,7 +375,7 @@ PHASES = (  # label, figure from (timers, total seconds)
     ("_changed (compare with cached values)", lambda t, _: t.inc("_changed")),
     ("write_patched", lambda t, _: t.inc("write_patched")),
     ("  _patch_sheet (splice the cells)", lambda t, _: t.inc("_patch_sheet", "write_patched")),
-    ("  _ZipWriter.add (zlib of changed parts)", lambda t, _: t.inc("zip_add", "write_patched")),
+    ("  ZipWriter.add (zlib of changed parts)", lambda t, _: t.inc("zip_add", "write_patched")),
     ("  rest of write_patched (open, read + decode parts, copy)", lambda t, _: t.exc("write_patched")),
     ("rest of compute_file (lock, copy, stamp, rename)",
      lambda t, total: None if (s := _sum(*(t.inc(k) for k in TOP))) is None else total - s),

@@ -38,7 +38,7 @@ from xlsheets.ooxml.markup import (
     _xstring,
 )
 from xlsheets.ooxml.package import BookFile
-from xlsheets.ooxml.zipcopy import _ZipWriter, pack
+from xlsheets.ooxml.zipcopy import ZipWriter, pack
 from xlsheets.workbook.address import _A1, col_name, col_number, parse_a1, rc
 
 
@@ -779,7 +779,7 @@ def _write(book, src, dst, changed, added, added_data, dropped):
     futures) replaced, ``dropped`` ones left out, the ``added`` parts last."""
     template = book._members[book._wb_part]
     with open(src, "rb") as fin, open(dst, "wb") as fout:
-        out = _ZipWriter(fout, book.path)
+        out = ZipWriter(fout, book.path)
         for name, info in book._members.items():
             if name in dropped:
                 continue

@@ -60,7 +60,20 @@ def pack(info, data):
     return Packed(zipfile.ZIP_DEFLATED, payload, zlib.crc32(data), len(data), version)
 
 
-class _ZipWriter:
+def pack_made(chunks, level):
+    """Deflate (raw, at ``level``) the bytes an iterable yields, chunk by chunk: a
+    ``Packed`` entry of a large part made piece by piece (the town book's members),
+    never held whole as text. (Deflating in a thread beside the making was measured:
+    no faster, zlib waits for the GIL at every output block.)"""
+    co, crc, size, payload = zlib.compressobj(level, zlib.DEFLATED, -15), 0, 0, []
+    for chunk in chunks:
+        crc, size = zlib.crc32(chunk, crc), size + len(chunk)
+        payload.append(co.compress(chunk))
+    payload.append(co.flush())
+    return Packed(zipfile.ZIP_DEFLATED, b"".join(payload), crc, size, 20)
+
+
+class ZipWriter:
     """A plain zip writer that can copy an entry's compressed bytes verbatim."""
 
     def __init__(self, f, book):

@@ -25,10 +25,12 @@ from xlsheets.workbook.address import a1
 from xlsheets.writer.formats import FONT, FONT_SIZE, a4, fit_row
 from xlsheets.core.steps import SUMMARY_COLUMNS
 from xlsheets.disk.fileio import atomic_output
+from xlsheets.ooxml.zipcopy import ZipWriter, pack_made
 from xlsheets.core.numbers import round_half_away
 
 BRANCHES, STEPS, MEMBERS, FILES, CHARTS = "各支部汇总", "各环节情况", "党员得分", "文件清单", "图表"
 GRADING = "民主评议党员情况"
+CHUNK_ROWS = 4000  # rows of a spliced table made at a time (about 1.3 MB of the members')
 BINS = ((None, 60, "60分以下"), (60, 70, "60-70分"), (70, 80, "70-80分"),
         (80, 90, "80-90分"), (90, None, "90分及以上"))
 
@@ -286,20 +288,27 @@ class _Rows:
     spans: str
     formats: list  # the formats the tokens stand for
 
-    def xml(self):
-        """The rows' XML, the tokens replaced by the formats' indices: one join over the
-        rows' pieces in order (the row number, its height, each cell's address and XML)."""
+    def xml_chunks(self, rows=CHUNK_ROWS):
+        """The rows' XML, the tokens replaced by the formats' indices, ``rows`` rows a
+        piece: one join over each piece's cells in order (the row number, its height,
+        each cell's address and XML)."""
         numbers = list(map(str, range(self.first, self.first + len(self.heights))))
-        parts = [repeat('<row r="'), numbers, repeat(f'"{self.spans}'), self.heights,
-                 repeat(">")]
-        for c, (column, cells) in enumerate(zip(self.pieces, self.cells)):
+        cells = []
+        for column in self.pieces:
             text = "\x01".join(column)
             for k, f in enumerate(self.formats):
                 text = text.replace(f"\x00{k}\x00", str(f.xf_index))
-            xml = [f'"{cell}' for cell in text.split("\x01")]  # after the address's number
-            parts += [repeat(f'<c r="{a1(0, c)[:-1]}'), numbers, map(xml.__getitem__, cells)]
-        parts.append(repeat("</row>"))
-        return "".join(chain.from_iterable(zip(*parts)))
+            cells.append([f'"{cell}' for cell in text.split("\x01")])  # after the address
+        heads = [f'<c r="{a1(0, c)[:-1]}' for c in range(len(cells))]
+        for at in range(0, len(numbers), rows):
+            block = slice(at, at + rows)
+            nums = numbers[block]
+            parts = [repeat('<row r="'), nums, repeat(f'"{self.spans}'), self.heights[block],
+                     repeat(">")]
+            for head, xml, index in zip(heads, cells, self.cells):
+                parts += [repeat(head), nums, map(xml.__getitem__, index[block])]
+            parts.append(repeat("</row>"))
+            yield "".join(chain.from_iterable(zip(*parts)))
 
 
 def _row_texts(ws, fmt, first, rows, kinds, units):
@@ -365,23 +374,26 @@ def _index_after_sheet_data(ws, used):
 
 def _splice(buffer, path, rows):
     """Write XlsxWriter's package in ``buffer`` to ``path`` with each of ``rows`` (a list
-    of ``_Rows``) spliced into its sheet (the other parts as they are, in the same order
-    and with the same entry dates; the members' sheet, the one large part, compressed at
-    level 1: a third of level 6's time)."""
+    of ``_Rows``) spliced into its sheet: the other parts as XlsxWriter compressed them
+    (their raw bytes), in the same order and with the same entry dates; the spliced
+    sheets deflated beside their making (``pack_made``), the members' sheet, the one
+    large part, at level 1: a third of level 6's time."""
     if not rows:  # written cell by cell: XlsxWriter's package as it is
         Path(path).write_bytes(buffer.getvalue())
         return
     parts = {f"xl/worksheets/sheet{r.ws.index + 1}.xml": r for r in rows}
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as out:
+    with zipfile.ZipFile(buffer) as src, open(path, "wb") as f:
+        out = ZipWriter(f, path)
         for info in src.infolist():
-            data = src.read(info)
-            level = None
             spliced = parts.get(info.filename)
-            if spliced is not None:
-                head, tail = data.split(b"</sheetData>", 1)
-                data = b"".join([head, spliced.xml().encode("utf-8"), b"</sheetData>", tail])
-                level = 1 if spliced.ws.name == MEMBERS else None
-            out.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
+            if spliced is None:
+                out.copy(info, buffer)
+                continue
+            head, tail = src.read(info).split(b"</sheetData>", 1)
+            made = chain([head], (x.encode("utf-8") for x in spliced.xml_chunks()),
+                         [b"</sheetData>" + tail])
+            out.add(info, pack_made(made, 1 if spliced.ws.name == MEMBERS else 6))
+        out.close()
 
 
 def _files(wb, fmt, rows, spliced):
