@@ -159,6 +159,32 @@ def test_town_book_rows_are_what_xlsxwriter_writes(inbox, tmp_path, monkeypatch)
     assert rows.row_dimensions[2].height and rows.row_dimensions[2].height > 15
 
 
+def test_town_book_bins_and_ranks_at_the_edges(inbox, tmp_path):
+    """图表's bins (lo <= composite < hi) and the town ranks, counted here by their
+    definitions, for composites on and beside every edge, ties and texts among them."""
+    results = copy.deepcopy(list(inbox["results"].values()))
+    kept = [r for r in results if r.fate == C.INCLUDED]
+    edges = [59.99, 60.0, 60.01, 69.999, 70.0, 79.99, 80.0, 89.99, 90.0, 90.0, 100.0, 0.0,
+             "缺票", 75.5, 75.5]
+    first = kept[0].branch["members"]
+    first += [dict(first[0], name=f"党员{k}") for k in range(len(edges))]
+    members = [m for r in kept for m in r.branch["members"]]
+    for m, value in zip(members, edges * (len(members) // len(edges) + 1)):
+        m["composite"] = value
+    town = C.town_rows(results)
+    out = tmp_path / "town.xlsx"
+    town_book.write(DEFS, town, out)
+    ws = openpyxl.load_workbook(out)[town_book.CHARTS]
+    scored = [m["composite"] for m in members if not isinstance(m["composite"], str)]
+    want = {"60分以下": sum(v < 60 for v in scored), "60-70分": sum(60 <= v < 70 for v in scored),
+            "70-80分": sum(70 <= v < 80 for v in scored), "80-90分": sum(80 <= v < 90 for v in scored),
+            "90分及以上": sum(v >= 90 for v in scored)}
+    assert {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(2, 7)} == want
+    for _, m, rank in town.members:
+        v = m["composite"]
+        assert rank == (None if isinstance(v, str) else 1 + sum(w > v for w in scored))
+
+
 def test_rounded_is_round_half_away():
     rnd = random.Random(2005)
     values = [0.0, -0.0, 0.005, -0.005, 2.675, 1.005, 88.075, 70.825, 99.995, -0.004,

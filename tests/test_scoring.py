@@ -151,6 +151,20 @@ def test_ranks():
     assert ranks([]) == []
 
 
+def test_ranks_are_one_more_than_the_higher_ones():
+    """By the definition (R8: competition ranks): 1 + how many values are higher; many
+    ties, None, and equal Fractions and floats (85.5 and 171/2 tie)."""
+    import random
+
+    rnd = random.Random(8)
+    for n in (1, 2, 7, 40, 300):
+        values = [rnd.choice([None, rnd.randint(60, 70), Fraction(rnd.randint(120, 140), 2),
+                              rnd.randint(120, 140) / 2]) for _ in range(n)]
+        want = [None if v is None else 1 + sum(1 for w in values if w is not None and w > v)
+                for v in values]
+        assert ranks(values) == want, values
+
+
 def _round_half_away_by_fractions(x, places):
     """R8 as first written, in Fractions: the reference for the integer version."""
     from decimal import Decimal
