@@ -272,7 +272,9 @@ def _templates_usable(ws):
     return (callable(getattr(table, "_get_shared_string_index", None))
             and isinstance(getattr(table, "count", None), int)
             and callable(getattr(ws, "_check_dimensions", None))
-            and callable(getattr(ws, "_write_sheet_data", None)))
+            and callable(getattr(ws, "_write_sheet_data", None))
+            and all(isinstance(getattr(ws, k, None), dict) for k in ("table", "row_info", "comments"))
+            and hasattr(ws, "dim_rowmax") and hasattr(ws, "dim_rowmin"))
 
 
 @dataclass
@@ -362,11 +364,24 @@ def _row_texts(ws, fmt, first, rows, kinds, units):
 def _index_after_sheet_data(ws, used):
     """XlsxWriter numbers the formats as it writes the cells, sheet by sheet, when the
     workbook closes; the formats of the rows spliced in (``used``, in the order of their
-    first cells) are numbered where their cells come: after the sheet's own rows."""
+    first cells) are numbered where their cells come: after the sheet's own rows.
+
+    While it writes its own rows, its dimension ends at the last of them: its row loops
+    walk every row number of the dimension (and make an empty row for each), which
+    the spliced rows would stretch to all of the table's, 50,000 for a town's members;
+    rows it holds nothing of are written as nothing either way."""
     write = ws._write_sheet_data
 
     def write_then_index():
-        write()
+        spanned = ws.dim_rowmax
+        own = [r for r, cells in ws.table.items() if cells] + list(ws.row_info) + [
+            r for r, notes in ws.comments.items() if notes]
+        if own and ws.dim_rowmin is not None:
+            ws.dim_rowmax = min(spanned, max(max(own), ws.dim_rowmin))
+        try:
+            write()
+        finally:
+            ws.dim_rowmax = spanned
         for f in used:
             f._get_xf_index()
 
