@@ -184,6 +184,28 @@ def test_memory_of_a_process_reading_the_whole_corpus(corpus):
 
 # --- collect -------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("name", CASES)
+def test_scans_after_the_parse_decide_as_beside_it(corpus, name, tmp_path):
+    """collect's workers scan each sheet after calamine's parse, validate beside it: the
+    same refusal (the same message) or the same findings and figures, file by file."""
+    from xlsheets.errors import XlsheetsError
+    from xlsheets.files.compute import validate_file
+
+    case = corpus["cases"][name]
+    seen = []
+    for scan_thread in (True, False):
+        path = Path(shutil.copy(case.path, tmp_path / f"{scan_thread}-{case.name}"))
+        try:
+            outcome, grids = validate_file(path, DEFS, password=None, scan_thread=scan_thread)
+        except XlsheetsError as e:
+            seen.append(("refused", type(e).__name__, str(e).replace(str(path), "PATH")))
+            continue
+        seen.append(("read", [f.as_dict() for f in outcome.findings], grids.entries,
+                     outcome.checked.figures))
+    assert seen[0] == seen[1]
+    assert seen[0][0] == ("refused" if case.outcome == H.REFUSED else "read")
+
+
 def test_collect_of_the_whole_corpus(corpus, tmp_path):
     inbox = tmp_path / "收件箱"
     shutil.copytree(corpus["root"] / "corpus", inbox)

@@ -76,9 +76,58 @@ def test_sheets_are_scanned_beside_calamine_and_read_as_before(recorded, tmp_pat
     assert PEERS in _parsed(made) and L.ROSTER in _parsed(made)
     assert all(on_main for _, on_main in parsed)  # calamine on this thread
     assert {n for n, _ in scanned} >= {PEERS, L.ROSTER}
-    assert not any(on_main for _, on_main in scanned)  # the scans beside it
+    assert not any(on_main for n, on_main in scanned if n != L.INTRO)  # the scans beside it
+    assert (L.INTRO, True) in scanned  # but 说明's few cells, after its parse
     assert threading.active_count() == before  # and every thread was joined
     assert len(grids.entries[DEFS.groups[0].key]) > 0
+
+
+def test_without_the_scan_thread_the_scans_follow_the_parse_on_this_thread(
+        recorded, tmp_path, monkeypatch):
+    """``scan_thread=False`` (collect's workers when they take every core): no thread is
+    started, each sheet is scanned right after calamine parsed it, and the read is the
+    threaded read's."""
+    from xlsheets.ooxml import BookFile
+
+    made, _ = recorded
+    order = []
+    real = BookFile.formula_addresses
+
+    def formula_addresses(self, name):
+        order.append(("scan", name, threading.current_thread() is threading.main_thread()))
+        return real(self, name)
+
+    monkeypatch.setattr(BookFile, "formula_addresses", formula_addresses)
+    good = worked_book(tmp_path)
+    started = []
+    monkeypatch.setattr(reader._Parse, "start", lambda self: started.append(self))
+    outcome, grids = compute.validate_file(good, DEFS, scan_thread=False)
+    assert not started and outcome.ok
+    parsed = [name for wb in made for name, _ in wb.parsed]
+    scanned = [name for _, name, _ in order]
+    assert all(on_main for *_, on_main in order) and PEERS in scanned
+    assert scanned == [n for n in parsed if n in scanned]  # one sheet at a time, in order
+    monkeypatch.undo()
+    threaded, threaded_grids = compute.validate_file(good, DEFS)
+    assert [f.as_dict() for f in outcome.findings] == [f.as_dict() for f in threaded.findings]
+    assert grids.entries == threaded_grids.entries
+
+
+def test_collect_scans_beside_calamine_only_with_a_core_to_spare(monkeypatch, tmp_path):
+    from xlsheets.town import collect as C
+
+    given = []
+    monkeypatch.setattr(C, "_parallel", lambda items, d, workers, p, task=None, **k:
+                        given.append((workers, task.keywords)) or [])
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for k in range(4):
+        (inbox / f"{k}.xlsx").write_bytes(b"x")
+    monkeypatch.setattr(C.os, "cpu_count", lambda: 4)
+    for workers in (1, 3, 4, 8):
+        C.collect("guanba2005", inbox, workers)
+    assert given == [(1, {"scan_thread": True}), (3, {"scan_thread": True}),
+                     (4, {"scan_thread": False}), (4, {"scan_thread": False})]
 
 
 def test_a_far_cell_is_refused_before_calamine_sees_the_sheet(recorded, tmp_path):

@@ -55,7 +55,7 @@ class Outcome:
 
 
 def validate_file(path, defs, expected_unit=None, password=None, materials=None, *,
-                  talk_matrix=True, inspect=None):
+                  talk_matrix=True, inspect=None, scan_thread=True):
     """Read and check ``path``; raises BookError when it cannot be used at all.
 
     ``materials`` is a folder of the members' self-analysis files (张三.docx,
@@ -71,23 +71,26 @@ def validate_file(path, defs, expected_unit=None, password=None, materials=None,
     still run, so collect refuses whatever validate refuses), and
     ``inspect(book, previous)`` is called with the open ``BookFile`` and its previous
     stamp (``report.read_stamp``) before the book closes; its value is
-    ``Outcome.inspected``.
+    ``Outcome.inspected``; ``scan_thread=False`` scans each sheet after calamine's parse
+    rather than beside it (``reader.read_grids``: a collect worker per core).
     """
     with gc_paused(), crypto.plain_copy(path, password) as source:
         outcome, grids = _validate(source, defs, expected_unit, materials,
-                                   also=(L.TALK_MATRIX,) if talk_matrix else (), inspect=inspect)
+                                   also=(L.TALK_MATRIX,) if talk_matrix else (), inspect=inspect,
+                                   scan_thread=scan_thread)
     if str(source) != str(path):
         outcome.path, outcome.encrypted, grids.source = str(path), True, str(path)
     return outcome, grids
 
 
-def _validate(path, defs, expected_unit, materials=None, also=(L.TALK_MATRIX,), inspect=None):
+def _validate(path, defs, expected_unit, materials=None, also=(L.TALK_MATRIX,), inspect=None,
+              scan_thread=True):
     """Read and check, reading also what compute compares before writing (``also``: the
     talk matrix's counts, which no check needs): validate refuses whatever compute would."""
     book, unit, ident = open_book(path, defs)
     current = {}
     with book:
-        grids = read_grids(book, defs, unit, ident, current, also=also)
+        grids = read_grids(book, defs, unit, ident, current, also=also, scan_thread=scan_thread)
         if L.TALK_MATRIX not in also and L.TALK_MATRIX in book.sheet_names:
             book.sheet_data(L.TALK_MATRIX)  # unread, but refused as validate refuses it
         counted = None

@@ -10,6 +10,7 @@ time, so memory follows the number of workers, not the size of the inbox.
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import multiprocessing
 import multiprocessing.connection
@@ -75,10 +76,11 @@ def _defs(source):
     return _DEFS[source]
 
 
-def examine(item, defs_source):
+def examine(item, defs_source, scan_thread=True):
     """The results of one inbox file, one by one (runs in a worker process): the file
     itself, or each workbook of an archive or a mail, extracted into a private scratch
-    folder when its turn comes and removed once examined."""
+    folder when its turn comes and removed once examined. ``scan_thread``: as
+    ``validate_file``'s (collect gives False when its workers take every core)."""
     try:
         scratch = debris.scratch_dir()
     except OSError as e:
@@ -90,7 +92,7 @@ def examine(item, defs_source):
             try:
                 if k >= item.skip:  # after a workbook that stalled: go on with the next
                     yield Begin(one.origin)
-                    yield examine_workbook(one, defs_source)
+                    yield examine_workbook(one, defs_source, scan_thread)
             finally:
                 if one.path and one.path != item.path:
                     shutil.rmtree(Path(one.path).parent, ignore_errors=True)
@@ -105,14 +107,14 @@ class Begin:
     origin: str
 
 
-def examine_workbook(item, defs_source):
+def examine_workbook(item, defs_source, scan_thread=True):
     """Read, identify and validate one workbook (the collector paused until what the
     validation built is let go: its young collection then walks the result alone)."""
     with gc_paused():
-        return _examine_workbook(item, defs_source)
+        return _examine_workbook(item, defs_source, scan_thread)
 
 
-def _examine_workbook(item, defs_source):
+def _examine_workbook(item, defs_source, scan_thread):
     result = FileResult(item.origin, item.received)
     if item.problem:
         result.reason = item.problem
@@ -129,7 +131,8 @@ def _examine_workbook(item, defs_source):
         # One open of the file: the town's times are read while validate_file has it open,
         # and the talk matrix, which nothing in the summary shows, is left unread.
         with crypto.plain_copy(item.path, crypto.inbox_password_now()) as source:
-            outcome, grids = validate_file(source, defs, talk_matrix=False, inspect=_modified)
+            outcome, grids = validate_file(source, defs, talk_matrix=False, inspect=_modified,
+                                           scan_thread=scan_thread)
         result.modified, odd = outcome.inspected
         if odd:  # a time the file gives that cannot be true: when we received it decides
             result.notes.append(f"文件记录的时间“{odd}”不可信(无法识别或晚于现在),"
@@ -308,7 +311,10 @@ def collect(defs_source, inbox, workers=None, progress=None, skip=(), record=Non
     """
     workers = workers or os.cpu_count() or 1
     items = list(scan(inbox, skip))
-    results = _parallel(items, defs_source, min(workers, len(items)), progress, record=record)
+    workers = min(workers, len(items))
+    # each sheet's scans in a thread beside calamine only with a core to spare
+    task = functools.partial(examine, scan_thread=workers < (os.cpu_count() or 1))
+    results = _parallel(items, defs_source, workers, progress, task=task, record=record)
     return decide(results)
 
 
