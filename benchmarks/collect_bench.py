@@ -244,10 +244,13 @@ def examine_pieces(files):
 
     size = 0
     for f in files:
+        z = time.perf_counter()
+        C.examine_workbook(Item(str(f), f.name, ""), definitions.DEFAULT_SET, scan_thread=False)
         a = time.perf_counter()
+        add("examine_workbook(scan_thread=False): a worker's work in a full pool", a - z)
         result = C.examine_workbook(Item(str(f), f.name, ""), definitions.DEFAULT_SET)
         b = time.perf_counter()
-        add("examine_workbook() whole (one worker's work per file)", b - a)
+        add("examine_workbook() whole, the scans beside calamine (a core to spare)", b - a)
         C._digest(f)
         c = time.perf_counter()
         add("  read + sha256", c - b)
@@ -379,9 +382,10 @@ def measure(inbox, workers, repeat, sample, top):
         whole = next(iter(pieces.values()))
         lines += [
             f"per file, serial, mean over {len(sample_files)} files (ms per file):",
-            *(f"  {k:<60}{v * 1000:8.1f}" for k, v in pieces.items()),
+            *(f"  {k:<74}{v * 1000:8.1f}" for k, v in pieces.items()),
             f"  pickled FileResult size: {pickled / 1e3:.0f} KB",
-            f"  => examine_workbook / calamine per file: {whole / pieces[FLOOR_PIECE]:.1f} x",
+            f"  => examine_workbook in a full pool / calamine per file: "
+            f"{whole / pieces[FLOOR_PIECE]:.1f} x",
         ]
     if hot:
         lines += [f"cProfile of examine_workbook() over the same files, top {len(hot)} by own "
