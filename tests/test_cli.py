@@ -179,3 +179,44 @@ def test_console_script_runs_as_module():
     result = subprocess.run([sys.executable, "-m", "xlsheets.cli", "--version"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("xlsheets ")
+
+
+def _console(*argv, **kw):
+    """The console script's own entry (``console``), as ``python -m xlsheets.cli``."""
+    return subprocess.run([sys.executable, "-m", "xlsheets.cli", *map(str, argv)],
+                          capture_output=True, **kw)
+
+
+def test_console_script_ends_with_everything_written_and_said(tmp_path):
+    """console() leaves without the interpreter's teardown: the output still arrives whole
+    through a pipe, the exit code is the command's, the workbook is in place."""
+    import json
+
+    from books import worked_book
+
+    from xlsheets.files import report
+
+    book = worked_book(tmp_path)
+    done = _console("compute", book, "--json")
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    doc = json.loads(done.stdout.decode("utf-8"))  # every byte of it
+    assert doc["members"] and all("composite" in m for m in doc["members"])
+    assert report.SHEET in openpyxl.load_workbook(book).sheetnames
+    assert not list(tmp_path.glob(".~xlsheets-*"))  # no temporary file left beside it
+    missing = _console("validate", tmp_path / "没有这个文件.xlsx")
+    err = missing.stderr.decode("utf-8")
+    assert missing.returncode == 2 and "没有这个文件.xlsx" in err and "Traceback" not in err
+
+
+def test_console_script_into_a_closed_pipe_says_nothing_more(tmp_path):
+    """Output piped into a reader that stops at once (``| head -c 1``): no traceback, no
+    "Exception ignored" from a last flush."""
+    from books import worked_book
+
+    book = worked_book(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "xlsheets.cli", "validate", str(book), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(1)
+    proc.stdout.close()  # the reader is gone before the rest is written
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(60) in (0, 1) and "Traceback" not in err and "Exception ignored" not in err, err
