@@ -238,6 +238,7 @@ def test_a_corrupt_archive_writes_neither(tmp_path, capsys, inbox):
     assert code == 2
     errors = [x for x in err.splitlines() if x.startswith("错误")]
     assert len(errors) == 1 and "档案库" in err and "均未写入" in err, err
+    assert not [x for x in err.splitlines() if x.startswith("读取 ")]  # said before any file is read
     assert _state(out) == before
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".~")]
 
