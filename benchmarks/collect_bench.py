@@ -173,8 +173,8 @@ GOAL_TAIL = 0.5  # seconds: the parent's serial tail, after the last file is rea
 
 def collect_end_to_end(inbox, workers, out):
     """``collect.consolidate`` (the command's own call: collect with the archive recorded
-    as the results come, the town book, the archive's last rows and commit, both files
-    flushed and put in place), timed: (total, {phase: s}, results).
+    as the results come, the archive's last rows and commit, the town book, both files
+    flushed and put in place), timed: (total, {phase: s}, results, tail).
 
     The tail is what the office waits for once the last file is read: from the end of
     the workers' pool (``collect.decide`` called) to consolidate's return."""
@@ -212,11 +212,11 @@ def collect_end_to_end(inbox, workers, out):
     t = {"collect.collect (scan, examine in parallel; the archive's rows as results come)":
          ended - t0,
          "  of which archive.Recorder.add in the parent": marks.get("add", 0.0),
-         "tail: decide, town_rows": marks["write.first"] - ended,
-         "tail: town_book.write": marks["write"],
+         "tail: decide (the fates)": marks["decide"],
          "tail: archive.Recorder.finish (files, commit)": marks["finish"],
-         "tail: flush both to disk, put in place": tail - (marks["write.first"] - ended)
-         - marks["write"] - marks["finish"]}
+         "tail: town_book.write": marks["write"],
+         "tail: the rest (town_rows, both files flushed to disk and put in place)":
+         tail - marks["decide"] - marks["finish"] - marks["write"]}
     return t1 - t0, t, results, tail
 
 

@@ -506,6 +506,43 @@ def test_archive_is_recorded_while_the_workers_read(town, tmp_path):
     assert _table_rows(db) == _table_rows(town["db"])  # the command line's own collect
 
 
+def _sleepy(item, defs_source):
+    """A worker task that takes as many seconds as its origin says."""
+    from xlsheets.town import collect as C
+
+    time.sleep(float(item.origin))
+    return C.FileResult(item.origin, "", hash=item.origin, identity={"unit": "x"})
+
+
+def test_a_slow_record_does_not_make_a_finished_file_late():
+    """Found in review: the loop recorded while a result already waited in another
+    worker's pipe, then judged that worker by the clock and rejected it as timed out."""
+    from xlsheets.town import collect as C
+    from xlsheets.town.inbox import Item
+
+    items = [Item("", "0.1", ""), Item("", "0.8", "")]
+    results = C._parallel(items, "guanba2005", 2, None, task=_sleepy, timeout=1,
+                          record=lambda rs: time.sleep(1.5))
+    assert [(r.origin, r.reason) for r in results] == [("0.1", ""), ("0.8", "")]
+
+
+def test_what_collect_raises_is_not_called_a_write_failure(town, tmp_path, monkeypatch):
+    """Found in review: with collect inside the outputs' transaction, an OSError of its
+    own (a worker that cannot be started) read as "写入…失败"; it is raised as it was,
+    and nothing is left beside the summary."""
+    from xlsheets.town import collect as C
+
+    def no_worker(*a, **k):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(C, "_parallel", no_worker)
+    out = tmp_path / "汇总" / "全镇汇总.xlsx"
+    with pytest.raises(BlockingIOError):
+        C.consolidate(definitions.load(), "guanba2005", town["inbox"], out, workers=2)
+    assert not out.exists() and not archive.path_for(out).exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".~")]
+
+
 def test_archive_failing_midway_writes_nothing(town, tmp_path, monkeypatch):
     """An archive that cannot take a file's rows stops collect there: a Chinese message,
     the summary and the archive as they were, no temporary file left, no worker left."""

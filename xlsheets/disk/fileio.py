@@ -147,6 +147,18 @@ def atomic_output(path, unchanged=None):
         raise
 
 
+def new_beside(target):
+    """A new empty temporary file beside ``target`` (its folder made when missing), left
+    for ``debris.sweep`` should this process die; the caller renames or removes it.
+    XlsheetsError naming the folder when it cannot be made."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        debris.sweep(target.parent)
+        return debris.temp_beside(target)
+    except OSError as e:
+        raise XlsheetsError(f"无法在 {target.parent} 中写入文件({_reason(e)}),未写入任何文件。") from None
+
+
 @contextlib.contextmanager
 def atomic_outputs(paths, names):
     """Yield temporary paths for several files that are replaced all or none.
@@ -163,14 +175,12 @@ def atomic_outputs(paths, names):
     temps = []
     try:
         for t in targets:
-            t.parent.mkdir(parents=True, exist_ok=True)
-            debris.sweep(t.parent)
-            temps.append(debris.temp_beside(t))
-    except OSError as e:
+            temps.append(new_beside(t))
+    except XlsheetsError:
         for tmp in temps:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        raise XlsheetsError(f"无法在 {t.parent} 中写入文件({_reason(e)}),未写入任何文件。") from None
+        raise
     asides, done = [], []
     try:
         try:

@@ -8,6 +8,7 @@ core and included only without errors. Files are read in parallel, a few at a
 time, so memory follows the number of workers, not the size of the inbox.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -25,7 +26,8 @@ from xlsheets.disk import crypto, debris
 from xlsheets import definitions
 from xlsheets.core import steps
 from xlsheets.core.scoring import ranks
-from xlsheets.disk.fileio import atomic_outputs, refuse_if_open
+from xlsheets.disk.fileio import (atomic_outputs, new_beside, refuse_if_open,
+                                  refuse_read_only, target_of)
 from xlsheets.disk.locks import workbook_lock
 from xlsheets.files.compute import gc_paused, validate_file
 from xlsheets.errors import UsageError, XlsheetsError
@@ -369,6 +371,8 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None, re
                             continue
                     elif result is not None:
                         out[i].append(result)
+                elif _waiting(w.conn):  # came while this loop recorded: read next round
+                    continue
                 elif time.monotonic() - w.began >= ARCHIVE_TIMEOUT:
                     out[i].append(_lost(item, out[i], f"整个文件读取超过 {ARCHIVE_TIMEOUT:g} 秒仍未完成,"
                                                       "已停止读取"))
@@ -391,6 +395,16 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None, re
         for w in pool:
             w.stop(kill=w.job is not None)  # an interrupted run does not wait for files
     return [r for results in out for r in results]
+
+
+def _waiting(conn):
+    """Whether a worker's pipe holds a result that came after the last wait (while the
+    loop was recording): read next round rather than judged late. A pipe that cannot be
+    asked is judged as before."""
+    try:
+        return conn.poll()
+    except (OSError, EOFError, ValueError):
+        return False
 
 
 def _lost(item, so_far, reason, origin=None):
@@ -560,17 +574,34 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
     refuse_if_open(out)
     db = archive.path_for(out)
     with workbook_lock(out, create_folder=True):  # two collects into one summary: one waits
-        # one transaction: the summary and the archive are both replaced, or neither; the
-        # archive's copy takes each file's figures while the workers read the next ones
-        with atomic_outputs([out, db], ["全镇汇总", "档案库"]) as (new_out, new_db):
-            if db.exists():  # else the empty temporary file becomes a new archive
-                shutil.copyfile(db, new_db)
-            with archive.Recorder(new_db, source=db) as recorder:
+        for target in (out, db):  # said before the inbox is read, not after
+            refuse_read_only(target_of(target))
+        # the archive's copy beside it takes each file's figures while the workers read
+        # the next ones; then one transaction: the summary and the archive are both
+        # replaced, or neither
+        copy = new_beside(target_of(db))
+        try:
+            _copy_archive(db, copy)  # else the empty temporary file becomes a new archive
+            with archive.Recorder(copy, source=db) as recorder:
                 results = collect(defs_source, inbox, workers, progress, skip=(out, db),
                                   record=recorder.add)
-                town_book.write(defs, town_rows(results), new_out)
                 new = recorder.finish(results)
+            with atomic_outputs([out, db], ["全镇汇总", "档案库"]) as (new_out, new_db):
+                town_book.write(defs, town_rows(results), new_out)
+                os.replace(copy, new_db)
+        finally:
+            with contextlib.suppress(OSError):
+                copy.unlink(missing_ok=True)
     return results, new, db
+
+
+def _copy_archive(db, copy):
+    try:
+        if db.exists():
+            shutil.copyfile(db, copy)
+    except OSError as e:
+        raise XlsheetsError(f"档案库 {db} 无法读取({e.strerror or type(e).__name__}),"
+                            "全镇汇总和档案库均未写入。") from None
 
 
 def included(results):
