@@ -220,3 +220,13 @@ def test_console_script_into_a_closed_pipe_says_nothing_more(tmp_path):
     proc.stdout.close()  # the reader is gone before the rest is written
     err = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(60) in (0, 1) and "Traceback" not in err and "Exception ignored" not in err, err
+
+
+def test_console_script_without_standard_streams(tmp_path):
+    """Found in review: with no stdout/stderr at all (a detached start, ``>&-``) the last
+    flush met None and ended in a traceback after the work was done."""
+    code = ("import sys; sys.stdout = sys.stderr = None; sys.argv = ['xlsheets', 'demo', "
+            f"'--out', {str(tmp_path / 'd')!r}]; from xlsheets.cli import console; console()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True)
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    assert list((tmp_path / "d").rglob("*.xlsx"))

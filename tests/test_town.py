@@ -543,6 +543,76 @@ def test_what_collect_raises_is_not_called_a_write_failure(town, tmp_path, monke
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".~")]
 
 
+def test_a_worker_that_cannot_start_leaves_none_running(town, monkeypatch):
+    """Found in review: the pool was made before the loop's ``finally``, so when the
+    second worker could not start the first one was never stopped (and, with the
+    console script leaving without the interpreter's teardown, ran on)."""
+    from xlsheets.town import collect as C
+
+    real, started = C._Worker._start, []
+
+    def second_fails(self):
+        if started:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        started.append(self)
+        real(self)
+
+    monkeypatch.setattr(C._Worker, "_start", second_fails)
+    with pytest.raises(BlockingIOError):
+        C.collect("guanba2005", town["inbox"], 2)
+    assert started and not started[0].process.is_alive()
+
+
+@pytest.mark.parametrize("failing, words", [("read", "档案库"), ("write", "无法在")])
+def test_a_failed_copy_of_the_archive_says_which_side_failed(town, tmp_path, monkeypatch,
+                                                             failing, words):
+    """Found in review: a full disk while copying the archive was called the archive's
+    being unreadable. Reading it and writing its copy are said apart, in Chinese."""
+    import builtins
+    import errno
+
+    out = tmp_path / "全镇汇总.xlsx"
+    assert run(["collect", town["inbox"], "--out", out, "--workers", "1"])[0] == 0
+    before, before_db = out.read_bytes(), archive.path_for(out).read_bytes()
+    real_open = builtins.open
+
+    class Failing:
+        def __init__(self, f):
+            self._f = f
+
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._f.close()
+
+        def read(self, *a):
+            raise OSError(errno.EIO, "Input/output error")
+
+        def write(self, *a):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def opening(path, mode="r", *a, **k):
+        f = real_open(path, mode, *a, **k)
+        name = Path(str(path)).name
+        if failing == "read" and name == archive.path_for(out).name and "r" in mode:
+            return Failing(f)
+        if failing == "write" and name.startswith(".~xlsheets-") and "w" in mode:
+            return Failing(f)
+        return f
+
+    monkeypatch.setattr(builtins, "open", opening)
+    code, _, err = run(["collect", town["inbox"], "--out", out, "--workers", "1"])
+    monkeypatch.undo()
+    assert code == 2 and words in err and "未写入" in err and "Traceback" not in err, err
+    assert ("磁盘已满" in err) == (failing == "write") and "Input/output" not in err
+    assert out.read_bytes() == before and archive.path_for(out).read_bytes() == before_db
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".~")]
+
+
 def test_archive_failing_midway_writes_nothing(town, tmp_path, monkeypatch):
     """An archive that cannot take a file's rows stops collect there: a Chinese message,
     the summary and the archive as they were, no temporary file left, no worker left."""

@@ -93,6 +93,8 @@ def console():
     town's collect). The output is flushed first; ``main(argv)`` itself returns as before."""
     code = main()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # no console at all (a detached start, ``>&-``)
+            continue
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say to
             stream.flush()
     os._exit(code)

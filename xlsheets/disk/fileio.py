@@ -69,14 +69,14 @@ def private_copy(path):
         folder = Path(debris.private_dir())
     except OSError as e:
         raise XlsheetsError(f"无法在临时文件夹 {tempfile.gettempdir()} 中建立 {path} 的副本"
-                            f"({_reason(e)}),未写入。") from None
+                            f"({reason_of(e)}),未写入。") from None
     try:
         copy = folder / path.name  # same name: messages and unit detection see the same
         try:
             copy.write_bytes(data)
         except OSError as e:
             raise XlsheetsError(f"无法在临时文件夹 {tempfile.gettempdir()} 中建立 {path} 的副本"
-                                f"({_reason(e)}),未写入。") from None
+                                f"({reason_of(e)}),未写入。") from None
         del data
         try:
             yield copy, snap
@@ -129,7 +129,7 @@ def atomic_output(path, unchanged=None):
         # named after this process, so that a command finding it dead can clear what it left
         tmp = debris.temp_beside(path)
     except OSError as e:
-        raise XlsheetsError(f"无法在 {path.parent} 中写入文件({_reason(e)}),{path} 未写入。") from None
+        raise XlsheetsError(f"无法在 {path.parent} 中写入文件({reason_of(e)}),{path} 未写入。") from None
     tmp = Path(tmp)
     try:
         try:
@@ -140,7 +140,7 @@ def atomic_output(path, unchanged=None):
                 _refuse_if_changed(path, unchanged)
             os.replace(tmp, path)
         except OSError as e:
-            raise XlsheetsError(f"写入 {path} 失败({_reason(e)}),原文件未改动。") from None
+            raise XlsheetsError(f"写入 {path} 失败({reason_of(e)}),原文件未改动。") from None
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -156,7 +156,12 @@ def new_beside(target):
         debris.sweep(target.parent)
         return debris.temp_beside(target)
     except OSError as e:
-        raise XlsheetsError(f"无法在 {target.parent} 中写入文件({_reason(e)}),未写入任何文件。") from None
+        raise cannot_write(target.parent, e) from None
+
+
+def cannot_write(folder, error):
+    """The XlsheetsError for an OSError ``error`` met writing a new file in ``folder``."""
+    return XlsheetsError(f"无法在 {folder} 中写入文件({reason_of(error)}),未写入任何文件。")
 
 
 @contextlib.contextmanager
@@ -199,7 +204,7 @@ def atomic_outputs(paths, names):
                 done.append(t)
         except BaseException as e:  # an interrupt too: the files already replaced go back
             undone = _put_back(done, asides)
-            why = _reason(e) if isinstance(e, OSError) else "已中断"
+            why = reason_of(e) if isinstance(e, OSError) else "已中断"
             if undone:
                 written = "、".join(f"{n} {t}" for n, t in zip(names, targets) if t in undone)
                 raise XlsheetsError(f"写入失败({why}):{written} 已写入,其余未写入,"
@@ -228,13 +233,13 @@ def _put_back(done, asides):
     return undone
 
 
-def _reason(error):
+def reason_of(error):
     """The cause of an OSError in the clerk's words."""
     import errno
 
     words = {"ENOSPC": "磁盘已满", "EACCES": "没有写入权限", "EPERM": "没有写入权限",
              "EROFS": "磁盘或文件夹是只读的", "EDQUOT": "超出磁盘配额",
-             "ENOENT": "文件夹不存在", "EBUSY": "文件正被其他程序占用"}
+             "ENOENT": "文件夹不存在", "EBUSY": "文件正被其他程序占用", "EIO": "磁盘读写出错"}
     name = errno.errorcode.get(error.errno, "")
     return words.get(name) or (error.strerror or type(error).__name__)
 

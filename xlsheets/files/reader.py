@@ -117,7 +117,8 @@ def open_book(path, defs):
             raise BookError(path, f"“{REPORT}”不是普通工作表(可能是图表工作表),计算结果无法写入。"
                                   "请删除或改名该工作表后再试。")
         # a few cells: a thread beside its parse would cost more than it could save
-        intro = _file_sheet(book, L.INTRO, scan_thread=False) if L.INTRO in book.sheet_names else None
+        intro = (_file_sheet(book, L.INTRO, scan_thread=False)
+                 if L.INTRO in book.sheet_names else None)
         ident = identity_from(book.custom_properties(), intro)
         if ident is None:
             raise not_ours(path)

@@ -26,8 +26,8 @@ from xlsheets.disk import crypto, debris
 from xlsheets import definitions
 from xlsheets.core import steps
 from xlsheets.core.scoring import ranks
-from xlsheets.disk.fileio import (atomic_outputs, new_beside, refuse_if_open,
-                                  refuse_read_only, target_of)
+from xlsheets.disk.fileio import (atomic_outputs, cannot_write, new_beside, reason_of,
+                                  refuse_if_open, refuse_read_only, target_of)
 from xlsheets.disk.locks import workbook_lock
 from xlsheets.files.compute import gc_paused, validate_file
 from xlsheets.errors import UsageError, XlsheetsError
@@ -339,9 +339,11 @@ def _parallel(items, defs_source, workers, progress, task=None, timeout=None, re
     if not items:
         return []
     todo = iter(enumerate(items))
-    pool = [_Worker(defs_source, task) for _ in range(max(1, min(workers, len(items))))]
+    pool = []
     done, finished, recorded = 0, [False] * len(items), 0
     try:
+        for _ in range(max(1, min(workers, len(items)))):  # one that cannot start: the
+            pool.append(_Worker(defs_source, task))         # others are stopped below
         for w in pool:
             w.next(todo)
         while any(w.job for w in pool):
@@ -596,12 +598,31 @@ def consolidate(defs, defs_source, inbox, out, workers=None, progress=None):
 
 
 def _copy_archive(db, copy):
+    """The archive's bytes into its copy (none yet: the empty copy becomes a new archive);
+    a failure to read it and one to write the copy said apart."""
+    def unreadable(e):
+        why = "没有读取权限" if isinstance(e, PermissionError) else reason_of(e)
+        return XlsheetsError(f"档案库 {db} 无法读取({why}),全镇汇总和档案库均未写入。")
+
     try:
-        if db.exists():
-            shutil.copyfile(db, copy)
+        src = open(db, "rb")
+    except FileNotFoundError:
+        return
     except OSError as e:
-        raise XlsheetsError(f"档案库 {db} 无法读取({e.strerror or type(e).__name__}),"
-                            "全镇汇总和档案库均未写入。") from None
+        raise unreadable(e) from None
+    with src:
+        try:
+            with open(copy, "wb") as dst:
+                while True:
+                    try:
+                        chunk = src.read(1 << 20)
+                    except OSError as e:  # the archive's fault, not the copy's
+                        raise unreadable(e) from None
+                    if not chunk:
+                        break
+                    dst.write(chunk)
+        except OSError as e:
+            raise cannot_write(copy.parent, e) from None
 
 
 def included(results):
