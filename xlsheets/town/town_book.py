@@ -11,9 +11,9 @@ workbook's own. No clock is written: the same inbox gives the same file.
 
 import datetime as dt
 import io
-from bisect import bisect_left
 import unicodedata
 import zipfile
+from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import chain, repeat
@@ -392,8 +392,8 @@ def _splice(buffer, path, rows):
     """Write XlsxWriter's package in ``buffer`` to ``path`` with each of ``rows`` (a list
     of ``_Rows``) spliced into its sheet: the other parts as XlsxWriter compressed them
     (their raw bytes), in the same order and with the same entry dates; the spliced
-    sheets deflated beside their making (``pack_made``), the members' sheet, the one
-    large part, at level 1: a third of level 6's time."""
+    sheets deflated piece by piece as they are made (``pack_made``), the members' sheet,
+    the one large part, at level 1: a third of level 6's time."""
     if not rows:  # written cell by cell: XlsxWriter's package as it is
         Path(path).write_bytes(buffer.getvalue())
         return
